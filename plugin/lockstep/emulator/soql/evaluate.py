@@ -1,0 +1,162 @@
+"""Running a bound query over in-memory tables: filter, group, sort, slice, shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..schema import SObject, find_object
+from . import nodes as n
+from .errors import invalid_field
+from .plan import Context, Getter, compile_condition
+from .shape import ChildPlan, Item, shape_record
+from .values import id_key, normalize, sort_key
+
+__all__ = ["QueryResult", "run"]
+
+AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
+PASSTHROUGH = frozenset({"TOLABEL", "CONVERTCURRENCY", "FORMAT"})
+Row = Mapping[str, Any]
+
+
+@dataclass
+class QueryResult:
+    records: list[dict[str, Any]]
+    total_size: int
+
+
+def _is_aggregate(item: n.SelectItem | n.SubQuery) -> bool:
+    return isinstance(item, n.SelectItem) and isinstance(item.expr, n.Call) and item.expr.name.upper() in AGGREGATES
+
+
+def _path_of(ctx: Context, expr: n.Expr, what: str = "") -> n.Path:
+    if isinstance(expr, n.Path):
+        return expr
+    if expr.name.upper() in PASSTHROUGH and isinstance(expr.arg, n.Path):
+        return expr.arg
+    if expr.name.upper() in AGGREGATES:
+        raise ctx.error(expr.pos, f"Aggregate functions are not allowed {what or 'here'}")
+    raise ctx.error(expr.pos, f"unexpected token: '{expr.name}'")
+
+
+def _slice(rows: list[Any], query: n.Query) -> list[Any]:
+    start = query.offset or 0
+    end = start + query.limit if query.limit is not None else None
+    return rows[start:end]
+
+
+def _sort(rows: list[Any], keys: list[tuple[Getter, n.OrderItem]]) -> list[Any]:
+    for getter, item in reversed(keys):
+        null_flag = 2 if item.nulls_last != item.descending else 0
+
+        def key(row: Any, g: Getter = getter, flag: int = null_flag) -> tuple[int, Any]:
+            value = sort_key(g.read(row), g.ftype)
+            return (flag, 0) if value is None else (1, value)
+
+        try:
+            rows.sort(key=key, reverse=item.descending)
+        except TypeError:
+            rows.sort(key=lambda r, k=key: (k(r)[0], str(k(r)[1])), reverse=item.descending)
+    return rows
+
+
+class _Runner:
+    def __init__(self, ctx: Context, url_prefix: str) -> None:
+        self.ctx = ctx
+        self.url_prefix = url_prefix
+
+    def record_operand(self, obj: SObject) -> Callable[[n.Expr], Getter]:
+        def operand(expr: n.Expr) -> Getter:
+            bound = self.ctx.bind(obj, _path_of(self.ctx, expr, "in WHERE"))
+            return Getter(self.ctx.reader(bound), bound.field.type, bound.field.name)
+
+        return operand
+
+    def semi_join(self, query: n.Query, outer: Getter) -> set[Any]:
+        obj = self.ctx.sobject(query.sobject, query.sobject_pos)
+        items = [i for i in query.select]
+        if len(items) != 1 or not isinstance(items[0], n.SelectItem) or not isinstance(items[0].expr, n.Path):
+            raise self.ctx.error(query.sobject_pos, "The inner select field must be a single field")
+        bound = self.ctx.bind(obj, items[0].expr)
+        read = self.ctx.reader(bound)
+        rows = self.filtered(obj, query, nested=False)
+        return {v for v in (normalize(read(r), outer.ftype) for r in rows) if v is not None}
+
+    def filtered(self, obj: SObject, query: n.Query, *, nested: bool = True) -> list[Row]:
+        rows = self.ctx.live(obj.name)
+        if query.where is None:
+            return rows
+        pred = compile_condition(self.ctx, query.where, self.record_operand(obj), self.semi_join if nested else None)
+        return [r for r in rows if pred(r)]
+
+    def order_getters(self, obj: SObject, query: n.Query) -> list[tuple[Getter, n.OrderItem]]:
+        operand = self.record_operand(obj)
+        return [(operand(item.expr), item) for item in query.order_by]
+
+    def bind_items(self, obj: SObject, query: n.Query, *, allow_children: bool) -> list[Item]:
+        items: list[Item] = []
+        seen: set[str] = set()
+        for item in query.select:
+            if isinstance(item, n.SubQuery):
+                if not allow_children:
+                    raise self.ctx.error(item.pos, "Nesting of child relationship queries is not supported")
+                items.append(self.child_plan(obj, item))
+                continue
+            bound = self.ctx.bind(obj, _path_of(self.ctx, item.expr))
+            key = ".".join(s.relationship for s in bound.steps) + "." + bound.field.name
+            if key.lower() in seen:
+                raise self.ctx.error(bound.path.pos, f"duplicate field selected: {bound.path.text}")
+            seen.add(key.lower())
+            items.append(bound)
+        return items
+
+    def child_plan(self, parent: SObject, sub: n.SubQuery) -> ChildPlan:
+        query = sub.query
+        found = parent.find_child(query.sobject)
+        if found is None:
+            pos = query.sobject_pos
+            raise invalid_field(self.ctx.soql, pos.line, pos.column, query.sobject, parent.name, kind="child")
+        relationship, (child_name, lookup) = found
+        child = find_object(self.ctx.schema, child_name)
+        assert child is not None
+        items = self.bind_items(child, query, allow_children=False)
+        if any(_is_aggregate(i) for i in query.select):
+            raise self.ctx.error(query.sobject_pos, "Aggregate functions are not allowed in a child relationship query")
+        rows = self.filtered(child, query)
+        rows = _sort(rows, self.order_getters(child, query))
+        grouped: dict[str, list[Row]] = {}
+        for row in rows:
+            value = row.get(lookup)
+            if value is not None:
+                grouped.setdefault(id_key(value), []).append(row)
+        start = query.offset or 0
+        stop = start + query.limit if query.limit is not None else None
+        return ChildPlan(relationship, child.name, items, grouped, start, stop)
+
+    def child_rows(self, plan: ChildPlan, record: Row) -> list[Row]:
+        return plan.children.get(id_key(record.get("Id")), [])[plan.start:plan.stop]
+
+    def run(self, query: n.Query) -> QueryResult:
+        obj = self.ctx.sobject(query.sobject, query.sobject_pos)
+        count_all = [i for i in query.select if isinstance(i, n.SelectItem) and isinstance(i.expr, n.Call)
+                     and i.expr.name.upper() == "COUNT" and i.expr.arg is None]
+        if count_all:
+            if len(query.select) > 1 or query.group_by:
+                raise self.ctx.error(count_all[0].expr.pos, "COUNT() must be the only element in the SELECT list")
+            total = len(_slice(self.filtered(obj, query), query))
+            return QueryResult([], total)
+        if query.group_by or query.having or any(_is_aggregate(i) for i in query.select):
+            from .aggregate import run_aggregate
+
+            return run_aggregate(self, obj, query)
+        items = self.bind_items(obj, query, allow_children=True)
+        order = self.order_getters(obj, query)
+        rows = _slice(_sort(self.filtered(obj, query), order), query)
+        records = [shape_record(self.ctx, obj.name, r, items, self.url_prefix, self.child_rows) for r in rows]
+        return QueryResult(records, len(records))
+
+
+
+def run(ctx: Context, query: n.Query, url_prefix: str) -> QueryResult:
+    return _Runner(ctx, url_prefix).run(query)
