@@ -8,9 +8,10 @@ from typing import Any
 
 from ..schema import SCHEMA, SObject
 from .errors import SoqlError
-from .evaluate import QueryResult, run
+from .evaluate import run
 from .parser import parse
 from .plan import Context
+from .rows import QueryResult
 
 __all__ = ["QueryResult", "SoqlError", "execute", "parse"]
 

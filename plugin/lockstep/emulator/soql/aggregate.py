@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..schema import SObject
 from . import nodes as n
-from .evaluate import AGGREGATES, QueryResult, _path_of, _slice, _sort
-from .plan import Bound, Getter, compile_condition
+from .plan import Bound, Context, Getter, compile_condition
+from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .values import format_value, normalize, sort_key
-
-if TYPE_CHECKING:
-    from .evaluate import _Runner
 
 __all__ = ["run_aggregate"]
 
 Row = Mapping[str, Any]
+
+
+class _Runner(Protocol):
+    ctx: Context
+
+    def filtered(self, obj: SObject, query: n.Query, *, nested: bool = True) -> list[Row]: ...
 
 
 def _compute(name: str, read: Callable[[Row], Any] | None, ftype: str, members: list[Row]) -> Any:
@@ -47,7 +50,7 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
     group_keys: list[str] = []
     group_bounds: list[Bound] = []
     for expr in query.group_by:
-        path = _path_of(ctx, expr, "in GROUP BY")
+        path = path_of(ctx, expr, "in GROUP BY")
         group_keys.append(path.text.lower())
         group_bounds.append(ctx.bind(obj, path))
     calls: dict[str, tuple[str, Callable[[Row], Any] | None, str]] = {}
@@ -56,7 +59,7 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
         name = call.name.upper()
         if call.arg is None:
             if name != "COUNT":
-                raise ctx.error(call.pos, f"unexpected token: ')'")
+                raise ctx.error(call.pos, "unexpected token: ')'")
             read, ftype, key = None, "int", "count()"
         else:
             if not isinstance(call.arg, n.Path):
@@ -78,9 +81,9 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
         return Getter(lambda g, k=key: g[k], bound.field.type, bound.field.name)
 
     def operand(expr: n.Expr) -> Getter:
-        if isinstance(expr, n.Call) and expr.name.upper() in AGGREGATES:
+        if is_aggregate(expr):
             return register(expr)
-        return grouped(_path_of(ctx, expr))
+        return grouped(path_of(ctx, expr))
 
     columns: list[tuple[str, Getter]] = []
     unnamed = 0
@@ -88,7 +91,7 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
         if isinstance(item, n.SubQuery):
             raise ctx.error(item.pos, "Child relationship queries are not allowed in aggregate queries")
         getter = operand(item.expr)
-        if isinstance(item.expr, n.Call) and item.expr.name.upper() in AGGREGATES:
+        if is_aggregate(item.expr):
             name = item.alias
             if name is None:
                 name = f"expr{unnamed}"
@@ -118,7 +121,7 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
         results.append(group)
     if having is not None:
         results = [g for g in results if having(g)]
-    results = _slice(_sort(results, order), query)
+    results = slice_rows(sort_rows(results, order), query)
     records = []
     for group in results:
         record: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}

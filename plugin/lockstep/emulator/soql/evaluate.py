@@ -3,72 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..schema import SObject, find_object
 from . import nodes as n
 from .errors import invalid_field
+from .aggregate import run_aggregate
 from .plan import Context, Getter, compile_condition
+from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .shape import ChildPlan, Item, shape_record
-from .values import id_key, normalize, sort_key
+from .values import id_key, normalize
 
-__all__ = ["QueryResult", "run"]
+__all__ = ["Runner", "run"]
 
-AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
-PASSTHROUGH = frozenset({"TOLABEL", "CONVERTCURRENCY", "FORMAT"})
 Row = Mapping[str, Any]
 
 
-@dataclass
-class QueryResult:
-    records: list[dict[str, Any]]
-    total_size: int
-
-
-def _is_aggregate(item: n.SelectItem | n.SubQuery) -> bool:
-    return isinstance(item, n.SelectItem) and isinstance(item.expr, n.Call) and item.expr.name.upper() in AGGREGATES
-
-
-def _path_of(ctx: Context, expr: n.Expr, what: str = "") -> n.Path:
-    if isinstance(expr, n.Path):
-        return expr
-    if expr.name.upper() in PASSTHROUGH and isinstance(expr.arg, n.Path):
-        return expr.arg
-    if expr.name.upper() in AGGREGATES:
-        raise ctx.error(expr.pos, f"Aggregate functions are not allowed {what or 'here'}")
-    raise ctx.error(expr.pos, f"unexpected token: '{expr.name}'")
-
-
-def _slice(rows: list[Any], query: n.Query) -> list[Any]:
-    start = query.offset or 0
-    end = start + query.limit if query.limit is not None else None
-    return rows[start:end]
-
-
-def _sort(rows: list[Any], keys: list[tuple[Getter, n.OrderItem]]) -> list[Any]:
-    for getter, item in reversed(keys):
-        null_flag = 2 if item.nulls_last != item.descending else 0
-
-        def key(row: Any, g: Getter = getter, flag: int = null_flag) -> tuple[int, Any]:
-            value = sort_key(g.read(row), g.ftype)
-            return (flag, 0) if value is None else (1, value)
-
-        try:
-            rows.sort(key=key, reverse=item.descending)
-        except TypeError:
-            rows.sort(key=lambda r, k=key: (k(r)[0], str(k(r)[1])), reverse=item.descending)
-    return rows
-
-
-class _Runner:
+class Runner:
     def __init__(self, ctx: Context, url_prefix: str) -> None:
         self.ctx = ctx
         self.url_prefix = url_prefix
 
     def record_operand(self, obj: SObject) -> Callable[[n.Expr], Getter]:
         def operand(expr: n.Expr) -> Getter:
-            bound = self.ctx.bind(obj, _path_of(self.ctx, expr, "in WHERE"))
+            bound = self.ctx.bind(obj, path_of(self.ctx, expr))
             return Getter(self.ctx.reader(bound), bound.field.type, bound.field.name)
 
         return operand
@@ -103,7 +61,7 @@ class _Runner:
                     raise self.ctx.error(item.pos, "Nesting of child relationship queries is not supported")
                 items.append(self.child_plan(obj, item))
                 continue
-            bound = self.ctx.bind(obj, _path_of(self.ctx, item.expr))
+            bound = self.ctx.bind(obj, path_of(self.ctx, item.expr))
             key = ".".join(s.relationship for s in bound.steps) + "." + bound.field.name
             if key.lower() in seen:
                 raise self.ctx.error(bound.path.pos, f"duplicate field selected: {bound.path.text}")
@@ -121,10 +79,10 @@ class _Runner:
         child = find_object(self.ctx.schema, child_name)
         assert child is not None
         items = self.bind_items(child, query, allow_children=False)
-        if any(_is_aggregate(i) for i in query.select):
+        if any(isinstance(i, n.SelectItem) and is_aggregate(i.expr) for i in query.select):
             raise self.ctx.error(query.sobject_pos, "Aggregate functions are not allowed in a child relationship query")
         rows = self.filtered(child, query)
-        rows = _sort(rows, self.order_getters(child, query))
+        rows = sort_rows(rows, self.order_getters(child, query))
         grouped: dict[str, list[Row]] = {}
         for row in rows:
             value = row.get(lookup)
@@ -144,19 +102,17 @@ class _Runner:
         if count_all:
             if len(query.select) > 1 or query.group_by:
                 raise self.ctx.error(count_all[0].expr.pos, "COUNT() must be the only element in the SELECT list")
-            total = len(_slice(self.filtered(obj, query), query))
+            total = len(slice_rows(self.filtered(obj, query), query))
             return QueryResult([], total)
-        if query.group_by or query.having or any(_is_aggregate(i) for i in query.select):
-            from .aggregate import run_aggregate
-
+        if query.group_by or query.having or any(isinstance(i, n.SelectItem) and is_aggregate(i.expr) for i in query.select):
             return run_aggregate(self, obj, query)
         items = self.bind_items(obj, query, allow_children=True)
         order = self.order_getters(obj, query)
-        rows = _slice(_sort(self.filtered(obj, query), order), query)
+        rows = slice_rows(sort_rows(self.filtered(obj, query), order), query)
         records = [shape_record(self.ctx, obj.name, r, items, self.url_prefix, self.child_rows) for r in rows]
         return QueryResult(records, len(records))
 
 
 
 def run(ctx: Context, query: n.Query, url_prefix: str) -> QueryResult:
-    return _Runner(ctx, url_prefix).run(query)
+    return Runner(ctx, url_prefix).run(query)
