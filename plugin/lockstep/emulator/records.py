@@ -1,0 +1,196 @@
+"""sObject create, retrieve, update and delete on an org's tables, with the write log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
+from lockstep.emulator.schema import SCHEMA, SObject, find_object, key_prefix, make_id
+from lockstep.emulator.store import Org
+from lockstep.emulator.values import BadValue, coerce_value, complete_row, to_json
+
+__all__ = ["create", "delete", "find_record", "retrieve", "update", "visible_object"]
+
+WRITABLE = frozenset({"Account", "Contact", "Lead", "Case", "Opportunity"})
+_REQUIRED = {
+    "Account": ("Name",), "Contact": ("LastName",), "Lead": ("LastName", "Company"),
+    "Opportunity": ("Name", "StageName", "CloseDate"),
+}
+_SYSTEM_FIELDS = frozenset({
+    "Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+    "SystemModstamp", "Name", "CaseNumber", "IsClosed", "IsWon", "IsConverted", "ExpectedRevenue",
+    "LastActivityDate",
+})
+_NAMED = frozenset({"Contact", "Lead", "User"})
+
+
+def visible_object(name: str, api: str) -> SObject | None:
+    obj = find_object(SCHEMA, name)
+    return obj if obj is not None and api in obj.apis else None
+
+
+def find_record(org: Org, sobject: str, record_id: str) -> dict[str, Any] | None:
+    key = record_id[:15]
+    if len(record_id) not in (15, 18):
+        return None
+    for row in org.tables.get(sobject, []):
+        if str(row.get("Id", ""))[:15] == key:
+            return row
+    return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _values(obj: SObject | None, sobject: str, fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any] | ApiResponse:
+    values: dict[str, Any] = {}
+    locked: list[str] = []
+    for name, value in fields.items():
+        if name == "attributes":
+            continue
+        spec = obj.find_field(name) if obj else None
+        if spec is None and not name.endswith("__c"):
+            return error("INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject}")
+        canonical = spec.name if spec else name
+        if canonical in _SYSTEM_FIELDS or (not creating and canonical == "OwnerId" and obj is None):
+            locked.append(canonical)
+            continue
+        try:
+            values[canonical] = coerce_value(spec.type if spec else None, value, _now())
+        except BadValue:
+            return error(
+                "JSON_PARSER_ERROR",
+                f"Cannot deserialize instance of {spec.type if spec else 'string'} from value {value!r} "
+                "or request may be missing a required field",
+            )
+    if locked:
+        names = ", ".join(locked)
+        return error(
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            f"Unable to create/update fields: {names}. Please check the security settings of this field "
+            "and verify that it is read/write for your profile or permission set.",
+            fields=locked,
+        )
+    return values
+
+
+def _derive(sobject: str, row: dict[str, Any]) -> None:
+    if sobject in _NAMED:
+        first, last = row.get("FirstName"), row.get("LastName")
+        row["Name"] = f"{first} {last}" if first else last
+    if sobject == "Case":
+        row["IsClosed"] = row.get("Status") == "Closed"
+    if sobject == "Opportunity":
+        stage = str(row.get("StageName") or "")
+        row["IsClosed"] = stage.startswith("Closed")
+        row["IsWon"] = stage == "Closed Won"
+
+
+def create(org: Org, sobject: str, fields: Any, user_id: str, version: str) -> ApiResponse:
+    obj = visible_object(sobject, "data")
+    custom = obj is None and sobject.endswith("__c") and sobject in org.tables
+    if obj is None and not custom:
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    name = obj.name if obj else sobject
+    if name not in WRITABLE and not custom:
+        return error("INVALID_TYPE_FOR_OPERATION", f"entity type {name} does not support insert")
+    if not isinstance(fields, dict):
+        return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
+    values = _values(obj, name, fields, creating=True)
+    if isinstance(values, ApiResponse):
+        return values
+    missing = [f for f in _REQUIRED.get(name, ()) if values.get(f) in (None, "")]
+    if missing:
+        return error("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", fields=missing)
+    now = _now()
+    serial = org.id_serials.get(name, 0) + 1
+    org.id_serials[name] = serial
+    record_id = make_id(obj.key_prefix if obj else key_prefix(name), f"{org.name}/{name}/created/{serial}")
+    row: dict[str, Any] = {
+        "Id": record_id, "IsDeleted": False, "CreatedDate": now, "CreatedById": user_id,
+        "LastModifiedDate": now, "LastModifiedById": user_id, "SystemModstamp": now, **values,
+    }
+    if obj is not None and "OwnerId" in obj.fields:
+        row.setdefault("OwnerId", user_id)
+    if name == "Case":
+        row["CaseNumber"] = f"{len(org.tables.get('Case', [])) + 1001:08d}"
+    for rule in org.definition.automation:
+        if rule["object"] == name and rule["flow"] in org.definition.active_flows:
+            for field_name, value in rule["set"].items():
+                spec = obj.find_field(field_name) if obj else None
+                row[spec.name if spec else field_name] = coerce_value(spec.type if spec else None, value, now)
+    _derive(name, row)
+    complete_row(obj, row)
+    org.tables.setdefault(name, []).append(row)
+    org.writes.append({"op": "create", "sobject": name, "id": record_id, "fields": _jsonable(fields)})
+    location = f"/services/data/v{version}/sobjects/{name}/{record_id}"
+    return ApiResponse(201, {"id": record_id, "success": True, "errors": []}, {"Location": location})
+
+
+def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k != "attributes"}
+
+
+def retrieve(org: Org, sobject: str, record_id: str, api: str, version: str, wanted: str | None) -> ApiResponse:
+    obj = visible_object(sobject, api)
+    if obj is None:
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    row = find_record(org, obj.name, record_id)
+    if row is None or row.get("IsDeleted"):
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    names = list(obj.fields)
+    if wanted:
+        names = []
+        for raw in wanted.split(","):
+            spec = obj.find_field(raw.strip())
+            if spec is None:
+                return error("INVALID_FIELD", f"No such column '{raw.strip()}' on sobject of type {obj.name}")
+            names.append(spec.name)
+    tooling = "tooling/" if api == "tooling" else ""
+    body: dict[str, Any] = {"attributes": {"type": obj.name, "url": f"/services/data/v{version}/{tooling}sobjects/{obj.name}/{row['Id']}"}}
+    for name in names:
+        body[name] = to_json(row.get(name))
+    return ApiResponse(200, body)
+
+
+def update(org: Org, sobject: str, record_id: str, fields: Any, user_id: str) -> ApiResponse:
+    obj = visible_object(sobject, "data")
+    if obj is None:
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    row = find_record(org, obj.name, record_id)
+    if row is None:
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    if row.get("IsDeleted"):
+        return error("ENTITY_IS_DELETED", "entity is deleted")
+    if obj.name not in WRITABLE:
+        return error("INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support update")
+    if not isinstance(fields, dict):
+        return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
+    values = _values(obj, obj.name, fields, creating=False)
+    if isinstance(values, ApiResponse):
+        return values
+    now = _now()
+    row.update(values)
+    row.update({"LastModifiedDate": now, "LastModifiedById": user_id, "SystemModstamp": now})
+    _derive(obj.name, row)
+    org.writes.append({"op": "update", "sobject": obj.name, "id": row["Id"], "fields": _jsonable(fields)})
+    return ApiResponse(204)
+
+
+def delete(org: Org, sobject: str, record_id: str) -> ApiResponse:
+    obj = visible_object(sobject, "data")
+    if obj is None:
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    row = find_record(org, obj.name, record_id)
+    if row is None:
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    if row.get("IsDeleted"):
+        return error("ENTITY_IS_DELETED", "entity is deleted")
+    if obj.name not in WRITABLE:
+        return error("INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support delete")
+    row["IsDeleted"] = True
+    row["SystemModstamp"] = _now()
+    org.writes.append({"op": "delete", "sobject": obj.name, "id": row["Id"], "fields": {}})
+    return ApiResponse(204)

@@ -1,0 +1,118 @@
+"""``Emulator``: the HTTPS server on a background thread, as a context manager."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from lockstep.emulator.app import EmulatorApp
+from lockstep.emulator.state import OrgDefinition, load_states
+from lockstep.emulator.store import Store
+from lockstep.emulator.tls import make_tls_files
+
+__all__ = ["Emulator"]
+
+_START_TIMEOUT = 20.0
+
+
+class Emulator:
+    """Serve the orgs of a state file or folder over HTTPS until the ``with`` block ends.
+
+    ``url`` is every org's instance URL (the bearer token decides the org), ``ca_cert`` the CA
+    file clients verify against, ``orgs`` one ready session per org.
+    """
+
+    def __init__(self, state: str | Path, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0) -> None:
+        self.state_path = Path(state)
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms
+        self.url = ""
+        self.ca_cert = Path()
+        self.orgs: list[dict[str, str]] = []
+        self.store = Store(self._definitions(), self.state_path)
+        self._tmp: Path | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.app = EmulatorApp(self.store, self.reload)
+
+    def _definitions(self) -> list[OrgDefinition]:
+        definitions = load_states(self.state_path)
+        if self.latency_ms:
+            for definition in definitions:
+                if not definition.faults.latency_ms:
+                    definition.faults = dataclasses.replace(definition.faults, latency_ms=self.latency_ms)
+        return definitions
+
+    def reload(self) -> None:
+        """Read the state files again; counts, writes and faults start over."""
+        self.store.replace(self._definitions())
+
+    def start(self) -> Emulator:
+        self._tmp = Path(tempfile.mkdtemp(prefix="lockstep-emulator-"))
+        hosts = (self.host, "localhost") if self.host != "localhost" else ("localhost", "127.0.0.1")
+        tls = make_tls_files(self._tmp, hosts)
+        self.ca_cert = tls.ca_cert
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(1024)
+        sock.set_inheritable(True)
+        port = sock.getsockname()[1]
+        shown_host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"https://{shown_host}:{port}"
+        self.app.base_url = self.url
+        config = uvicorn.Config(
+            self.app, ssl_certfile=str(tls.server_cert), ssl_keyfile=str(tls.server_key),
+            log_level="warning", lifespan="off", http="h11", access_log=False,
+            timeout_keep_alive=30, timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="lockstep-emulator", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the emulator's HTTPS server did not start")
+            time.sleep(0.01)
+        self.orgs = [self._session(org_name) for org_name in self.store.orgs]
+        return self
+
+    def _session(self, org_name: str) -> dict[str, str]:
+        org = self.store.orgs[org_name]
+        session = self.store.new_session(org)
+        return {"name": org.name, "org_id": org.org_id, "username": org.definition.username,
+                "instance_url": self.url, "access_token": session.token}
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def info(self) -> dict[str, Any]:
+        """What ``lockstep emulator serve`` prints: url, CA file and one session per org."""
+        return {"url": self.url, "ca_cert": str(self.ca_cert), "orgs": [dict(o) for o in self.orgs]}
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

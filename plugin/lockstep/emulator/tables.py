@@ -1,0 +1,251 @@
+"""An org definition's state sections turned into SOQL tables: org, users, permissions, records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from lockstep.emulator.catalog import add_setup_objects
+from lockstep.emulator.schema import SCHEMA, make_id, to_18
+from lockstep.emulator.state import (
+    OrgDefinition, StateError, check_keys, expect_list, expect_mapping, parse_when,
+)
+from lockstep.emulator.values import coerce_value, complete_row, BadValue
+
+__all__ = ["build_tables", "Builder"]
+
+_PERMISSIONS = {
+    "read": "PermissionsRead", "create": "PermissionsCreate", "edit": "PermissionsEdit",
+    "delete": "PermissionsDelete", "view_all": "PermissionsViewAllRecords",
+    "modify_all": "PermissionsModifyAllRecords", "view_all_fields": "PermissionsViewAllFields",
+}
+_FIELD_PERMISSIONS = {"read": "PermissionsRead", "edit": "PermissionsEdit"}
+_EDITIONS = {"developer": "Developer Edition", "scratch": "Developer Edition"}
+
+
+class Builder:
+    """Collects rows for one org, with deterministic ids and audit fields."""
+
+    def __init__(self, definition: OrgDefinition, now: dt.datetime) -> None:
+        self.definition = definition
+        self.source = definition.source
+        self.now = now
+        self.tables: dict[str, list[dict[str, Any]]] = {}
+        self.admin_id = ""
+        self.profiles: dict[str, str] = {}
+        self.users: dict[str, str] = {}
+
+    def fail(self, key: str, message: str) -> StateError:
+        return StateError(f"{self.source}: {key}: {message}")
+
+    def new_id(self, sobject: str, seed: str) -> str:
+        return make_id(SCHEMA[sobject].key_prefix, f"{self.definition.name}/{sobject}/{seed}")
+
+    def add(self, sobject: str, row: dict[str, Any], seed: str | None = None) -> dict[str, Any]:
+        table = self.tables.setdefault(sobject, [])
+        if not row.get("Id"):
+            row["Id"] = self.new_id(sobject, seed if seed is not None else str(len(table)))
+        fields = SCHEMA[sobject].fields
+        if "CreatedDate" in fields:
+            row.setdefault("CreatedDate", self.now)
+            row.setdefault("LastModifiedDate", row["CreatedDate"])
+            row.setdefault("SystemModstamp", row["LastModifiedDate"])
+            row.setdefault("CreatedById", self.admin_id)
+            row.setdefault("LastModifiedById", row["CreatedById"])
+        if "OwnerId" in fields:
+            row.setdefault("OwnerId", self.admin_id)
+        table.append(row)
+        return row
+
+    def when(self, key: str, value: Any) -> dt.datetime | None:
+        try:
+            return parse_when(value, self.now)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+
+
+def _org_row(b: Builder) -> None:
+    d, org = b.definition, expect_mapping(b.source, "org", b.definition.raw.get("org"))
+    org_id = org.get("org_id")
+    if org_id:
+        text = str(org_id)
+        if len(text) not in (15, 18) or not text.startswith("00D") or not text.isalnum():
+            raise b.fail("org.org_id", f"expected a 15 or 18 character id starting with 00D, got {org_id!r}")
+        d.org_id = to_18(text[:15])
+    else:
+        d.org_id = make_id("00D", f"org/{d.name}")
+    created = b.when("org.created_date", org.get("created_date")) or b.now - dt.timedelta(days=365)
+    b.admin_id = b.new_id("User", "0")
+    b.add("Organization", {
+        "Id": d.org_id, "Name": d.display_name, "IsSandbox": d.kind in ("sandbox", "scratch"),
+        "InstanceName": str(org.get("instance_name") or "EU45"),
+        "OrganizationType": str(org.get("organization_type") or _EDITIONS.get(d.kind, "Enterprise Edition")),
+        "NamespacePrefix": org.get("namespace_prefix"), "Country": "US",
+        "TrialExpirationDate": b.now + dt.timedelta(days=7) if d.kind == "scratch" else None,
+        "DefaultLocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
+        "TimeZoneSidKey": "Europe/London", "IsReadOnly": False, "ReceivesInfoEmails": False,
+        "CreatedDate": created,
+    })
+
+
+def _profile(b: Builder, name: str) -> str:
+    if name not in b.profiles:
+        profile_id = b.new_id("Profile", name)
+        b.profiles[name] = profile_id
+        b.add("Profile", {"Id": profile_id, "Name": name, "UserType": "Standard"})
+        admin = name == "System Administrator"
+        perms = {f: admin for f, spec in SCHEMA["Profile"].fields.items() if f.startswith("Permissions")}
+        perms["PermissionsApiEnabled"] = True
+        b.add("PermissionSet", {
+            "Name": "X" + profile_id[:15], "Label": name, "IsOwnedByProfile": True,
+            "IsCustom": name not in ("System Administrator", "Standard User"), "ProfileId": profile_id,
+            "Type": "Profile", "NamespacePrefix": None, **perms,
+        }, seed=f"profile/{name}")
+    return b.profiles[name]
+
+
+def _users(b: Builder) -> None:
+    d = b.definition
+    users = expect_list(b.source, "users", d.raw.get("users"))
+    names = [u.get("Username") if isinstance(u, dict) else None for u in users]
+    if d.username not in names:
+        users = [{"Username": d.username, "LastName": "Admin", "Profile": "System Administrator"}, *users]
+    user_fields = SCHEMA["User"].fields
+    for index, raw in enumerate(users):
+        key = f"users[{index}]"
+        user = dict(expect_mapping(b.source, key, raw))
+        username = user.get("Username")
+        if not isinstance(username, str) or "@" not in username:
+            raise b.fail(f"{key}.Username", f"required, an e-mail-like username, got {username!r}")
+        profile = str(user.pop("Profile", None) or "Standard User")
+        check_keys(b.source, key, user, tuple(user_fields))
+        row = _coerced(b, key, "User", user)
+        row["Id"] = b.admin_id if username == d.username else b.new_id("User", username.lower())
+        row["ProfileId"] = _profile(b, profile)
+        first = row.get("FirstName")
+        row.setdefault("Name", f"{first} {row.get('LastName') or ''}".strip() if first else row.get("LastName"))
+        row.setdefault("LastName", username.split("@")[0])
+        row.setdefault("Email", username)
+        row.setdefault("Alias", username.split("@")[0][:8])
+        row.setdefault("IsActive", True)
+        row.setdefault("UserType", "Standard")
+        row.setdefault("TimeZoneSidKey", "Europe/London")
+        row.setdefault("LocaleSidKey", "en_US")
+        row.setdefault("LanguageLocaleKey", "en_US")
+        b.users[username.lower()] = row["Id"]
+        b.add("User", row)
+        if username == d.username:
+            d.user_id = row["Id"]
+
+
+def _coerced(b: Builder, key: str, sobject: str, values: dict[str, Any]) -> dict[str, Any]:
+    obj = SCHEMA.get(sobject)
+    row: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = obj.find_field(name) if obj else None
+        if obj is not None and spec is None and not name.endswith("__c"):
+            raise b.fail(f"{key}.{name}", f"no such field on {sobject}")
+        try:
+            row[spec.name if spec else name] = coerce_value(spec.type if spec else None, value, b.now)
+        except BadValue as exc:
+            raise b.fail(f"{key}.{name}", str(exc)) from None
+    return row
+
+
+def _permission_sets(b: Builder) -> None:
+    ps_keys = ("name", "label", "namespace", "profile", "system", "objects", "fields", "assigned_to", "description")
+    for index, raw in enumerate(expect_list(b.source, "permission_sets", b.definition.raw.get("permission_sets"))):
+        key = f"permission_sets[{index}]"
+        spec = expect_mapping(b.source, key, raw)
+        check_keys(b.source, key, spec, ps_keys)
+        if spec.get("profile"):
+            profile_id = _profile(b, str(spec["profile"]))
+            row = next(r for r in b.tables["PermissionSet"] if r.get("ProfileId") == profile_id and r["IsOwnedByProfile"])
+        elif isinstance(spec.get("name"), str):
+            row = b.add("PermissionSet", {
+                "Name": spec["name"], "Label": str(spec.get("label") or spec["name"]),
+                "NamespacePrefix": spec.get("namespace"), "IsOwnedByProfile": False,
+                "IsCustom": True, "ProfileId": None, "Type": "Regular",
+                "Description": spec.get("description"),
+            }, seed=f"{spec.get('namespace')}/{spec['name']}")
+        else:
+            raise b.fail(f"{key}.name", "required (or give profile: <Profile name>)")
+        for perm, value in expect_mapping(b.source, f"{key}.system", spec.get("system")).items():
+            if not isinstance(value, bool):
+                raise b.fail(f"{key}.system.{perm}", f"expected true or false, got {value!r}")
+            row["Permissions" + str(perm)] = value
+        for obj, rights in expect_mapping(b.source, f"{key}.objects", spec.get("objects")).items():
+            flags = _rights(b, f"{key}.objects.{obj}", rights, _PERMISSIONS)
+            b.add("ObjectPermissions", {"ParentId": row["Id"], "SobjectType": str(obj), **flags},
+                  seed=f"{row['Id']}/{obj}")
+        for fld, rights in expect_mapping(b.source, f"{key}.fields", spec.get("fields")).items():
+            if "." not in str(fld):
+                raise b.fail(f"{key}.fields.{fld}", "expected Object.Field")
+            flags = _rights(b, f"{key}.fields.{fld}", rights, _FIELD_PERMISSIONS)
+            b.add("FieldPermissions", {"ParentId": row["Id"], "SobjectType": str(fld).split(".")[0],
+                                       "Field": str(fld), **flags}, seed=f"{row['Id']}/{fld}")
+        for position, username in enumerate(expect_list(b.source, f"{key}.assigned_to", spec.get("assigned_to"))):
+            user_id = b.users.get(str(username).lower())
+            if user_id is None:
+                raise b.fail(f"{key}.assigned_to[{position}]", f"no user {username!r} in users")
+            _assign(b, user_id, row["Id"])
+
+
+def _assign(b: Builder, user_id: str, permission_set_id: str) -> None:
+    b.add("PermissionSetAssignment", {
+        "AssigneeId": user_id, "PermissionSetId": permission_set_id, "IsActive": True,
+        "PermissionSetGroupId": None, "ExpirationDate": None,
+    }, seed=f"{user_id}/{permission_set_id}")
+
+
+def _rights(b: Builder, key: str, rights: Any, names: dict[str, str]) -> dict[str, bool]:
+    flags = {column: False for column in names.values()}
+    for right in expect_list(b.source, key, rights):
+        if right not in names:
+            raise b.fail(key, f"unknown permission {right!r} (known: {', '.join(names)})")
+        flags[names[right]] = True
+    return flags
+
+
+def _records(b: Builder) -> None:
+    records = expect_mapping(b.source, "records", b.definition.raw.get("records"))
+    for sobject, rows in records.items():
+        obj = SCHEMA.get(str(sobject))
+        if obj is None and not str(sobject).endswith("__c"):
+            raise b.fail(f"records.{sobject}", "no such object")
+        name = obj.name if obj else str(sobject)
+        if obj is not None and "data" not in obj.apis:
+            raise b.fail(f"records.{sobject}", "not a data object; use its own section of the state file")
+        for index, raw in enumerate(expect_list(b.source, f"records.{sobject}", rows)):
+            key = f"records.{sobject}[{index}]"
+            row = _coerced(b, key, name, dict(expect_mapping(b.source, key, raw)))
+            if obj is None:
+                row.setdefault("Id", make_id(_custom_prefix(name), f"{b.definition.name}/{name}/{index}"))
+                b.tables.setdefault(name, []).append(row)
+                continue
+            b.add(name, row)
+
+
+def _custom_prefix(name: str) -> str:
+    from lockstep.emulator.schema import key_prefix
+
+    return key_prefix(name)
+
+
+def build_tables(definition: OrgDefinition, now: dt.datetime) -> None:
+    """Fill ``definition.tables`` (and ids, automation, Apex REST) from ``definition.raw``."""
+    b = Builder(definition, now)
+    _org_row(b)
+    _users(b)
+    for username, user_id in b.users.items():
+        row = next(r for r in b.tables["User"] if r["Id"] == user_id)
+        profile_ps = next(p for p in b.tables["PermissionSet"] if p.get("ProfileId") == row["ProfileId"] and p["IsOwnedByProfile"])
+        _assign(b, user_id, profile_ps["Id"])
+    _permission_sets(b)
+    add_setup_objects(b)
+    _records(b)
+    for sobject, rows in b.tables.items():
+        obj = SCHEMA.get(sobject)
+        for row in rows:
+            complete_row(obj, row)
+    definition.tables = b.tables

@@ -1,0 +1,82 @@
+"""Field values between YAML/JSON and the Python values of the tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from lockstep.emulator.schema import SObject
+
+__all__ = ["BadValue", "coerce_value", "complete_row", "to_json", "format_datetime"]
+
+_NUMBERS = ("int", "double", "currency", "percent")
+
+
+class BadValue(ValueError):
+    """A value that does not fit its field's type."""
+
+
+def format_datetime(value: dt.datetime) -> str:
+    value = value.astimezone(dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def coerce_value(field_type: str | None, value: Any, now: dt.datetime) -> Any:
+    """``value`` as the tables hold it for a field of ``field_type`` (None: keep as is)."""
+    if value is None or field_type is None:
+        return value
+    if field_type == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise BadValue(f"expected true or false, got {value!r}")
+    if field_type in _NUMBERS:
+        if isinstance(value, bool):
+            raise BadValue(f"expected a number, got {value!r}")
+        if isinstance(value, (int, float)):
+            return int(value) if field_type == "int" else value
+        try:
+            number = float(str(value))
+        except ValueError:
+            raise BadValue(f"expected a number, got {value!r}") from None
+        return int(number) if field_type == "int" else number
+    if field_type == "datetime":
+        from lockstep.emulator.state import parse_when
+
+        try:
+            return parse_when(value, now)
+        except ValueError as exc:
+            raise BadValue(str(exc)) from None
+    if field_type == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            raise BadValue(f"expected a date like 2024-05-01, got {value!r}") from None
+    if isinstance(value, (dict, list)):
+        raise BadValue(f"expected a single value, got {value!r}")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def complete_row(obj: SObject | None, row: dict[str, Any]) -> None:
+    """Give every field of the object a value: null, or false for checkboxes."""
+    if obj is None:
+        row.setdefault("IsDeleted", False)
+        return
+    for name, spec in obj.fields.items():
+        if name not in row:
+            row[name] = False if spec.type == "boolean" else None
