@@ -1,0 +1,232 @@
+"""The release gate: test outcomes and session facts in, a fail-closed decision out.
+
+Pure: no pytest objects, no I/O. :class:`Tally` collects one entry per test report
+(plain values), :func:`build_gate` turns it and a :class:`RunInfo` into the gate
+document, :func:`exit_code` maps the decision onto the process exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CheckResult", "RunInfo", "Tally", "build_gate", "exit_code", "outcome_of", "phase_of"]
+
+GO, NO_GO = "go", "no-go"
+PHASES = ("readiness", "verification")
+_RANK = {"passed": 0, "skipped": 1, "xfailed": 2, "xpassed": 3, "failed": 4, "error": 5}
+_EXIT_NAMES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The combined outcome of one test (all of its phases)."""
+
+    test: str
+    check: str
+    org: str | None
+    outcome: str
+    reason: str = ""
+    severity: str = "blocker"
+    phases: tuple[str, ...] = ()
+    executed: bool = False
+
+    @property
+    def blocks(self) -> bool:
+        if self.outcome == "error":
+            return True
+        return self.outcome in ("failed", "xfailed", "xpassed") and self.severity != "warning"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the session knows besides test outcomes."""
+
+    orgs: Mapping[str, str]
+    release: str | None = None
+    profile_name: str = ""
+    profile_sha256: str = ""
+    markexpr: str = ""
+    started: str = ""
+    finished: str = ""
+    version: str = ""
+    exit_status: int = 0
+    interrupted: str | None = None
+    collection_errors: tuple[tuple[str, str], ...] = ()
+    unreachable: Mapping[str, str] = field(default_factory=dict)
+    api_calls: Mapping[str, int] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def outcome_of(when: str, outcome: str, wasxfail: bool) -> str | None:
+    """Classify one report; ``None`` for reports that say nothing (a passed setup)."""
+    if outcome == "failed":
+        return "failed" if when == "call" else "error"
+    if outcome == "skipped":
+        return "xfailed" if wasxfail else "skipped"
+    if when == "call":
+        return "xpassed" if wasxfail else "passed"
+    return None
+
+
+class Tally:
+    """Accumulates report entries into one :class:`CheckResult` per test."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, CheckResult] = {}
+
+    def add(
+        self,
+        test: str,
+        when: str,
+        outcome: str,
+        *,
+        wasxfail: bool = False,
+        check: str | None = None,
+        org: str | None = None,
+        reason: str = "",
+        severity: str = "blocker",
+        phases: Iterable[str] = (),
+    ) -> None:
+        kind = outcome_of(when, outcome, wasxfail)
+        previous = self._results.get(test)
+        executed = (when == "call" and kind not in (None, "skipped")) or (previous is not None and previous.executed)
+        if kind is None:
+            if previous is None:
+                self._results[test] = CheckResult(test, check or test, org, "passed", "", severity, tuple(phases))
+            elif executed and not previous.executed:
+                self._results[test] = _replace(previous, executed=True)
+            return
+        if previous is not None and _RANK[previous.outcome] > _RANK[kind]:
+            self._results[test] = _replace(previous, executed=executed)
+            return
+        self._results[test] = CheckResult(
+            test, check or test, org, kind, reason if kind != "passed" else "", severity, tuple(phases), executed
+        )
+
+    @property
+    def results(self) -> tuple[CheckResult, ...]:
+        return tuple(self._results.values())
+
+
+def _replace(result: CheckResult, **changes: Any) -> CheckResult:
+    values = {name: getattr(result, name) for name in result.__dataclass_fields__}
+    values.update(changes)
+    return CheckResult(**values)
+
+
+def phase_of(markexpr: str, phases_run: Iterable[str]) -> str:
+    """``readiness``/``verification`` when the run was limited to one phase, else ``all``."""
+    if markexpr.strip() in PHASES:
+        return markexpr.strip()
+    seen = {p for p in phases_run if p in PHASES}
+    return seen.pop() if len(seen) == 1 else "all"
+
+
+def _counts(results: Iterable[CheckResult]) -> dict[str, int]:
+    counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed", "warnings"), 0)
+    total = executed = 0
+    for result in results:
+        total += 1
+        executed += result.executed
+        counts["errors" if result.outcome == "error" else result.outcome] += 1
+        if result.severity == "warning" and not result.blocks and result.outcome not in ("passed", "skipped"):
+            counts["warnings"] += 1
+    counts.update(total=total, executed=executed)
+    return counts
+
+
+def _entry(result: CheckResult) -> dict[str, str]:
+    return {"check": result.check, "test": result.test, "reason": result.reason}
+
+
+def _lists(results: Iterable[CheckResult]) -> dict[str, list[dict[str, str]]]:
+    lists: dict[str, list[dict[str, str]]] = {"failed": [], "errors": [], "warnings": [], "skipped": []}
+    for result in sorted(results, key=lambda r: r.test):
+        if result.outcome == "error":
+            lists["errors"].append(_entry(result))
+        elif result.blocks:
+            lists["failed"].append(_entry(result))
+        elif result.outcome in ("failed", "xfailed", "xpassed"):
+            lists["warnings"].append(_entry(result))
+        elif result.outcome == "skipped":
+            lists["skipped"].append(_entry(result))
+    return lists
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
+    """The gate document (JSON-ready), fail-closed."""
+    results = tuple(results)
+    reasons: list[str] = []
+    if info.interrupted:
+        reasons.append(f"run interrupted: {info.interrupted}")
+    for where, line in info.collection_errors:
+        reasons.append(f"collection error: {where}: {line}" if line else f"collection error: {where}")
+    orgs: dict[str, Any] = {}
+    for name in sorted(info.orgs):
+        mine = [r for r in results if r.org == name]
+        counts = _counts(mine)
+        lists = _lists(mine)
+        problems = []
+        if name in info.unreachable:
+            problems.append(f"unreachable: {info.unreachable[name]}")
+        unreachable_only = name in info.unreachable and not lists["failed"]
+        if (lists["failed"] or lists["errors"]) and not unreachable_only:
+            problems.append(", ".join(
+                part for part in (
+                    _plural(len(lists["failed"]), "failed check") if lists["failed"] else "",
+                    _plural(len(lists["errors"]), "error") if lists["errors"] else "",
+                ) if part
+            ))
+        if not counts["executed"] and name not in info.unreachable:
+            problems.append(f"no check ran ({_plural(counts['skipped'], 'skip')})")
+        reasons.extend(f"{name}: {p}" for p in problems)
+        orgs[name] = {
+            "decision": NO_GO if problems else GO,
+            "kind": info.orgs[name],
+            "reachable": name not in info.unreachable,
+            "api_calls": int(info.api_calls.get(name, 0)),
+            "counts": counts,
+            **lists,
+        }
+    landscape_results = [r for r in results if r.org is None or r.org not in info.orgs]
+    landscape = _lists(landscape_results)
+    blocking = len(landscape["failed"]) + len(landscape["errors"])
+    if blocking:
+        reasons.append(f"landscape: {_plural(blocking, 'failed check')}")
+    counts = _counts(results)
+    if not counts["executed"]:
+        reasons.append("no check was executed")
+    if not reasons and info.exit_status not in (0, 1):
+        name = _EXIT_NAMES.get(info.exit_status, "unexpected")
+        reasons.append(f"pytest exit status {info.exit_status} ({name})")
+    if not reasons and info.exit_status == 1 and not any(r.blocks for r in results):
+        reasons.append("pytest reported a failure outside the checks")
+    return {
+        "decision": NO_GO if reasons else GO,
+        "release": info.release,
+        "profile": {"name": info.profile_name, "sha256": info.profile_sha256},
+        "phase": phase_of(info.markexpr, (p for r in results if r.executed for p in r.phases)),
+        "started": info.started,
+        "finished": info.finished,
+        "lockstep_version": info.version,
+        "exit_status": info.exit_status,
+        "counts": counts,
+        "orgs": orgs,
+        "landscape": {"failed": landscape["failed"], "errors": landscape["errors"], "warnings": landscape["warnings"],
+                      "skipped": landscape["skipped"]},
+        "reasons": reasons,
+        **dict(info.extra),
+    }
+
+
+def exit_code(gate: Mapping[str, Any], pytest_status: int) -> int:
+    """Non-zero for a no-go even when pytest alone would exit 0."""
+    if gate.get("decision") != GO and pytest_status == 0:
+        return 1
+    return pytest_status

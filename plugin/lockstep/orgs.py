@@ -1,0 +1,232 @@
+"""Org objects and the per-process connection cache.
+
+An :class:`OrgPool` lives for one pytest process. Each org is authenticated at most once
+per process and its client reused by every check; a failed login is remembered, so every
+check of that org reports the same one-line ``<org>: unreachable: <reason>`` error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lockstep.profile import OrgConfig, Profile
+from lockstep.salesforce.auth import authenticator_for
+from lockstep.salesforce.client import CallCounter, OrgClient, new_session
+from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, one_line, redact
+
+if TYPE_CHECKING:
+    from lockstep.facts import Facts
+
+__all__ = ["EmulatorAccess", "Landscape", "Org", "OrgPool"]
+
+MAX_PARALLEL_LOGINS = 8
+
+
+@dataclass(frozen=True)
+class EmulatorAccess:
+    """Where a running emulator answers (handed to xdist workers: no secrets)."""
+
+    url: str
+    ca_cert: str
+
+
+class Org:
+    """One org of the profile, as checks see it."""
+
+    def __init__(self, config: OrgConfig, emulator: EmulatorAccess | None = None,
+                 retry_delays: Sequence[float] = (0.2, 0.8)) -> None:
+        self.config = config
+        self._emulator = emulator
+        self._delays = retry_delays
+        self._lock = threading.Lock()
+        self._counter = CallCounter()
+        self._client: OrgClient | None = None
+        self._facts: Facts | None = None
+        self._error: OrgUnreachable | None = None
+
+    def __repr__(self) -> str:
+        return f"<Org {self.name} ({self.kind})>"
+
+    name = property(lambda self: self.config.name)
+    kind = property(lambda self: self.config.kind)
+    tags = property(lambda self: self.config.tags)
+    is_production = property(lambda self: self.config.is_production)
+    allow_writes = property(lambda self: self.config.allow_writes)
+
+    @property
+    def expect(self) -> Mapping[str, Any]:
+        return self.config.expect
+
+    @property
+    def api_calls(self) -> int:
+        """API calls charged to the org's daily allowance by this process so far."""
+        return self._counter.api_calls
+
+    @property
+    def requests(self) -> int:
+        """Every HTTP request sent for this org (logins and version discovery included)."""
+        return self._counter.requests
+
+    @property
+    def unreachable(self) -> str | None:
+        """The reason the org could not be logged in to, or ``None``."""
+        return self._error.message if self._error else None
+
+    def connect(self) -> Org:
+        """Log in (once per process); raises :class:`OrgUnreachable` (also on later calls)."""
+        with self._lock:
+            if self._client is None and self._error is None:
+                self._client, self._error = self._login()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _login(self) -> tuple[OrgClient | None, OrgUnreachable | None]:
+        auth = self.config.auth
+        ca_file = auth.get("ca_file") or (self._emulator.ca_cert if self._emulator else None)
+        session = new_session(self._counter, ca_file)
+        try:
+            authenticator = authenticator_for(
+                self.name, auth.method, auth.options, self._emulator.url if self._emulator else None
+            )
+            client = OrgClient(self.name, authenticator, session, self._counter, self.config.api_version, self._delays)
+        except SalesforceError as exc:
+            session.close()
+            return None, OrgUnreachable(self.name, f"{exc.code}: {exc.message}")
+        except Exception as exc:  # a login must never take the run down
+            session.close()
+            return None, OrgUnreachable(self.name, redact(one_line(f"{type(exc).__name__}: {exc}")))
+        return client, None
+
+    @property
+    def client(self) -> OrgClient:
+        self.connect()
+        assert self._client is not None
+        return self._client
+
+    @property
+    def facts(self) -> Facts:
+        from lockstep.facts import Facts
+
+        client = self.client
+        with self._lock:
+            if self._facts is None:
+                self._facts = Facts(client)
+            return self._facts
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+class OrgPool:
+    """The orgs of this process, created on demand and connected at most once each."""
+
+    def __init__(self, configs: Iterable[OrgConfig], emulator: EmulatorAccess | None = None,
+                 retry_delays: Sequence[float] = (0.2, 0.8)) -> None:
+        self._configs = {c.name: c for c in configs}
+        self._emulator = emulator
+        self._delays = retry_delays
+        self._orgs: dict[str, Org] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self._configs))
+
+    def get(self, name: str) -> Org:
+        with self._lock:
+            if name not in self._orgs:
+                self._orgs[name] = Org(self._configs[name], self._emulator, self._delays)
+            return self._orgs[name]
+
+    def connect_all(self, names: Iterable[str] | None = None) -> list[Org]:
+        """Connect orgs concurrently (bounded); returns them sorted, unreachable ones included."""
+        orgs = [self.get(n) for n in sorted(names if names is not None else self._configs)]
+
+        def attempt(org: Org) -> None:
+            try:
+                org.connect()
+            except OrgUnreachable:
+                pass
+
+        with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs)))) as pool:
+            list(pool.map(attempt, orgs))
+        return orgs
+
+    def api_calls(self) -> dict[str, int]:
+        with self._lock:
+            return {name: org.api_calls for name, org in sorted(self._orgs.items())}
+
+    def close(self) -> None:
+        with self._lock:
+            for org in self._orgs.values():
+                org.close()
+            self._orgs.clear()
+
+
+class Landscape:
+    """The selected orgs of a profile in this process, and the emulator serving them if any.
+
+    The controller (or the only process) starts the emulator of an ``emulator:`` profile;
+    xdist workers receive only its URL and CA file path through ``worker_input``.
+    """
+
+    def __init__(self, profile: Profile, selected: Sequence[OrgConfig], emulator: EmulatorAccess | None = None,
+                 retry_delays: Sequence[float] = (0.2, 0.8)) -> None:
+        self.profile = profile
+        self.selected = tuple(sorted(selected, key=lambda c: c.name))
+        self.emulator = emulator
+        self._server: Any = None
+        self._delays = retry_delays
+        self._pool: OrgPool | None = None
+
+    @property
+    def org_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.selected)
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return {c.name: c.kind for c in self.selected}
+
+    def start_emulator(self) -> None:
+        """Serve the profile's emulator state on 127.0.0.1 (a free port) for this run."""
+        if self.profile.emulator is None or self.emulator is not None:
+            return
+        from lockstep.emulator import Emulator
+
+        server = Emulator(str(self.profile.emulator), host="127.0.0.1", port=0)
+        server.__enter__()
+        self._server = server
+        self.emulator = EmulatorAccess(str(server.url), str(server.ca_cert))
+
+    def worker_input(self) -> dict[str, Any]:
+        if self.emulator is None:
+            return {}
+        return {"lockstep_emulator": {"url": self.emulator.url, "ca_cert": self.emulator.ca_cert}}
+
+    @staticmethod
+    def emulator_from(worker_input: Mapping[str, Any] | None) -> EmulatorAccess | None:
+        data = (worker_input or {}).get("lockstep_emulator")
+        return EmulatorAccess(str(data["url"]), str(data["ca_cert"])) if data else None
+
+    @property
+    def pool(self) -> OrgPool:
+        if self._pool is None:
+            self._pool = OrgPool(self.selected, self.emulator, self._delays)
+        return self._pool
+
+    def api_calls(self) -> dict[str, int]:
+        return self._pool.api_calls() if self._pool is not None else {}
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.__exit__(None, None, None)

@@ -1,0 +1,305 @@
+"""The pytest hooks of Lockstep: options, fixtures, parametrization over orgs, wiring.
+
+Inert without ``--org-profile``: tests of other projects are unaffected, and tests that
+ask for ``org``/``orgs`` error with one line asking for a profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lockstep import __version__
+from lockstep.gate import PHASES, RunInfo, build_gate, exit_code
+from lockstep.orgs import Landscape, Org
+from lockstep.profile import Profile, ProfileError, load_profile, select_orgs
+from lockstep.report import Recorder, reason_line, terminal_summary, write_gate
+from lockstep.salesforce.errors import OrgUnreachable, SalesforceError
+
+__all__ = ["Org", "Profile"]
+
+_STATE = pytest.StashKey["_State"]()
+_ORG_PARAM = "_lockstep_org"
+_NEEDS_PROFILE = "lockstep: this test needs Salesforce orgs; pass --org-profile NAME (profiles/NAME.yaml) or a profile path"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lockstep", "Lockstep: verify every Salesforce org of a profile")
+    group.addoption("--org-profile", metavar="NAME|PATH", default=None,
+                    help="profile to verify: a name (profiles/NAME.yaml under the rootdir) or a YAML path")
+    group.addoption("--orgs", metavar="NAME,tag:x", default=None,
+                    help="narrow the profile's orgs by name (globs allowed) or tag:TAG, comma-separated")
+    group.addoption("--release", metavar="ID", default=None, help="release id recorded in the gate")
+    group.addoption("--gate-file", metavar="PATH", default=None,
+                    help="where to write the gate JSON (default: <rootdir>/reports/gate.json)")
+    group.addoption("--deployed-at", metavar="ISO", default=None,
+                    help="when the deployment started (ISO-8601); recorded in the gate, available to checks")
+    group.addoption("--now", metavar="ISO", default=None,
+                    help="the clock checks use (ISO-8601); default: the current time")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Iterator[Any]:
+    option = config.option
+    if (getattr(option, "org_profile", None) and getattr(option, "numprocesses", None)
+            and getattr(option, "dist", None) == "no"):
+        option.dist = "loadgroup"
+    return (yield)
+
+
+def _parse_time(option: str, value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise pytest.UsageError(f"{option}: not an ISO-8601 date/time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+class _State:
+    """Everything Lockstep keeps for one pytest process."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.now = _parse_time("--now", config.getoption("now"))
+        self.deployed_at = _parse_time("--deployed-at", config.getoption("deployed_at"))
+        try:
+            profile = load_profile(config.getoption("org_profile"), Path(config.rootpath))
+            selected = select_orgs(profile, config.getoption("orgs"))
+        except ProfileError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        worker_input = getattr(config, "workerinput", None)
+        self.is_worker = worker_input is not None
+        self.landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input))
+        self.recorder = Recorder()
+        self.gate: dict[str, Any] | None = None
+        self.gate_path = _gate_path(config)
+        self.started = ""
+
+    @property
+    def profile(self) -> Profile:
+        return self.landscape.profile
+
+    @property
+    def org_names(self) -> tuple[str, ...]:
+        return self.landscape.org_names
+
+    def connected_org(self, name: str, node: pytest.Item) -> Org:
+        org = self.landscape.pool.get(name)
+        try:
+            return org.connect()
+        except OrgUnreachable as exc:
+            error = exc
+        node.user_properties.append(("lockstep_unreachable", {"org": name, "reason": error.message}))
+        pytest.fail(str(error), pytrace=False)
+
+    def connected_orgs(self, node: pytest.Item) -> list[Org]:
+        orgs = self.landscape.pool.connect_all(self.org_names)
+        for org in orgs:
+            if org.unreachable is not None:
+                node.user_properties.append(("lockstep_unreachable", {"org": org.name, "reason": org.unreachable}))
+        reachable = [o for o in orgs if o.unreachable is None]
+        if not reachable:
+            pytest.fail("lockstep: no org of the selection is reachable", pytrace=False)
+        return reachable
+
+    # -- hooks (registered only when --org-profile is given) -----------------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.started = _utcnow()
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+        report = yield
+        if not report.passed or getattr(report, "wasxfail", None) is not None:
+            exc = call.excinfo.value if call.excinfo is not None else None
+            report.user_properties.append(
+                ("lockstep_reason", reason_line(exc, report.longrepr, getattr(report, "wasxfail", None)))
+            )
+            if isinstance(exc, SalesforceError) and report.failed:
+                report.longrepr = str(exc)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.is_worker:
+            self.recorder.add_test_report(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not self.is_worker:
+            self.recorder.add_collect_report(report)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        value = excinfo.value
+        message = getattr(value, "msg", None) or str(value)
+        self.recorder.interrupted = f"{excinfo.typename}: {message}" if message else excinfo.typename
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.is_worker:
+            session.config.workeroutput["lockstep_api_calls"] = self.landscape.api_calls()  # type: ignore[attr-defined]
+            return
+        stopped = session.shouldfail or session.shouldstop
+        if stopped and not self.recorder.interrupted:
+            self.recorder.interrupted = str(stopped)
+        api_calls = dict(self.recorder.worker_api_calls)
+        for name, count in self.landscape.api_calls().items():
+            api_calls[name] = api_calls.get(name, 0) + count
+        info = RunInfo(
+            orgs=self.landscape.kinds,
+            release=self.config.getoption("release"),
+            profile_name=self.profile.name,
+            profile_sha256=self.profile.sha256,
+            markexpr=self.config.getoption("markexpr", "") or "",
+            started=self.started or _utcnow(),
+            finished=_utcnow(),
+            version=__version__,
+            exit_status=int(exitstatus),
+            interrupted=self.recorder.interrupted,
+            collection_errors=tuple(self.recorder.collection_errors),
+            unreachable=self.recorder.unreachable,
+            api_calls=api_calls,
+            extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
+                   "selection": self.config.getoption("orgs")},
+        )
+        self.gate = build_gate(self.recorder.tally.results, info)
+        write_gate(self.gate_path, self.gate)
+        session.exitstatus = exit_code(self.gate, int(exitstatus))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.gate is not None:
+            terminal_summary(terminalreporter, self.gate, self.gate_path)
+
+
+def _utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "readiness: a pre-deploy check (can this org take the release?)")
+    config.addinivalue_line("markers", "verification: a post-deploy check (did the release land correctly?)")
+    config.addinivalue_line("markers", "warning: a check whose failures are reported but do not block the gate")
+    if not config.getoption("org_profile", None):
+        return
+    state = _State(config)
+    if not state.is_worker and not config.getoption("collectonly", False):
+        try:
+            state.landscape.start_emulator()
+        except Exception as exc:
+            raise pytest.UsageError(f"{state.profile.path.name}: emulator: cannot start: {exc}") from None
+    config.stash[_STATE] = state
+    config.pluginmanager.register(state, "lockstep-state")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(state), "lockstep-xdist")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.landscape.stop()
+
+
+class _XdistHooks:
+    """Hooks that exist only when pytest-xdist is installed."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput.update(self.state.landscape.worker_input())
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.state.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})
+
+
+def _run(config: pytest.Config) -> _State | None:
+    return config.stash.get(_STATE, None)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if _ORG_PARAM not in metafunc.fixturenames:
+        return
+    run = _run(metafunc.config)
+    if run is None:
+        return
+    grouped = metafunc.config.pluginmanager.hasplugin("xdist")
+    params = [
+        pytest.param(name, id=name, marks=[pytest.mark.xdist_group(name)] if grouped else [])
+        for name in run.org_names
+    ]
+    metafunc.parametrize(_ORG_PARAM, params, indirect=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _run(config) is None:
+        return
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        org = callspec.params.get(_ORG_PARAM) if callspec is not None else None
+        original = getattr(item, "originalname", None)
+        check = f"{item.parent.nodeid}::{original}" if original and item.parent is not None else item.nodeid
+        phases = sorted({m.name for m in item.iter_markers() if m.name in PHASES})
+        item.user_properties.extend([
+            ("lockstep_org", org),
+            ("lockstep_check", check),
+            ("lockstep_test", item.nodeid),
+            ("lockstep_severity", "warning" if item.get_closest_marker("warning") else "blocker"),
+            ("lockstep_phases", phases),
+        ])
+
+
+@pytest.fixture
+def _lockstep_org(request: pytest.FixtureRequest) -> str:
+    if _run(request.config) is None or not hasattr(request, "param"):
+        pytest.fail(_NEEDS_PROFILE, pytrace=False)
+    return str(request.param)
+
+
+@pytest.fixture
+def org(request: pytest.FixtureRequest, _lockstep_org: str) -> Org:
+    """The org this check runs against (one test per org of the profile; id = org name)."""
+    run = _run(request.config)
+    assert run is not None
+    return run.connected_org(_lockstep_org, request.node)
+
+
+@pytest.fixture
+def orgs(request: pytest.FixtureRequest) -> list[Org]:
+    """Every reachable selected org, sorted by name, for cross-org checks."""
+    run = _run(request.config)
+    if run is None:
+        pytest.fail(_NEEDS_PROFILE, pytrace=False)
+    return run.connected_orgs(request.node)
+
+
+@pytest.fixture(scope="session")
+def profile(request: pytest.FixtureRequest) -> Profile:
+    """The loaded profile (frozen)."""
+    run = _run(request.config)
+    if run is None:
+        pytest.fail(_NEEDS_PROFILE, pytrace=False)
+    return run.profile
+
+
+@pytest.fixture(scope="session")
+def lockstep_now(request: pytest.FixtureRequest) -> dt.datetime:
+    """The clock of this run: ``--now`` or the current UTC time (timezone-aware)."""
+    run = _run(request.config)
+    return run.now if run is not None and run.now is not None else dt.datetime.now(dt.timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def lockstep_deployed_at(request: pytest.FixtureRequest) -> dt.datetime | None:
+    """``--deployed-at`` (timezone-aware) or ``None``."""
+    run = _run(request.config)
+    return run.deployed_at if run is not None else None
+
+
+def _gate_path(config: pytest.Config) -> Path:
+    given = config.getoption("gate_file", None)
+    return Path(given) if given else Path(config.rootpath) / "reports" / "gate.json"

@@ -1,0 +1,446 @@
+"""Profiles: YAML files describing the orgs of one stage, loaded into frozen objects.
+
+Everything is validated before any API call. Every mistake raises :class:`ProfileError`
+whose message is one line naming the file, the key path and the problem, e.g.
+``profiles/prod.yaml: orgs[prod-emea].auth.method: unknown value 'jwtt' (did you mean 'jwt'?)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from lockstep.salesforce.errors import Secret
+
+__all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path", "select_orgs"]
+
+KINDS = ("dev", "sandbox", "staging", "production", "subscriber")
+_TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "orgs")
+_ORG_KEYS = ("name", "kind", "tags", "auth", "allow_writes", "expect", "description", "api_version")
+_METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "jwt": (("client_id", "username"), ("private_key_file", "private_key", "login_url", "audience")),
+    "sfdx_url": (("url",), ()),
+    "sf_cli": (("alias",), ()),
+    "client_credentials": (("client_id", "client_secret", "login_url"), ()),
+    "password": (("client_id", "username", "password"), ("client_secret", "security_token", "login_url")),
+    "access_token": (("access_token", "instance_url"), ()),
+    "emulator": ((), ("url",)),
+}
+_SECRET_KEYS = {"client_secret", "password", "security_token", "access_token", "private_key"}
+_PATH_KEYS = {"private_key_file", "ca_file"}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class ProfileError(Exception):
+    """A mistake in a profile or in the org selection; the message is one line."""
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    method: str
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    name: str
+    kind: str
+    tags: tuple[str, ...]
+    auth: AuthConfig
+    allow_writes: bool
+    expect: Mapping[str, Any]
+    api_version: str | None = None
+    description: str = ""
+
+    @property
+    def is_production(self) -> bool:
+        return self.kind == "production"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: Path
+    description: str
+    orgs: tuple[OrgConfig, ...]
+    expect: Mapping[str, Any]
+    release: Mapping[str, Any]
+    emulator: Path | None
+    sha256: str
+
+    def org(self, name: str) -> OrgConfig:
+        for org in self.orgs:
+            if org.name == name:
+                return org
+        raise KeyError(name)
+
+
+class _Rel:
+    """A path written in a profile file, remembered with that file's folder."""
+
+    __slots__ = ("base", "text")
+
+    def __init__(self, base: Path, text: Any) -> None:
+        self.base, self.text = base, text
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _display(path: Path, rootdir: Path | None) -> str:
+    for base in (rootdir, Path.cwd()):
+        if base is not None:
+            try:
+                return path.resolve().relative_to(base.resolve()).as_posix()
+            except ValueError:
+                pass
+    return str(path)
+
+
+def resolve_profile_path(spec: str, rootdir: Path) -> Path:
+    """``NAME`` -> ``<rootdir>/profiles/NAME.yaml``; anything path-like is a path."""
+    if spec.endswith((".yaml", ".yml")) or "/" in spec or os.sep in spec:
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise ProfileError(f"--org-profile: no such profile file: {spec}")
+        return path.resolve()
+    folder = rootdir / "profiles"
+    for suffix in (".yaml", ".yml"):
+        if (folder / f"{spec}{suffix}").is_file():
+            return (folder / f"{spec}{suffix}").resolve()
+    names = sorted({p.stem for p in folder.glob("*.y*ml")}) if folder.is_dir() else []
+    available = ", ".join(names) if names else "none"
+    raise ProfileError(
+        f"--org-profile: unknown profile {spec!r}{_suggest(spec, names)}; available profiles in profiles/: {available}"
+    )
+
+
+class _Loader:
+    def __init__(self, rootdir: Path | None, environ: Mapping[str, str]) -> None:
+        self.rootdir = rootdir
+        self.environ = environ
+
+    def fail(self, path: Path, where: str, problem: str) -> ProfileError:
+        prefix = f"{_display(path, self.rootdir)}: "
+        return ProfileError(prefix + (f"{where}: {problem}" if where else problem))
+
+    def read(self, path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return (raw, resolved) merged trees of ``path`` and its ``extends`` chain."""
+        if path in chain:
+            raise self.fail(path, "extends", "circular extends chain")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise self.fail(path, "", f"cannot read profile: {exc.strerror or exc}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+            raise self.fail(path, "", f"YAML syntax error{where}: {problem}") from None
+        except yaml.YAMLError as exc:
+            raise self.fail(path, "", f"YAML syntax error: {' '.join(str(exc).split())}") from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise self.fail(path, "", f"a profile must be a mapping, got {_type_name(data)}")
+        self.check_shape(path, data)
+        resolved = self.mark_paths(path.parent, data)
+        extends = data.get("extends")
+        if extends is None:
+            return _without(data, "extends"), _without(resolved, "extends")
+        base_path = (path.parent / extends).resolve()
+        if not base_path.is_file():
+            raise self.fail(path, "extends", f"no such file: {extends}")
+        base_raw, base_resolved = self.read(base_path, (*chain, path))
+        return (
+            _merge(base_raw, _without(data, "extends")),
+            _merge(base_resolved, _without(resolved, "extends")),
+        )
+
+    def check_keys(self, path: Path, where: str, data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for key in data:
+            if not isinstance(key, str) or key not in allowed:
+                at = f"{where}.{key}" if where else str(key)
+                raise self.fail(path, at, f"unknown key{_suggest(str(key), allowed)}")
+
+    def check_type(self, path: Path, where: str, value: Any, kinds: tuple[type, ...], what: str) -> None:
+        if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
+            raise self.fail(path, where, f"expected {what}, got {_type_name(value)}")
+
+    def check_shape(self, path: Path, data: dict[str, Any]) -> None:
+        self.check_keys(path, "", data, _TOP_KEYS)
+        for key in ("description", "extends", "emulator"):
+            if key in data:
+                self.check_type(path, key, data[key], (str,), "a string")
+        for key in ("expect", "release"):
+            if key in data:
+                self.check_type(path, key, data[key], (dict,), "a mapping")
+        orgs = data.get("orgs", [])
+        self.check_type(path, "orgs", orgs, (list,), "a list of orgs")
+        seen: set[str] = set()
+        for index, org in enumerate(orgs):
+            label = f"orgs[{org.get('name')}]" if isinstance(org, dict) and isinstance(org.get("name"), str) else f"orgs[{index}]"
+            self.check_type(path, label, org, (dict,), "a mapping")
+            self.check_keys(path, label, org, _ORG_KEYS)
+            if "name" not in org:
+                raise self.fail(path, label, "missing required key 'name'")
+            name = org["name"]
+            self.check_type(path, f"{label}.name", name, (str,), "a string")
+            if not _ORG_NAME.match(name):
+                raise self.fail(path, f"{label}.name", f"invalid org name {name!r} (use letters, digits, '.', '_', '-')")
+            if name in seen:
+                raise self.fail(path, label, f"duplicate org name {name!r}")
+            seen.add(name)
+            for key, kinds, what in (
+                ("kind", (str,), "a string"),
+                ("auth", (dict,), "a mapping"),
+                ("allow_writes", (bool,), "true or false"),
+                ("expect", (dict,), "a mapping"),
+                ("description", (str,), "a string"),
+                ("api_version", (str, float, int), "a version like '62.0'"),
+            ):
+                if key in org:
+                    self.check_type(path, f"{label}.{key}", org[key], kinds, what)
+            if "kind" in org and org["kind"] not in KINDS:
+                raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{_suggest(org['kind'], KINDS)}")
+            tags = org.get("tags", [])
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                raise self.fail(path, f"{label}.tags", f"expected a list of strings, got {_type_name(tags)}")
+            if "auth" in org:
+                self.check_auth(path, f"{label}.auth", org["auth"], partial=True)
+
+    def check_auth(self, path: Path, where: str, auth: Mapping[str, Any], partial: bool) -> None:
+        method = auth.get("method")
+        if method is None:
+            if partial:
+                return
+            raise self.fail(path, where, "missing required key 'method'")
+        if not isinstance(method, str) or method not in _METHODS:
+            raise self.fail(path, f"{where}.method", f"unknown value {method!r}{_suggest(str(method), _METHODS)}")
+        required, optional = _METHODS[method]
+        self.check_keys(path, where, auth, ("method", *required, *optional, "ca_file"))
+        for key, value in auth.items():
+            if key != "method" and partial:
+                self.check_type(path, f"{where}.{key}", value, (str,), "a string")
+            if partial and (key in _SECRET_KEYS or (method == "sfdx_url" and key == "url")):
+                if not (_ENV_REF.fullmatch(value.strip()) or value.startswith("file:")):
+                    raise self.fail(
+                        path, f"{where}.{key}", "secrets must be references (${ENV_VAR} or file:<path>), not literal text"
+                    )
+        if partial:
+            return
+        for key in required:
+            if key not in auth:
+                raise self.fail(path, where, f"missing required key {key!r} for method {method!r}")
+        if method == "jwt" and not ({"private_key_file", "private_key"} & set(auth)):
+            raise self.fail(path, where, "method 'jwt' needs 'private_key_file' or 'private_key'")
+
+    def mark_paths(self, base: Path, data: dict[str, Any]) -> dict[str, Any]:
+        resolved = dict(data)
+        if isinstance(data.get("emulator"), str):
+            resolved["emulator"] = _Rel(base, data["emulator"])
+        orgs = []
+        for org in data.get("orgs", []):
+            org = dict(org)
+            if isinstance(org.get("auth"), dict):
+                org["auth"] = {
+                    k: _Rel(base, v) if k in _PATH_KEYS or (isinstance(v, str) and v.startswith("file:")) else v
+                    for k, v in org["auth"].items()
+                }
+            orgs.append(org)
+        if "orgs" in data:
+            resolved["orgs"] = orgs
+        return resolved
+
+    def interpolate(self, path: Path, where: str, value: Any) -> Any:
+        if isinstance(value, _Rel):
+            text = self.interpolate(path, where, value.text)
+            if text.startswith("file:"):
+                file = value.base / text[5:]
+                try:
+                    return Secret(file.read_text(encoding="utf-8").strip())
+                except OSError:
+                    raise self.fail(path, where, f"cannot read secret file {text[5:]!r}") from None
+            return value.base / text
+        if isinstance(value, str):
+
+            def env(match: re.Match[str]) -> str:
+                name, default = match.group(1), match.group(2)
+                if name in self.environ:
+                    return self.environ[name]
+                if default is not None:
+                    return default
+                raise self.fail(path, where, f"environment variable {name} is not set")
+
+            return _ENV_REF.sub(env, value)
+        if isinstance(value, dict):
+            return {k: self.interpolate(path, f"{where}.{k}" if where else str(k), v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.interpolate(path, _item_label(where, i, v), v) for i, v in enumerate(value)]
+        return value
+
+
+def _item_label(where: str, index: int, item: Any) -> str:
+    if where == "orgs" and isinstance(item, dict) and isinstance(item.get("name"), str):
+        return f"orgs[{item['name']}]"
+    return f"{where}[{index}]"
+
+
+def _secret_options(method: str, auth: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: Secret(value) if isinstance(value, str) and (key in _SECRET_KEYS or (method, key) == ("sfdx_url", "url")) else value
+        for key, value in auth.items()
+    }
+
+
+def _without(data: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != key}
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            if value is None:
+                merged.pop(key, None)
+            elif key == "orgs" and isinstance(value, list) and isinstance(base.get(key), list):
+                merged[key] = _merge_orgs(base[key], value)
+            else:
+                merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return over
+
+
+def _merge_orgs(base: list[Any], over: list[Any]) -> list[Any]:
+    merged = list(base)
+    index = {org.get("name"): i for i, org in enumerate(merged) if isinstance(org, dict)}
+    for org in over:
+        name = org.get("name") if isinstance(org, dict) else None
+        if name in index:
+            merged[index[name]] = _merge(merged[index[name]], org)
+        else:
+            merged.append(org)
+    return merged
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _sha256(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _api_version(value: Any) -> str | None:
+    if value is None:
+        return None
+    return f"{value:.1f}" if isinstance(value, (int, float)) else str(value)
+
+
+def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping[str, str] | None = None) -> Profile:
+    """Load, merge, interpolate and validate a profile (by name or path)."""
+    root = Path(rootdir) if rootdir is not None else Path.cwd()
+    path = resolve_profile_path(str(spec), root) if not isinstance(spec, Path) else spec.resolve()
+    loader = _Loader(root, os.environ if environ is None else environ)
+    raw, resolved = loader.read(path, ())
+    data = loader.interpolate(path, "", resolved)
+    emulator = data.get("emulator")
+    orgs = []
+    for org in data.get("orgs", []):
+        label = f"orgs[{org['name']}]"
+        if "kind" not in org:
+            raise loader.fail(path, label, "missing required key 'kind'")
+        auth = dict(org.get("auth") or {})
+        if emulator is not None and "method" not in auth:
+            auth["method"] = "emulator"
+        if not auth:
+            raise loader.fail(path, label, "missing required key 'auth'")
+        loader.check_auth(path, f"{label}.auth", auth, partial=False)
+        method = auth.pop("method")
+        expect = _merge(data.get("expect") or {}, org.get("expect") or {})
+        orgs.append(
+            OrgConfig(
+                name=org["name"],
+                kind=org["kind"],
+                tags=tuple(org.get("tags", ())),
+                auth=AuthConfig(method, MappingProxyType(_secret_options(method, auth))),
+                allow_writes=org.get("allow_writes", org["kind"] not in ("production", "subscriber")),
+                expect=_freeze(expect),
+                api_version=_api_version(org.get("api_version")),
+                description=org.get("description", ""),
+            )
+        )
+    if not orgs:
+        raise loader.fail(path, "orgs", "the profile declares no orgs")
+    if emulator is not None and not Path(emulator).exists():
+        raise loader.fail(path, "emulator", f"no such state file or folder: {raw.get('emulator')}")
+    return Profile(
+        name=path.stem,
+        path=path,
+        description=data.get("description", ""),
+        orgs=tuple(sorted(orgs, key=lambda o: o.name)),
+        expect=_freeze(data.get("expect") or {}),
+        release=_freeze(data.get("release") or {}),
+        emulator=Path(emulator) if emulator is not None else None,
+        sha256=_sha256(raw),
+    )
+
+
+def select_orgs(profile: Profile, selector: str | None) -> tuple[OrgConfig, ...]:
+    """Narrow the profile's orgs by ``name``, glob, or ``tag:x`` terms (comma-separated)."""
+    if not selector:
+        return profile.orgs
+    names = [o.name for o in profile.orgs]
+    tags = sorted({t for o in profile.orgs for t in o.tags})
+    chosen: set[str] = set()
+    for term in (t.strip() for t in selector.split(",")):
+        if not term:
+            continue
+        if term.startswith("tag:"):
+            tag = term[4:]
+            found = {o.name for o in profile.orgs if tag in o.tags}
+            if not found:
+                raise ProfileError(
+                    f"--orgs: no org of profile {profile.name!r} has tag {tag!r}{_suggest(tag, tags)}"
+                    f"; tags: {', '.join(tags) or 'none'}"
+                )
+        else:
+            found = {n for n in names if fnmatch.fnmatchcase(n, term)}
+            if not found:
+                raise ProfileError(
+                    f"--orgs: no org named {term!r} in profile {profile.name!r}{_suggest(term, names)}"
+                    f"; orgs: {', '.join(names)}"
+                )
+        chosen |= found
+    return tuple(o for o in profile.orgs if o.name in chosen)

@@ -1,0 +1,172 @@
+"""What a run shows: one-line reasons, the atomically written gate file, the terminal table."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lockstep.salesforce.errors import SalesforceError, one_line, redact
+
+__all__ = ["Recorder", "markdown_summary", "reason_line", "terminal_summary", "write_gate"]
+
+_OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception)
+_COLUMNS = ("org", "kind", "passed", "failed", "errors", "skipped", "api calls", "decision")
+
+
+def _first_line(text: str) -> str:
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def reason_line(exc: BaseException | None, longrepr: Any = None, wasxfail: str | None = None) -> str:
+    """The one line a release manager reads for a non-passing test (secrets redacted)."""
+    line = ""
+    if exc is not None:
+        if isinstance(exc, SalesforceError):
+            line = str(exc)
+        elif isinstance(exc, AssertionError):
+            line = _first_line(str(exc)) or "assertion failed"
+        elif isinstance(exc, _OUTCOMES):
+            line = _first_line(str(getattr(exc, "msg", "") or ""))
+        else:
+            line = f"{type(exc).__name__}: {_first_line(str(exc))}".rstrip(": ")
+    if not line and isinstance(longrepr, tuple) and len(longrepr) == 3:
+        line = str(longrepr[2]).removeprefix("Skipped: ")
+    if not line and longrepr is not None:
+        crash = getattr(getattr(longrepr, "reprcrash", None), "message", None)
+        line = _first_line(crash or str(longrepr))
+    if wasxfail is not None and exc is None:
+        line = f"unexpectedly passed (xfail: {wasxfail})" if not line else line
+    return redact(one_line(line))[:500]
+
+
+def write_gate(path: Path, gate: Mapping[str, Any]) -> None:
+    """Write the gate JSON atomically: a temporary file in the same folder, then ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = redact(json.dumps(gate, indent=2, sort_keys=False, default=str)) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _rows(gate: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    rows = []
+    for name, entry in gate.get("orgs", {}).items():
+        counts = entry.get("counts", {})
+        decision = entry["decision"].upper() + ("" if entry.get("reachable", True) else " (unreachable)")
+        rows.append((name, entry.get("kind", ""), str(counts.get("passed", 0)), str(counts.get("failed", 0)),
+                     str(counts.get("errors", 0)), str(counts.get("skipped", 0)), str(entry.get("api_calls", 0)),
+                     decision))
+    return rows
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(_COLUMNS)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+    return lines
+
+
+def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path | None) -> None:
+    """The "lockstep gate" section: one row per org, the reasons, then the decision."""
+    tr = terminalreporter
+    tr.write_sep("=", "lockstep gate")
+    for line in _table(_rows(gate)):
+        tr.write_line(redact(line))
+    reasons = gate.get("reasons", [])
+    for reason in reasons:
+        tr.write_line(redact(f"  - {reason}"))
+    go = gate.get("decision") == "go"
+    final = "GATE: GO" if go else f"GATE: NO-GO ({len(reasons)} reason{'s' if len(reasons) != 1 else ''})"
+    if path is not None:
+        final += f"  ->  {path}"
+    tr.write_line(final, green=go, red=not go, bold=True)
+
+
+def markdown_summary(gate: Mapping[str, Any]) -> str:
+    """A Markdown rendering of the gate for CI job summaries."""
+    go = gate.get("decision") == "go"
+    profile = gate.get("profile", {})
+    out = [f"## Lockstep gate: {'GO' if go else 'NO-GO'}", "",
+           f"Profile `{profile.get('name', '')}`, phase `{gate.get('phase', '')}`, release `{gate.get('release') or '-'}`.", ""]
+    out.append("| " + " | ".join(_COLUMNS) + " |")
+    out.append("|" + "---|" * len(_COLUMNS))
+    for row in _rows(gate):
+        out.append("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |")
+    if gate.get("reasons"):
+        out += ["", "### Reasons", ""] + [f"- {r}" for r in gate["reasons"]]
+    return redact("\n".join(out)) + "\n"
+
+
+def _props(report: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for entry in getattr(report, "user_properties", None) or ():
+        if isinstance(entry, (tuple, list)) and len(entry) == 2 and str(entry[0]).startswith("lockstep_"):
+            key, value = entry
+            if key == "lockstep_unreachable":
+                props.setdefault(key, []).append(value)
+            else:
+                props[key] = value
+    return props
+
+
+class Recorder:
+    """Turns pytest reports (plain data, also from xdist workers) into gate inputs."""
+
+    def __init__(self) -> None:
+        from lockstep.gate import Tally
+
+        self.tally = Tally()
+        self.unreachable: dict[str, str] = {}
+        self.collection_errors: list[tuple[str, str]] = []
+        self.interrupted: str | None = None
+        self.worker_api_calls: dict[str, int] = {}
+
+    def add_test_report(self, report: Any) -> None:
+        props = _props(report)
+        for item in props.get("lockstep_unreachable", ()):
+            if isinstance(item, Mapping) and item.get("org"):
+                self.unreachable.setdefault(str(item["org"]), str(item.get("reason", "")))
+        wasxfail = getattr(report, "wasxfail", None)
+        reason = props.get("lockstep_reason")
+        if reason is None and not report.passed:
+            reason = reason_line(None, report.longrepr)
+        self.tally.add(
+            str(props.get("lockstep_test") or report.nodeid),
+            report.when,
+            report.outcome,
+            wasxfail=wasxfail is not None,
+            check=props.get("lockstep_check"),
+            org=props.get("lockstep_org"),
+            reason=reason or "",
+            severity=str(props.get("lockstep_severity", "blocker")),
+            phases=tuple(props.get("lockstep_phases", ())),
+        )
+
+    def add_collect_report(self, report: Any) -> None:
+        if report.failed:
+            entry = (report.nodeid or "session", reason_line(None, report.longrepr))
+            if entry not in self.collection_errors:
+                self.collection_errors.append(entry)
+
+    def add_worker_output(self, output: Mapping[str, Any]) -> None:
+        for name, count in (output.get("lockstep_api_calls") or {}).items():
+            self.worker_api_calls[name] = self.worker_api_calls.get(name, 0) + int(count)

@@ -1,0 +1,281 @@
+"""Authentication flows, one small class per flow.
+
+Each authenticator's ``login(session)`` returns a :class:`Token` (access token as a
+:class:`~lockstep.salesforce.errors.Secret`, instance URL). ``can_refresh`` says whether
+logging in again can yield a new session (false for a fixed access token).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from lockstep.salesforce.errors import (
+    AuthenticationError,
+    ConnectionFailed,
+    Secret,
+    ServerError,
+    describe_transport_error,
+    one_line,
+)
+
+__all__ = [
+    "AccessTokenAuth",
+    "Authenticator",
+    "ClientCredentialsAuth",
+    "EmulatorAuth",
+    "JwtAuth",
+    "PasswordAuth",
+    "SfCliAuth",
+    "SfdxUrlAuth",
+    "Token",
+    "authenticator_for",
+]
+
+DEFAULT_LOGIN_URL = "https://login.salesforce.com"
+_SFDX_URL = re.compile(
+    r"^force://([a-zA-Z0-9._-]+={0,2}):([a-zA-Z0-9._-]*={0,2}):([a-zA-Z0-9._-]+={0,2})@([a-zA-Z0-9:._-]+)/?$"
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: Secret
+    instance_url: str
+
+
+class Authenticator(Protocol):
+    org: str
+    can_refresh: bool
+
+    def login(self, session: requests.Session) -> Token: ...
+
+
+def _text(value: Any) -> str:
+    return value.reveal() if isinstance(value, Secret) else str(value)
+
+
+def _post(org: str, session: requests.Session, url: str, data: Mapping[str, str]) -> dict[str, Any]:
+    host = urlsplit(url).netloc
+    try:
+        response = session.post(url, data=dict(data), headers={"Accept": "application/json"})
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise ConnectionFailed(org, None, describe_transport_error(exc)) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 500:
+        raise ServerError(org, None, f"{host}: HTTP {response.status_code}", response.status_code)
+    if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
+        if isinstance(body, dict) and "error" in body:
+            raise AuthenticationError(org, str(body["error"]), str(body.get("error_description", "")), response.status_code)
+        if isinstance(body, list) and body and isinstance(body[0], dict):
+            raise AuthenticationError(org, body[0].get("errorCode"), str(body[0].get("message", "")), response.status_code)
+        raise AuthenticationError(org, None, f"{host}: HTTP {response.status_code}: {one_line(response.text)[:200]}",
+                                  response.status_code)
+    return body
+
+
+def _token(body: Mapping[str, Any], fallback_instance: str | None = None) -> Token:
+    return Token(Secret(str(body["access_token"])), str(body.get("instance_url") or fallback_instance or ""))
+
+
+def _token_url(login_url: str) -> str:
+    return login_url.rstrip("/") + "/services/oauth2/token"
+
+
+class JwtAuth:
+    """OAuth 2.0 JWT bearer flow (connected app + private key): the CI standard."""
+
+    can_refresh = True
+
+    def __init__(self, org: str, client_id: str, username: str, private_key: Secret | None = None,
+                 private_key_file: Path | None = None, login_url: str = DEFAULT_LOGIN_URL,
+                 audience: str | None = None) -> None:
+        self.org, self.client_id, self.username = org, client_id, username
+        self.private_key, self.private_key_file = private_key, private_key_file
+        self.login_url = login_url
+        self.audience = audience or self._default_audience(login_url)
+
+    @staticmethod
+    def _default_audience(login_url: str) -> str:
+        host = urlsplit(login_url).hostname or ""
+        if host == "test.salesforce.com" or ".sandbox." in host:
+            return "https://test.salesforce.com"
+        if host.endswith(".salesforce.com"):
+            return DEFAULT_LOGIN_URL
+        return login_url.rstrip("/")
+
+    def _key(self) -> str:
+        if self.private_key is not None:
+            return self.private_key.reveal()
+        assert self.private_key_file is not None
+        try:
+            return Path(self.private_key_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise AuthenticationError(self.org, "invalid_key", f"cannot read private key file: {exc.strerror}") from None
+
+    def login(self, session: requests.Session) -> Token:
+        import jwt
+
+        claims = {"iss": self.client_id, "sub": self.username, "aud": self.audience, "exp": int(time.time()) + 180}
+        try:
+            assertion = jwt.encode(claims, self._key(), algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            raise AuthenticationError(self.org, "invalid_key", f"cannot sign the JWT assertion: {type(exc).__name__}") from None
+        data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
+        return _token(_post(self.org, session, _token_url(self.login_url), data))
+
+
+class SfdxUrlAuth:
+    """An SFDX auth URL ``force://<clientId>:<secret>:<refreshToken>@<host>`` (refresh token flow)."""
+
+    can_refresh = True
+
+    def __init__(self, org: str, url: Secret) -> None:
+        self.org = org
+        match = _SFDX_URL.match(url.reveal().strip())
+        if not match:
+            raise AuthenticationError(self.org, "invalid_sfdx_url", "not an SFDX auth URL (force://id:secret:token@host)")
+        client_id, secret, refresh, host = match.groups()
+        self.client_id, self.client_secret = client_id, Secret(secret) if secret else None
+        self.refresh_token, self.host = Secret(refresh), host
+
+    def login(self, session: requests.Session) -> Token:
+        data = {"grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": self.refresh_token.reveal()}
+        if self.client_secret:
+            data["client_secret"] = self.client_secret.reveal()
+        base = f"https://{self.host}"
+        return _token(_post(self.org, session, _token_url(base), data), base)
+
+
+class SfCliAuth:
+    """A Salesforce CLI alias: ``sf org display --json --target-org ALIAS``."""
+
+    can_refresh = True
+
+    def __init__(self, org: str, alias: str, command: str = "sf") -> None:
+        self.org, self.alias, self.command = org, alias, command
+
+    def login(self, session: requests.Session) -> Token:
+        argv = [self.command, "org", "display", "--json", "--target-org", self.alias]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        except FileNotFoundError:
+            raise AuthenticationError(self.org, "sf_cli", f"the Salesforce CLI {self.command!r} is not on PATH") from None
+        except subprocess.TimeoutExpired:
+            raise AuthenticationError(self.org, "sf_cli", "sf org display timed out") from None
+        try:
+            payload = json.loads(done.stdout or "{}")
+        except ValueError:
+            payload = {}
+        result = payload.get("result") if isinstance(payload, dict) else None
+        if done.returncode != 0 or not isinstance(result, dict) or "accessToken" not in result:
+            message = (payload.get("message") if isinstance(payload, dict) else None) or one_line(done.stderr)[:200]
+            raise AuthenticationError(self.org, "sf_cli", f"alias {self.alias!r}: {message or 'no access token'}")
+        return Token(Secret(str(result["accessToken"])), str(result.get("instanceUrl", "")))
+
+
+class ClientCredentialsAuth:
+    """OAuth client credentials flow (a connected app with a Run As user; My Domain host)."""
+
+    can_refresh = True
+
+    def __init__(self, org: str, client_id: str, client_secret: Secret, login_url: str) -> None:
+        self.org, self.client_id, self.client_secret, self.login_url = org, client_id, client_secret, login_url
+
+    def login(self, session: requests.Session) -> Token:
+        data = {"grant_type": "client_credentials", "client_id": self.client_id,
+                "client_secret": self.client_secret.reveal()}
+        return _token(_post(self.org, session, _token_url(self.login_url), data))
+
+
+class PasswordAuth:
+    """OAuth username-password flow (password + security token)."""
+
+    can_refresh = True
+
+    def __init__(self, org: str, client_id: str, username: str, password: Secret,
+                 client_secret: Secret | None = None, security_token: Secret | None = None,
+                 login_url: str = DEFAULT_LOGIN_URL) -> None:
+        self.org, self.client_id, self.username = org, client_id, username
+        self.password, self.client_secret, self.security_token = password, client_secret, security_token
+        self.login_url = login_url
+
+    def login(self, session: requests.Session) -> Token:
+        password = self.password.reveal() + (self.security_token.reveal() if self.security_token else "")
+        data = {"grant_type": "password", "client_id": self.client_id, "username": self.username, "password": password}
+        if self.client_secret:
+            data["client_secret"] = self.client_secret.reveal()
+        return _token(_post(self.org, session, _token_url(self.login_url), data))
+
+
+class AccessTokenAuth:
+    """A ready access token; it cannot be refreshed."""
+
+    can_refresh = False
+
+    def __init__(self, org: str, access_token: Secret, instance_url: str) -> None:
+        self.org, self.access_token, self.instance_url = org, access_token, instance_url
+
+    def login(self, session: requests.Session) -> Token:
+        return Token(self.access_token, self.instance_url)
+
+
+class EmulatorAuth:
+    """A fresh session from the emulator's admin endpoint (orgs served by ``lockstep.emulator``)."""
+
+    can_refresh = True
+
+    def __init__(self, org: str, url: str, name: str | None = None) -> None:
+        self.org, self.url, self.name = org, url.rstrip("/"), name or org
+
+    def login(self, session: requests.Session) -> Token:
+        endpoint = f"{self.url}/__emulator__/orgs/{quote(self.name, safe='')}/sessions"
+        host = urlsplit(endpoint).netloc
+        try:
+            response = session.post(endpoint, headers={"Accept": "application/json"})
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ConnectionFailed(self.org, None, describe_transport_error(exc)) from None
+        if response.status_code >= 500:
+            raise ServerError(self.org, None, f"{host}: HTTP {response.status_code}", response.status_code)
+        if response.status_code != 200:
+            raise AuthenticationError(self.org, None, f"emulator has no org {self.name!r} (HTTP {response.status_code})",
+                                      response.status_code)
+        return _token(response.json(), self.url)
+
+
+def authenticator_for(org: str, method: str, options: Mapping[str, Any], emulator_url: str | None = None) -> Authenticator:
+    """Build the authenticator of one org from its validated profile ``auth`` options."""
+    opt = {k: v for k, v in options.items() if k != "ca_file"}
+    login_url = _text(opt.get("login_url", DEFAULT_LOGIN_URL))
+    if method == "jwt":
+        return JwtAuth(org, _text(opt["client_id"]), _text(opt["username"]), opt.get("private_key"),
+                       opt.get("private_key_file"), login_url, opt.get("audience"))
+    if method == "sfdx_url":
+        return SfdxUrlAuth(org, opt["url"])
+    if method == "sf_cli":
+        return SfCliAuth(org, _text(opt["alias"]))
+    if method == "client_credentials":
+        return ClientCredentialsAuth(org, _text(opt["client_id"]), opt["client_secret"], login_url)
+    if method == "password":
+        return PasswordAuth(org, _text(opt["client_id"]), _text(opt["username"]), opt["password"],
+                            opt.get("client_secret"), opt.get("security_token"), login_url)
+    if method == "access_token":
+        return AccessTokenAuth(org, opt["access_token"], _text(opt["instance_url"]))
+    if method == "emulator":
+        url = opt.get("url") or emulator_url
+        if not url:
+            raise AuthenticationError(org, "no_emulator", "auth method 'emulator' needs a running emulator (profile 'emulator:' or auth.url)")
+        return EmulatorAuth(org, _text(url))
+    raise AuthenticationError(org, "unknown_method", f"unknown auth method {method!r}")

@@ -1,0 +1,291 @@
+"""``OrgClient``: one org's REST/Tooling API access over simple-salesforce.
+
+One ``requests.Session`` per org, TLS always verified (a custom CA file when given).
+Every HTTP request goes through :class:`CountingAdapter`, the single place where calls
+are counted. Transient failures (5xx, dropped connections) are retried with a bounded
+backoff, an expired session is re-authenticated once, REQUEST_LIMIT_EXCEEDED is never
+retried.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+import simple_salesforce.exceptions as sf_exc
+from requests.adapters import HTTPAdapter
+from simple_salesforce import Salesforce
+
+from lockstep.salesforce.auth import Authenticator
+from lockstep.salesforce.errors import (
+    ConnectionFailed,
+    NotFound,
+    QueryError,
+    RequestLimitExceeded,
+    SalesforceError,
+    ServerError,
+    SessionExpired,
+    describe_transport_error,
+    one_line,
+)
+
+__all__ = ["CallCounter", "CountingAdapter", "OrgClient", "new_session"]
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = (10.0, 120.0)
+_UNCOUNTED_PREFIXES = ("/services/oauth2/", "/__emulator__/")
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+class CallCounter:
+    """Counts HTTP requests, and among them the calls Salesforce charges to the daily limit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.api_calls = 0
+
+    def count(self, url: str) -> None:
+        path = urlsplit(url).path
+        charged = path.rstrip("/") != "/services/data" and not path.startswith(_UNCOUNTED_PREFIXES)
+        with self._lock:
+            self.requests += 1
+            self.api_calls += charged
+
+
+class CountingAdapter(HTTPAdapter):
+    """Counts every request it sends and gives each one a default timeout."""
+
+    def __init__(self, counter: CallCounter, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        self.counter = counter
+        self.default_timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        self.counter.count(request.url or "")
+        return super().send(request, **kwargs)
+
+
+def new_session(counter: CallCounter, ca_file: Path | str | None = None) -> requests.Session:
+    """A session that verifies TLS (against ``ca_file`` when given) and counts requests."""
+    from lockstep import __version__
+
+    session = requests.Session()
+    session.verify = str(ca_file) if ca_file else True
+    adapter = CountingAdapter(counter)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = f"lockstep/{__version__}"
+    return session
+
+
+def _error_detail(content: Any) -> tuple[str | None, str]:
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        first = content[0]
+        return first.get("errorCode") or first.get("statusCode"), str(first.get("message", ""))
+    if isinstance(content, dict):
+        return content.get("errorCode") or content.get("error"), str(
+            content.get("message") or content.get("error_description") or ""
+        )
+    return None, one_line(str(content))[:300]
+
+
+class OrgClient:
+    """REST and Tooling API access to one org; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        authenticator: Authenticator,
+        session: requests.Session,
+        counter: CallCounter,
+        api_version: str | None = None,
+        retry_delays: Sequence[float] = (0.2, 0.8),
+    ) -> None:
+        self.name = name
+        self.counter = counter
+        self._auth = authenticator
+        self._session = session
+        self._delays = tuple(retry_delays)
+        self._lock = threading.RLock()
+        self._sf: Salesforce | None = None
+        self.api_version = api_version
+        self._versions: list[dict[str, Any]] | None = None
+        self.instance_url = ""
+        self.login()
+
+    @property
+    def api_calls(self) -> int:
+        return self.counter.api_calls
+
+    @property
+    def base_path(self) -> str:
+        return f"/services/data/v{self.api_version}"
+
+    def login(self) -> None:
+        token = self._retrying(lambda: self._auth.login(self._session), idempotent=True)
+        self.instance_url = token.instance_url.rstrip("/")
+        if self.api_version is None:
+            self.api_version = max((v["version"] for v in self.versions()), key=float)
+        with self._lock:
+            self._sf = Salesforce(
+                instance_url=self.instance_url,
+                session_id=token.access_token.reveal(),
+                session=self._session,
+                version=self.api_version,
+            )
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _mapped(self, exc: sf_exc.SalesforceError) -> SalesforceError:
+        code, message = _error_detail(exc.content)
+        status = exc.status
+        if status == 401:
+            return SessionExpired(self.name, code, message or "Session expired or invalid", status)
+        if code == "REQUEST_LIMIT_EXCEEDED":
+            return RequestLimitExceeded(self.name, code, message, status)
+        if code in ("MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"):
+            return QueryError(self.name, code, message, status)
+        if status == 404:
+            return NotFound(self.name, code, message or "The requested resource does not exist", status)
+        if status >= 500:
+            return ServerError(self.name, code or f"HTTP_{status}", message or f"HTTP {status}", status)
+        return SalesforceError(self.name, code or f"HTTP_{status}", message or f"HTTP {status}", status)
+
+    def _retrying(self, fn: Callable[[], T], idempotent: bool) -> T:
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except (ServerError, ConnectionFailed) as exc:
+                error: SalesforceError = exc
+            except _TRANSIENT as exc:
+                error = ConnectionFailed(self.name, None, describe_transport_error(exc))
+                if not idempotent:
+                    raise error from None
+            if attempt >= len(self._delays):
+                raise error
+            time.sleep(self._delays[attempt])
+            attempt += 1
+
+    def _call(self, fn: Callable[[Salesforce], T], idempotent: bool = True) -> T:
+        """Run one API request with retries and at most one re-authentication."""
+        reauthenticated = False
+        while True:
+
+            def attempt() -> T:
+                assert self._sf is not None
+                try:
+                    return fn(self._sf)
+                except sf_exc.SalesforceError as exc:
+                    raise self._mapped(exc) from None
+
+            try:
+                return self._retrying(attempt, idempotent)
+            except SessionExpired:
+                if reauthenticated or not self._auth.can_refresh:
+                    raise
+                reauthenticated = True
+                self.login()
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("https://", "http://")):
+            return path
+        if path.startswith("/"):
+            return f"{self.instance_url}{path}"
+        return f"{self.instance_url}{self.base_path}/{path}"
+
+    def _get_json(self, sf: Salesforce, path: str) -> Any:
+        response = sf._call_salesforce("GET", self._url(path), name=path)
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
+
+    def _paged(self, first: Callable[[Salesforce], Any]) -> list[dict[str, Any]]:
+        page = self._call(first)
+        records = list(page.get("records", []))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = page["nextRecordsUrl"]
+            page = self._call(lambda sf: self._get_json(sf, url))
+            records.extend(page.get("records", []))
+        return records
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """All records of a SOQL query (every page)."""
+        return self._paged(lambda sf: sf.query(soql))
+
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """All records of a Tooling API query (every page)."""
+        return self._paged(lambda sf: sf.toolingexecute("query/", params={"q": soql}))
+
+    def more(self, page: dict[str, Any]) -> list[dict[str, Any]]:
+        """The records of a query result page followed by every further page."""
+        records = list(page.get("records", []))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = page["nextRecordsUrl"]
+            page = self._call(lambda sf: self._get_json(sf, url))
+            records.extend(page.get("records", []))
+        return records
+
+    def limits(self) -> dict[str, Any]:
+        return self._call(lambda sf: sf.restful("limits/")) or {}
+
+    def versions(self) -> list[dict[str, Any]]:
+        """The API versions the org serves (``/services/data/``; not charged by Salesforce)."""
+        if self._versions is None:
+
+            def fetch() -> list[dict[str, Any]]:
+                try:
+                    response = self._session.get(f"{self.instance_url}/services/data/", headers={"Accept": "application/json"})
+                except _TRANSIENT as exc:
+                    raise ConnectionFailed(self.name, None, describe_transport_error(exc)) from None
+                if response.status_code >= 500:
+                    raise ServerError(self.name, None, f"HTTP {response.status_code}", response.status_code)
+                if response.status_code >= 300:
+                    code, message = _error_detail(_json_or_text(response))
+                    raise SalesforceError(self.name, code or f"HTTP_{response.status_code}", message, response.status_code)
+                return list(response.json())
+
+            self._versions = self._retrying(fetch, idempotent=True)
+        return self._versions
+
+    def get(self, path: str) -> Any:
+        """GET a path under ``/services/data/vNN.0/`` (relative) or an absolute ``/services/...`` path."""
+        return self._call(lambda sf: self._get_json(sf, path))
+
+    def create(self, sobject: str, fields: dict[str, Any]) -> str:
+        result = self._call(lambda sf: sf.restful(f"sobjects/{sobject}/", method="POST", data=json.dumps(fields)),
+                            idempotent=False)
+        return str(result["id"])
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        self._call(lambda sf: sf.restful(f"sobjects/{sobject}/{record_id}", method="DELETE"))
+
+    def composite(self, subrequests: list[dict[str, Any]], all_or_none: bool = False) -> list[dict[str, Any]]:
+        """POST ``/composite``; one API call for up to 25 subrequests (at most 5 queries)."""
+        body = {"allOrNone": all_or_none, "compositeRequest": subrequests}
+        result = self._call(lambda sf: sf.restful("composite", method="POST", data=json.dumps(body)))
+        return list((result or {}).get("compositeResponse", []))
+
+    def tooling_composite(self, subrequests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """POST ``/tooling/composite``."""
+        body = {"allOrNone": False, "compositeRequest": subrequests}
+        result = self._call(lambda sf: sf.toolingexecute("composite", method="POST", data=body))
+        return list((result or {}).get("compositeResponse", []))
+
+
+def _json_or_text(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
