@@ -30,6 +30,7 @@ ORG_KEYS = (
 CREDENTIAL_KEYS = (
     "client_id", "client_secret", "password", "security_token", "refresh_token", "jwt_certificate",
 )
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DURATION = re.compile(
     r"^(?P<sign>[+-])P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
 )
@@ -172,7 +173,7 @@ def _load_file(source: Path, now: dt.datetime) -> OrgDefinition:
     from lockstep.emulator.tables import build_tables
 
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "yaml"
