@@ -61,11 +61,31 @@ def _parse_time(option: str, value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+def _check_rootdir(config: pytest.Config) -> None:
+    """pytest picks the rootdir before plugin options are known, so ``--gate-file /x/gate.json``
+    (an existing file, value as a separate argument) can move the rootdir; say so instead of
+    running somewhere else."""
+    args = list(config.invocation_params.args)
+    invocation = config.invocation_params.dir.resolve()
+    root = Path(config.rootpath).resolve()
+    if root == invocation or root in invocation.parents:
+        return
+    for option in ("--gate-file", "--org-profile"):
+        for index, arg in enumerate(args[:-1]):
+            value = args[index + 1]
+            if arg == option and (invocation / value).exists():
+                raise pytest.UsageError(
+                    f"{option} {value}: pytest took the value for a test path and moved the rootdir to {root};"
+                    f" write {option}={value}"
+                )
+
+
 class _State:
     """Everything Lockstep keeps for one pytest process."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        _check_rootdir(config)
         self.now = _parse_time("--now", config.getoption("now"))
         self.deployed_at = _parse_time("--deployed-at", config.getoption("deployed_at"))
         try:

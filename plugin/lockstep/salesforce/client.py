@@ -62,14 +62,19 @@ class CallCounter:
 class CountingAdapter(HTTPAdapter):
     """Counts every request it sends and gives each one a default timeout."""
 
-    def __init__(self, counter: CallCounter, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, counter: CallCounter, ca_file: str | None = None,
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
         super().__init__()
         self.counter = counter
+        self.ca_file = ca_file
         self.default_timeout = timeout
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
+        if self.ca_file:
+            # requests lets REQUESTS_CA_BUNDLE override a session's CA file; the org's CA wins here.
+            kwargs["verify"] = self.ca_file
         self.counter.count(request.url or "")
         return super().send(request, **kwargs)
 
@@ -80,7 +85,7 @@ def new_session(counter: CallCounter, ca_file: Path | str | None = None) -> requ
 
     session = requests.Session()
     session.verify = str(ca_file) if ca_file else True
-    adapter = CountingAdapter(counter)
+    adapter = CountingAdapter(counter, str(ca_file) if ca_file else None)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = f"lockstep/{__version__}"
