@@ -381,3 +381,17 @@ def test_records_may_hold_datetime_strings() -> None:
 def test_parse_is_cached() -> None:
     text = "SELECT Id FROM Account WHERE Name = 'cache-probe'"
     assert parse(text) is parse(text)
+
+
+def test_fields_function_expands_columns() -> None:
+    [row] = run("SELECT FIELDS(STANDARD) FROM Account WHERE Name = 'acme' LIMIT 200")
+    assert list(row)[:3] == ["attributes", "Id", "CreatedById"] and "Tier__c" not in row
+    [custom] = run("SELECT FIELDS(CUSTOM) FROM Account WHERE Name = 'Globex' LIMIT 200")
+    assert custom == {"attributes": custom["attributes"], "Tier__c": "Gold"}
+    [every] = run("SELECT FIELDS(ALL) FROM Account WHERE Name = 'Globex' LIMIT 200")
+    assert every["Name"] == "Globex" and every["Tier__c"] == "Gold"
+
+
+def test_result_names_the_queried_object() -> None:
+    assert execute("select count() from account", TABLES).sobject == "Account"
+    assert execute("SELECT COUNT(Id) FROM case", TABLES).sobject == "Case"

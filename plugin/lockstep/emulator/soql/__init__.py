@@ -19,6 +19,7 @@ __all__ = ["QueryResult", "SoqlError", "execute", "parse"]
 def execute(
     soql: str,
     tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
     api: str = "data",
     url_prefix: str = "/services/data/v62.0/sobjects",
     include_deleted: bool = False,

@@ -128,4 +128,4 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
         for name, getter in columns:
             record[name] = format_value(getter.read(group), getter.ftype)
         records.append(record)
-    return QueryResult(records, len(records))
+    return QueryResult(records, len(records), obj.name)

@@ -61,6 +61,9 @@ class Runner:
                     raise self.ctx.error(item.pos, "Nesting of child relationship queries is not supported")
                 items.append(self.child_plan(obj, item))
                 continue
+            if isinstance(item.expr, n.Call) and item.expr.name.upper() == "FIELDS":
+                items.extend(self.expand_fields(obj, item.expr))
+                continue
             bound = self.ctx.bind(obj, path_of(self.ctx, item.expr))
             key = ".".join(s.relationship for s in bound.steps) + "." + bound.field.name
             if key.lower() in seen:
@@ -68,6 +71,20 @@ class Runner:
             seen.add(key.lower())
             items.append(bound)
         return items
+
+    def expand_fields(self, obj: SObject, call: n.Call) -> list[Item]:
+        """``FIELDS(ALL | STANDARD | CUSTOM)``: the object's columns in schema order."""
+        arg = call.arg
+        kind = arg.parts[0].upper() if isinstance(arg, n.Path) and len(arg.parts) == 1 else ""
+        if kind not in ("ALL", "STANDARD", "CUSTOM"):
+            raise self.ctx.error(call.pos, "FIELDS() takes ALL, STANDARD or CUSTOM")
+        assert isinstance(arg, n.Path)
+        names = [f for f in obj.fields if not f.lower().endswith("__c")] if kind != "CUSTOM" else []
+        if kind != "STANDARD":
+            customs = {k.lower(): k for r in self.ctx.records(obj.name) for k in r if k.lower().endswith("__c")}
+            names += [f for f in obj.fields if f.lower().endswith("__c")]
+            names += [k for low, k in sorted(customs.items()) if obj.find_field(low) is None]
+        return [self.ctx.bind(obj, n.Path((name,), arg.positions)) for name in names]
 
     def child_plan(self, parent: SObject, sub: n.SubQuery) -> ChildPlan:
         query = sub.query
@@ -103,14 +120,14 @@ class Runner:
             if len(query.select) > 1 or query.group_by:
                 raise self.ctx.error(count_all[0].expr.pos, "COUNT() must be the only element in the SELECT list")
             total = len(slice_rows(self.filtered(obj, query), query))
-            return QueryResult([], total)
+            return QueryResult([], total, obj.name)
         if query.group_by or query.having or any(isinstance(i, n.SelectItem) and is_aggregate(i.expr) for i in query.select):
             return run_aggregate(self, obj, query)
         items = self.bind_items(obj, query, allow_children=True)
         order = self.order_getters(obj, query)
         rows = slice_rows(sort_rows(self.filtered(obj, query), order), query)
         records = [shape_record(self.ctx, obj.name, r, items, self.url_prefix, self.child_rows) for r in rows]
-        return QueryResult(records, len(records))
+        return QueryResult(records, len(records), obj.name)
 
 
 

@@ -17,10 +17,11 @@ PASSTHROUGH = frozenset({"TOLABEL", "CONVERTCURRENCY", "FORMAT"})
 
 @dataclass
 class QueryResult:
-    """Shaped records and Salesforce's ``totalSize`` for them."""
+    """Shaped records, Salesforce's ``totalSize`` for them, and the queried object's name."""
 
     records: list[dict[str, Any]]
     total_size: int
+    sobject: str = ""
 
 
 def is_aggregate(expr: n.Expr) -> bool:
