@@ -27,7 +27,8 @@ _DEFAULT_VERSIONS = ("31.0", "62.0")
 
 class _QuietDrops(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return "without completing response" not in record.getMessage()
+        message = record.getMessage()
+        return "without completing response" not in message and "without starting response" not in message
 
 
 logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
@@ -184,7 +185,12 @@ async def _respond(send: Send, response: ApiResponse, *, pretty: bool, cache: bo
 
 
 async def _drop(send: Send) -> None:
-    """Start a response and stop half-way: the server closes the connection, the client sees it break."""
+    """Close the connection without an answer (or, where the transport is out of reach, half-way)."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if isinstance(transport, asyncio.BaseTransport):
+        transport.abort()
+        await asyncio.sleep(0)
+        return
     await send({
         "type": "http.response.start", "status": 200,
         "headers": [(b"content-type", _JSON.encode()), (b"content-length", b"4096")],
