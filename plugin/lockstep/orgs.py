@@ -48,6 +48,7 @@ class Org:
         self._client: OrgClient | None = None
         self._facts: Facts | None = None
         self._error: OrgUnreachable | None = None
+        self._warmed = False
 
     def __repr__(self) -> str:
         return f"<Org {self.name} ({self.kind})>"
@@ -103,6 +104,17 @@ class Org:
             return None, OrgUnreachable(self.name, redact(one_line(f"{type(exc).__name__}: {exc}")))
         return client, None
 
+    def warm(self, facts: Sequence[str]) -> None:
+        """Gather ``facts`` together once (the facts the collected checks declared)."""
+        with self._lock:
+            if self._warmed or not facts:
+                return
+            self._warmed = True
+        try:
+            self.facts.prefetch(*facts)
+        except SalesforceError:
+            pass  # remembered per query by Facts; each check that needs it reports it
+
     @property
     def client(self) -> OrgClient:
         self.connect()
@@ -145,15 +157,18 @@ class OrgPool:
                 self._orgs[name] = Org(self._configs[name], self._emulator, self._delays)
             return self._orgs[name]
 
-    def connect_all(self, names: Iterable[str] | None = None) -> list[Org]:
-        """Connect orgs concurrently (bounded); returns them sorted, unreachable ones included."""
+    def connect_all(self, names: Iterable[str] | None = None,
+                    facts: Mapping[str, Sequence[str]] | None = None) -> list[Org]:
+        """Connect orgs concurrently (bounded), gathering their declared ``facts``;
+        returns them sorted, unreachable ones included."""
         orgs = [self.get(n) for n in sorted(names if names is not None else self._configs)]
 
         def attempt(org: Org) -> None:
             try:
                 org.connect()
             except OrgUnreachable:
-                pass
+                return
+            org.warm((facts or {}).get(org.name, ()))
 
         with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs)))) as pool:
             list(pool.map(attempt, orgs))

@@ -9,18 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lockstep import __version__
-from lockstep.gate import PHASES, RunInfo, build_gate, exit_code
-from lockstep.orgs import Landscape, Org
-from lockstep.profile import Profile, ProfileError, load_profile, select_orgs
-from lockstep.report import Recorder, reason_line, terminal_summary, write_gate
-from lockstep.salesforce.errors import OrgUnreachable, SalesforceError
+from lockstep.gate import PHASES
 
-__all__ = ["Org", "Profile"]
+if TYPE_CHECKING:
+    from lockstep.orgs import Org
+    from lockstep.profile import Profile
+
+__all__: list[str] = []
 
 _STATE = pytest.StashKey["_State"]()
 _ORG_PARAM = "_lockstep_org"
@@ -85,6 +84,10 @@ class _State:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        from lockstep.orgs import Landscape
+        from lockstep.profile import ProfileError, load_profile, select_orgs
+        from lockstep.report import Recorder
+
         _check_rootdir(config)
         self.now = _parse_time("--now", config.getoption("now"))
         self.deployed_at = _parse_time("--deployed-at", config.getoption("deployed_at"))
@@ -95,11 +98,12 @@ class _State:
             raise pytest.UsageError(str(exc)) from None
         worker_input = getattr(config, "workerinput", None)
         self.is_worker = worker_input is not None
-        self.landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input))
+        self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input))
         self.recorder = Recorder()
         self.gate: dict[str, Any] | None = None
         self.gate_path = _gate_path(config)
         self.started = ""
+        self.declared_facts: dict[str, tuple[str, ...]] = {}
 
     @property
     def profile(self) -> Profile:
@@ -110,16 +114,21 @@ class _State:
         return self.landscape.org_names
 
     def connected_org(self, name: str, node: pytest.Item) -> Org:
+        from lockstep.salesforce.errors import OrgUnreachable
+
         org = self.landscape.pool.get(name)
         try:
-            return org.connect()
+            org.connect()
         except OrgUnreachable as exc:
             error = exc
+        else:
+            org.warm(self.declared_facts.get(name, ()))
+            return org
         node.user_properties.append(("lockstep_unreachable", {"org": name, "reason": error.message}))
         pytest.fail(str(error), pytrace=False)
 
     def connected_orgs(self, node: pytest.Item) -> list[Org]:
-        orgs = self.landscape.pool.connect_all(self.org_names)
+        orgs = self.landscape.pool.connect_all(self.org_names, self.declared_facts)
         for org in orgs:
             if org.unreachable is not None:
                 node.user_properties.append(("lockstep_unreachable", {"org": org.name, "reason": org.unreachable}))
@@ -135,6 +144,9 @@ class _State:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+        from lockstep.report import reason_line
+        from lockstep.salesforce.errors import SalesforceError
+
         report = yield
         if not report.passed or getattr(report, "wasxfail", None) is not None:
             exc = call.excinfo.value if call.excinfo is not None else None
@@ -144,6 +156,23 @@ class _State:
             if isinstance(exc, SalesforceError) and report.failed:
                 report.longrepr = str(exc)
         return report
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from lockstep.facts import FACT_NAMES
+
+        declared: dict[str, set[str]] = {name: set() for name in self.org_names}
+        for item in session.items:
+            names = {str(n) for mark in item.iter_markers("facts") for n in mark.args}
+            unknown = sorted(names - set(FACT_NAMES))
+            if unknown:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.facts: unknown fact {unknown[0]!r}; facts: {', '.join(FACT_NAMES)}"
+                )
+            callspec = getattr(item, "callspec", None)
+            org = callspec.params.get(_ORG_PARAM) if callspec is not None else None
+            for name in [org] if org in declared else (declared if "orgs" in getattr(item, "fixturenames", ()) else []):
+                declared[name] |= names
+        self.declared_facts = {name: tuple(sorted(names)) for name, names in declared.items()}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
@@ -163,6 +192,10 @@ class _State:
         if self.is_worker:
             session.config.workeroutput["lockstep_api_calls"] = self.landscape.api_calls()  # type: ignore[attr-defined]
             return
+        from lockstep import __version__
+        from lockstep.gate import RunInfo, build_gate, exit_code
+        from lockstep.report import write_gate
+
         stopped = session.shouldfail or session.shouldstop
         if stopped and not self.recorder.interrupted:
             self.recorder.interrupted = str(stopped)
@@ -192,6 +225,8 @@ class _State:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.gate is not None:
+            from lockstep.report import terminal_summary
+
             terminal_summary(terminalreporter, self.gate, self.gate_path)
 
 
@@ -203,6 +238,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "readiness: a pre-deploy check (can this org take the release?)")
     config.addinivalue_line("markers", "verification: a post-deploy check (did the release land correctly?)")
     config.addinivalue_line("markers", "warning: a check whose failures are reported but do not block the gate")
+    config.addinivalue_line("markers", "facts(*names): facts the check reads; an org's declared facts are gathered "
+                                       "together (batched) before its first check")
     if not config.getoption("org_profile", None):
         return
     state = _State(config)

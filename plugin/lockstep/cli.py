@@ -1,0 +1,141 @@
+"""The ``lockstep`` command.
+
+    lockstep emulator serve --state PATH [--host H] [--port N] [--latency-ms N]
+    lockstep gate show PATH [--markdown]
+    lockstep gate check PATH [--release ID] [--phase PHASE] [--profile NAME]
+
+``gate check`` exits 0 only for a "go" gate (matching the given release/phase/profile),
+1 for a no-go or a mismatch, 2 for a missing or malformed gate file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+_GATE_KEYS = ("decision", "profile", "phase", "orgs", "counts", "reasons")
+
+
+class GateFileError(Exception):
+    pass
+
+
+def _load_gate(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GateFileError(f"{path}: no such gate file") from None
+    except (OSError, ValueError) as exc:
+        raise GateFileError(f"{path}: not a gate file: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict) or any(key not in data for key in _GATE_KEYS):
+        raise GateFileError(f"{path}: not a gate file (expected keys: {', '.join(_GATE_KEYS)})")
+    if data["decision"] not in ("go", "no-go"):
+        raise GateFileError(f"{path}: unknown decision {data['decision']!r}")
+    return data
+
+
+def _show(gate: dict[str, Any], path: str) -> str:
+    profile = gate.get("profile") or {}
+    lines = [
+        f"gate:     {path}",
+        f"decision: {gate['decision'].upper()}",
+        f"release:  {gate.get('release') or '-'}",
+        f"profile:  {profile.get('name', '')} (sha256 {str(profile.get('sha256', ''))[:12]})",
+        f"phase:    {gate.get('phase', '')}",
+        f"run:      {gate.get('started', '')} .. {gate.get('finished', '')}",
+        "orgs:",
+    ]
+    for name, entry in (gate.get("orgs") or {}).items():
+        extra = "" if entry.get("reachable", True) else " (unreachable)"
+        lines.append(f"  {name:<24} {entry.get('decision', '?').upper()}{extra}  api calls {entry.get('api_calls', 0)}")
+        for item in entry.get("failed", []) + entry.get("errors", []):
+            lines.append(f"      - {item.get('check', '')}: {item.get('reason', '')}")
+    for reason in gate.get("reasons", []):
+        lines.append(f"reason: {reason}")
+    return "\n".join(lines)
+
+
+def _check(gate: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    problems = [] if gate["decision"] == "go" else [f"decision is no-go ({len(gate.get('reasons', []))} reasons)"]
+    if args.release is not None and gate.get("release") != args.release:
+        problems.append(f"release is {gate.get('release')!r}, expected {args.release!r}")
+    if args.phase is not None and gate.get("phase") not in (args.phase, "all"):
+        problems.append(f"phase is {gate.get('phase')!r}, expected {args.phase!r}")
+    if args.profile is not None and (gate.get("profile") or {}).get("name") != args.profile:
+        problems.append(f"profile is {(gate.get('profile') or {}).get('name')!r}, expected {args.profile!r}")
+    return problems
+
+
+def _gate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lockstep gate", description="Read a Lockstep gate file.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    show = commands.add_parser("show", help="print a gate file")
+    show.add_argument("path")
+    show.add_argument("--markdown", action="store_true", help="print the Markdown summary")
+    check = commands.add_parser("check", help="exit 0 only for a go gate (optionally of a release/phase/profile)")
+    check.add_argument("path")
+    check.add_argument("--release", default=None)
+    check.add_argument("--phase", default=None, choices=("readiness", "verification", "all"))
+    check.add_argument("--profile", default=None)
+    return parser
+
+
+def gate_main(argv: Sequence[str]) -> int:
+    args = _gate_parser().parse_args(list(argv))
+    try:
+        gate = _load_gate(args.path)
+    except GateFileError as exc:
+        print(f"lockstep gate: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "show":
+        if args.markdown:
+            from lockstep.report import markdown_summary
+
+            sys.stdout.write(markdown_summary(gate))
+        else:
+            print(_show(gate, args.path))
+        return 0
+    problems = _check(gate, args)
+    for problem in problems:
+        print(f"lockstep gate: {args.path}: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"lockstep gate: {args.path}: GO")
+    return 1 if problems else 0
+
+
+_USAGE = """usage: lockstep COMMAND ...
+
+commands:
+  emulator serve --state PATH   serve emulated Salesforce orgs over HTTPS
+  gate show PATH                print a gate file
+  gate check PATH               exit 0 only for a go gate
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(_USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "emulator":
+        if not rest or rest[0] != "serve":
+            sys.stderr.write("usage: lockstep emulator serve --state PATH [--host H] [--port N] [--latency-ms N]\n")
+            return 2
+        from lockstep.emulator.cli import serve_main
+
+        return serve_main(rest[1:])
+    if command == "gate":
+        return gate_main(rest)
+    sys.stderr.write(f"lockstep: unknown command {command!r}\n{_USAGE}")
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
