@@ -395,3 +395,17 @@ def test_fields_function_expands_columns() -> None:
 def test_result_names_the_queried_object() -> None:
     assert execute("select count() from account", TABLES).sobject == "Account"
     assert execute("SELECT COUNT(Id) FROM case", TABLES).sobject == "Case"
+
+
+def test_date_functions_group_filter_and_name_columns_expr_n() -> None:
+    rows = run("SELECT CALENDAR_YEAR(CreatedDate), COUNT(Id) n FROM Account "
+               "GROUP BY CALENDAR_YEAR(CreatedDate) ORDER BY CALENDAR_YEAR(CreatedDate)")
+    assert rows == [
+        {"attributes": {"type": "AggregateResult"}, "expr0": 2023, "n": 1},
+        {"attributes": {"type": "AggregateResult"}, "expr0": 2024, "n": 2},
+    ]
+    assert names("SELECT Subject FROM Case WHERE DAY_IN_MONTH(CreatedDate) = 21", "Subject") == ["50% off?"]
+    [day] = run("SELECT DAY_ONLY(CreatedDate), COUNT(Id) FROM Case WHERE Status = 'Closed' GROUP BY DAY_ONLY(CreatedDate)")
+    assert day["expr0"] == "2024-05-21" and day["expr1"] == 1
+    with pytest.raises(SoqlError, match="Field must be grouped or aggregated"):
+        run("SELECT CALENDAR_YEAR(CreatedDate), COUNT(Id) FROM Case GROUP BY Status")

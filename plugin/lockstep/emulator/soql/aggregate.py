@@ -7,7 +7,8 @@ from typing import Any, Protocol
 
 from ..schema import SObject
 from . import nodes as n
-from .plan import Bound, Context, Getter, compile_condition
+from .functions import is_date_function, row_operand
+from .plan import Context, Getter, compile_condition
 from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .values import format_value, normalize, sort_key
 
@@ -45,14 +46,21 @@ def _compute(name: str, read: Callable[[Row], Any] | None, ftype: str, members: 
     return float(sum(numbers)) / len(numbers)
 
 
+def _key(ctx: Context, expr: n.Expr) -> str:
+    if is_date_function(expr):
+        return expr.text.casefold()
+    return path_of(ctx, expr).text.casefold()
+
+
 def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
     ctx = runner.ctx
     group_keys: list[str] = []
-    group_bounds: list[Bound] = []
+    group_getters: list[Getter] = []
     for expr in query.group_by:
-        path = path_of(ctx, expr, "in GROUP BY")
-        group_keys.append(path.text.lower())
-        group_bounds.append(ctx.bind(obj, path))
+        if is_aggregate(expr):
+            raise ctx.error(expr.pos, "Aggregate functions are not allowed in GROUP BY")
+        group_keys.append(_key(ctx, expr))
+        group_getters.append(row_operand(ctx, obj, expr))
     calls: dict[str, tuple[str, Callable[[Row], Any] | None, str]] = {}
 
     def register(call: n.Call) -> Getter:
@@ -73,17 +81,17 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
         calls[key] = (name, read, ftype)
         return Getter(lambda g, k=key: g[k], out_type, call.text)
 
-    def grouped(path: n.Path) -> Getter:
-        key = path.text.lower()
-        if key not in group_keys:
-            raise ctx.error(path.pos, f"Field must be grouped or aggregated: {path.text}")
-        bound = group_bounds[group_keys.index(key)]
-        return Getter(lambda g, k=key: g[k], bound.field.type, bound.field.name)
-
     def operand(expr: n.Expr) -> Getter:
         if is_aggregate(expr):
+            assert isinstance(expr, n.Call)
             return register(expr)
-        return grouped(path_of(ctx, expr))
+        key = _key(ctx, expr)
+        if key not in group_keys:
+            text = expr.text if is_date_function(expr) else path_of(ctx, expr).text
+            pos = expr.pos
+            raise ctx.error(pos, f"Field must be grouped or aggregated: {text}")
+        source = group_getters[group_keys.index(key)]
+        return Getter(lambda g, k=key: g[k], source.ftype, source.name)
 
     columns: list[tuple[str, Getter]] = []
     unnamed = 0
@@ -91,7 +99,7 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
         if isinstance(item, n.SubQuery):
             raise ctx.error(item.pos, "Child relationship queries are not allowed in aggregate queries")
         getter = operand(item.expr)
-        if is_aggregate(item.expr):
+        if is_aggregate(item.expr) or is_date_function(item.expr):
             name = item.alias
             if name is None:
                 name = f"expr{unnamed}"
@@ -103,8 +111,8 @@ def run_aggregate(runner: _Runner, obj: SObject, query: n.Query) -> QueryResult:
     order = [(operand(item.expr), item) for item in query.order_by]
 
     rows = runner.filtered(obj, query)
-    readers = [ctx.reader(b) for b in group_bounds]
-    types = [b.field.type for b in group_bounds]
+    readers = [g.read for g in group_getters]
+    types = [g.ftype for g in group_getters]
     groups: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[Row]]] = {}
     if not group_keys:
         groups[()] = ((), rows)

@@ -9,6 +9,7 @@ from ..schema import SObject, find_object
 from . import nodes as n
 from .errors import invalid_field
 from .aggregate import run_aggregate
+from .functions import row_operand
 from .plan import Context, Getter, compile_condition
 from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .shape import ChildPlan, Item, shape_record
@@ -25,11 +26,7 @@ class Runner:
         self.url_prefix = url_prefix
 
     def record_operand(self, obj: SObject) -> Callable[[n.Expr], Getter]:
-        def operand(expr: n.Expr) -> Getter:
-            bound = self.ctx.bind(obj, path_of(self.ctx, expr))
-            return Getter(self.ctx.reader(bound), bound.field.type, bound.field.name)
-
-        return operand
+        return lambda expr: row_operand(self.ctx, obj, expr)
 
     def semi_join(self, query: n.Query, outer: Getter) -> set[Any]:
         obj = self.ctx.sobject(query.sobject, query.sobject_pos)
