@@ -44,7 +44,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _values(obj: SObject | None, sobject: str, fields: Mapping[str, Any], *, creating: bool) -> dict[str, Any] | ApiResponse:
+def _values(obj: SObject | None, sobject: str, fields: Mapping[str, Any]) -> dict[str, Any] | ApiResponse:
     values: dict[str, Any] = {}
     locked: list[str] = []
     for name, value in fields.items():
@@ -54,7 +54,7 @@ def _values(obj: SObject | None, sobject: str, fields: Mapping[str, Any], *, cre
         if spec is None and not name.endswith("__c"):
             return error("INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject}")
         canonical = spec.name if spec else name
-        if canonical in _SYSTEM_FIELDS or (not creating and canonical == "OwnerId" and obj is None):
+        if canonical in _SYSTEM_FIELDS and (canonical != "Name" or sobject in _NAMED):
             locked.append(canonical)
             continue
         try:
@@ -98,7 +98,7 @@ def create(org: Org, sobject: str, fields: Any, user_id: str, version: str) -> A
         return error("INVALID_TYPE_FOR_OPERATION", f"entity type {name} does not support insert")
     if not isinstance(fields, dict):
         return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
-    values = _values(obj, name, fields, creating=True)
+    values = _values(obj, name, fields)
     if isinstance(values, ApiResponse):
         return values
     missing = [f for f in _REQUIRED.get(name, ()) if values.get(f) in (None, "")]
@@ -168,7 +168,7 @@ def update(org: Org, sobject: str, record_id: str, fields: Any, user_id: str) ->
         return error("INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support update")
     if not isinstance(fields, dict):
         return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
-    values = _values(obj, obj.name, fields, creating=False)
+    values = _values(obj, obj.name, fields)
     if isinstance(values, ApiResponse):
         return values
     now = _now()
