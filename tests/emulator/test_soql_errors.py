@@ -88,9 +88,11 @@ def test_unknown_relationships() -> None:
         ("SELECT Id FROMM Account", 11, "FROMM"),
         ("SELECT Id FROM Account WHERE", 29, "<EOF>"),
         ("SELECT Id FROM Account WHERE Name = 'a' AND Id = 'b' OR Id = 'c'", 54, "OR"),
+        ("SELECT Id FROM Account WHERE Name = 'a' and Id = 'b' or Id = 'c'", 54, "or"),
         ("SELECT Id FROM Account WHERE Name = Globex", 37, "Globex"),
         ("SELECT Id FROM Account LIMIT x", 30, "x"),
         ("SELECT Id, FROM Account", 12, "FROM"),
+        ("SELECT Id FROM Account ORDER BY Name WHERE Name = 'x'", 38, "WHERE"),
         ("SELECT Id FROM Account WHERE Name == 'x'", 36, "="),
         ("SELECT Id FROM Account WHERE Name = 'x' #", 41, "#"),
     ],
@@ -100,7 +102,8 @@ def test_syntax_errors_are_malformed_query(soql: str, column: int, token: str) -
     assert error.error_code == "MALFORMED_QUERY"
     parts = layout(error)
     assert int(parts["col"]) == column
-    assert parts["text"] == f"unexpected token: '{token}'"
+    bare = token == "<EOF>" or token.upper() in {"OR", "FROM", "WHERE"}
+    assert parts["text"] == (f"unexpected token: {token}" if bare else f"unexpected token: '{token}'")
 
 
 def test_error_row_and_echo_follow_the_line_of_a_multiline_query() -> None:

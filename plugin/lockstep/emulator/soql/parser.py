@@ -229,8 +229,10 @@ def _syntax_error(soql: str, exc: UnexpectedInput) -> SoqlError:
         token = exc.token
         if token.type == "$END":
             lines = soql.rstrip().split("\n")
-            return malformed(soql, len(lines), len(lines[-1]) + 1, "unexpected token: '<EOF>'")
-        return malformed(soql, token.line or 1, token.column or 1, f"unexpected token: '{token}'")
+            return malformed(soql, len(lines), len(lines[-1]) + 1, "unexpected token: <EOF>")
+        keyword = token.type.isalpha() and token.type == str(token).upper()
+        text = f"unexpected token: {token}" if keyword else f"unexpected token: '{token}'"
+        return malformed(soql, token.line or 1, token.column or 1, text)
     if isinstance(exc, UnexpectedCharacters):
         char = soql[exc.pos_in_stream] if exc.pos_in_stream < len(soql) else ""
         if char == "'":
