@@ -409,3 +409,12 @@ def test_date_functions_group_filter_and_name_columns_expr_n() -> None:
     assert day["expr0"] == "2024-05-21" and day["expr1"] == 1
     with pytest.raises(SoqlError, match="Field must be grouped or aggregated"):
         run("SELECT CALENDAR_YEAR(CreatedDate), COUNT(Id) FROM Case GROUP BY Status")
+
+
+def test_concurrent_queries_share_the_parser_safely() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [f"SELECT Name FROM Account WHERE NumberOfEmployees > {i % 30} ORDER BY Name" for i in range(200)]
+    expected = [names(q) for q in queries]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert list(pool.map(names, queries)) == expected

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from ..schema import Field, SObject, find_object, infer_field_type
+from ..schema import Field, SObject, find_object, infer_field_type, key_prefix
 from . import nodes as n
 from .dates import date_range
 from .errors import SoqlError, invalid_field, invalid_type, malformed
@@ -79,8 +79,10 @@ class Context:
 
     def sobject(self, name: str, pos: n.Pos) -> SObject:
         obj = find_object(self.schema, name)
-        if obj is None and name.lower().endswith("__c") and self.records(name):
-            obj = SObject(name, "a00", frozenset({"data"}), {"Id": Field("Id", "id"), "Name": Field("Name", "string")})
+        table = self._tables_lower.get(name.lower())
+        if obj is None and table is not None and table.lower().endswith("__c"):
+            fields = {"Id": Field("Id", "id"), "Name": Field("Name", "string")}
+            obj = SObject(table, key_prefix(table), frozenset({"data"}), fields)
         if obj is None or self.api not in obj.apis:
             raise invalid_type(self.soql, pos.line, pos.column, name)
         return obj
