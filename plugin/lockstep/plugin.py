@@ -192,6 +192,8 @@ class _State:
         if self.is_worker:
             session.config.workeroutput["lockstep_api_calls"] = self.landscape.api_calls()  # type: ignore[attr-defined]
             return
+        if self.config.getoption("collectonly", False):
+            return
         from lockstep import __version__
         from lockstep.gate import RunInfo, build_gate, exit_code
         from lockstep.report import write_gate

@@ -51,12 +51,19 @@ class CallCounter:
         self.requests = 0
         self.api_calls = 0
 
-    def count(self, url: str) -> None:
+    def count(self, url: str) -> bool:
+        """Count one request; returns whether Salesforce charges it."""
         path = urlsplit(url).path
         charged = path.rstrip("/") != "/services/data" and not path.startswith(_UNCOUNTED_PREFIXES)
         with self._lock:
             self.requests += 1
             self.api_calls += charged
+        return charged
+
+    def refund(self) -> None:
+        """A request refused for an invalid session (401) is not charged."""
+        with self._lock:
+            self.api_calls -= 1
 
 
 class CountingAdapter(HTTPAdapter):
@@ -75,8 +82,11 @@ class CountingAdapter(HTTPAdapter):
         if self.ca_file:
             # requests lets REQUESTS_CA_BUNDLE override a session's CA file; the org's CA wins here.
             kwargs["verify"] = self.ca_file
-        self.counter.count(request.url or "")
-        return super().send(request, **kwargs)
+        charged = self.counter.count(request.url or "")
+        response = super().send(request, **kwargs)
+        if charged and response.status_code == 401:
+            self.counter.refund()
+        return response
 
 
 def new_session(counter: CallCounter, ca_file: Path | str | None = None) -> requests.Session:

@@ -1,0 +1,3 @@
+"""Shared test configuration: pytester drives pytest runs of the plugin."""
+
+pytest_plugins = ["pytester"]
