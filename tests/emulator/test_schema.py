@@ -119,10 +119,11 @@ def test_relationships_point_at_known_objects_and_lookup_fields() -> None:
      ("FlowDefinition", "ActiveVersion", "Flow"), ("FlowDefinition", "LatestVersion", "Flow"),
      ("Flow", "Definition", "FlowDefinition"), ("ValidationRule", "EntityDefinition", "EntityDefinition"),
      ("Case", "Account", "Account"), ("Case", "Contact", "Contact"), ("Contact", "Account", "Account"),
-     ("Opportunity", "Account", "Account"), ("Case", "Owner", "User"), ("Account", "CreatedBy", "User"),
+     ("Opportunity", "Account", "Account"), ("Case", "Owner", ("User", "Group")), ("Account", "Owner", "User"),
+     ("Account", "CreatedBy", "User"),
      ("Account", "LastModifiedBy", "User")],
 )
-def test_parent_relationships(obj: str, relationship: str, target: str) -> None:
+def test_parent_relationships(obj: str, relationship: str, target: str | tuple[str, ...]) -> None:
     found = SCHEMA[obj].find_parent(relationship.lower())
     assert found is not None and found[0] == relationship and found[1][1] == target
 

@@ -418,3 +418,13 @@ def test_concurrent_queries_share_the_parser_safely() -> None:
     expected = [names(q) for q in queries]
     with ThreadPoolExecutor(max_workers=16) as pool:
         assert list(pool.map(names, queries)) == expected
+
+
+def test_case_owner_is_polymorphic_user_or_queue() -> None:
+    tables = {**TABLES, "Group": [{"Id": make_id("00G", 1), "Name": "Tier 1", "Type": "Queue"}],
+              "Case": [{"Id": uid("500", 7), "Subject": "q", "OwnerId": make_id("00G", 1)},
+                       {"Id": uid("500", 8), "Subject": "u", "OwnerId": uid("005", 1)}]}
+    queue, user = run("SELECT Owner.Name, Owner.Username FROM Case ORDER BY Subject", tables=tables)
+    assert queue["Owner"] == {"attributes": {"type": "Name", "url": f"{DATA}/Group/{make_id('00G', 1)}"},
+                              "Name": "Tier 1", "Username": None}
+    assert user["Owner"]["attributes"] == {"type": "Name", "url": f"{DATA}/User/{uid('005', 1)}"}

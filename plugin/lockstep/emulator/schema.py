@@ -124,7 +124,7 @@ def _sobject(
     apis: frozenset[str],
     *,
     audit: bool = True,
-    owner: bool = False,
+    owner: bool | tuple[str, ...] = False,
     parents: Mapping[str, tuple[str, Target]] | None = None,
     children: Mapping[str, tuple[str, str]] | None = None,
     lookup_keys: tuple[str, ...] = ("Id",),
@@ -137,7 +137,7 @@ def _sobject(
         rels["CreatedBy"] = ("CreatedById", "User")
         rels["LastModifiedBy"] = ("LastModifiedById", "User")
     if owner:
-        rels["Owner"] = ("OwnerId", "User")
+        rels["Owner"] = ("OwnerId", owner if isinstance(owner, tuple) else "User")
     rels.update(parents or {})
     for lookup, _target in rels.values():
         fields[lookup] = Field(lookup, "reference")
@@ -181,6 +181,7 @@ _OBJECTS: list[SObject] = [
         picklist="UserType",
         datetime="LastLoginDate",
     ),
+    _sobject("Group", "00G", DATA, string="Name DeveloperName", picklist="Type", email="Email"),
     _sobject(
         "Profile", "00e", DATA,
         open_prefixes=("Permissions",),
@@ -424,7 +425,7 @@ _OBJECTS: list[SObject] = [
         date="Birthdate LastActivityDate",
     ),
     _sobject(
-        "Lead", "00Q", DATA, owner=True,
+        "Lead", "00Q", DATA, owner=("User", "Group"),
         parents={
             "ConvertedAccount": ("ConvertedAccountId", "Account"),
             "ConvertedContact": ("ConvertedContactId", "Contact"),
@@ -442,7 +443,7 @@ _OBJECTS: list[SObject] = [
         date="ConvertedDate LastActivityDate",
     ),
     _sobject(
-        "Case", "500", DATA, owner=True,
+        "Case", "500", DATA, owner=("User", "Group"),
         parents={
             "Account": ("AccountId", "Account"),
             "Contact": ("ContactId", "Contact"),
