@@ -205,7 +205,7 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
     if not reasons and info.exit_status not in (0, 1):
         name = _EXIT_NAMES.get(info.exit_status, "unexpected")
         reasons.append(f"pytest exit status {info.exit_status} ({name})")
-    if not reasons and info.exit_status == 1 and not any(r.blocks for r in results):
+    if not reasons and info.exit_status == 1 and all(r.outcome in ("passed", "skipped") for r in results):
         reasons.append("pytest reported a failure outside the checks")
     return {
         "decision": NO_GO if reasons else GO,
@@ -226,7 +226,8 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
 
 
 def exit_code(gate: Mapping[str, Any], pytest_status: int) -> int:
-    """Non-zero for a no-go even when pytest alone would exit 0."""
-    if gate.get("decision") != GO and pytest_status == 0:
-        return 1
-    return pytest_status
+    """Non-zero for a no-go even when pytest alone would exit 0; 0 for a go whose only
+    failures are warning-severity checks (a warning must not stop a pipeline)."""
+    if gate.get("decision") != GO:
+        return pytest_status or 1
+    return 0 if pytest_status == 1 else pytest_status

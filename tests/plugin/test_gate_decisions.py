@@ -170,3 +170,4 @@ def test_exit_code() -> None:
     assert exit_code({"decision": "go"}, 0) == 0
     assert exit_code({"decision": "no-go"}, 0) == 1
     assert exit_code({"decision": "no-go"}, 2) == 2
+    assert exit_code({"decision": "go"}, 1) == 0

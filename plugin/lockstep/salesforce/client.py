@@ -22,7 +22,7 @@ import simple_salesforce.exceptions as sf_exc
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 
-from lockstep.salesforce.auth import Authenticator
+from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
     ConnectionFailed,
     NotFound,
@@ -148,8 +148,9 @@ class OrgClient:
     def login(self) -> None:
         token = self._retrying(lambda: self._auth.login(self._session), idempotent=True)
         self.instance_url = token.instance_url.rstrip("/")
+        served = self.versions(token)
         if self.api_version is None:
-            self.api_version = max((v["version"] for v in self.versions()), key=float)
+            self.api_version = max((str(v["version"]) for v in served), key=float)
         with self._lock:
             self._sf = Salesforce(
                 instance_url=self.instance_url,
@@ -255,13 +256,19 @@ class OrgClient:
     def limits(self) -> dict[str, Any]:
         return self._call(lambda sf: sf.restful("limits/")) or {}
 
-    def versions(self) -> list[dict[str, Any]]:
-        """The API versions the org serves (``/services/data/``; not charged by Salesforce)."""
+    def versions(self, token: Token | None = None) -> list[dict[str, Any]]:
+        """The API versions the org serves (``/services/data/``; not charged by Salesforce).
+
+        Asked once per client, with the session's token: a first round trip that proves the
+        org answers before any check runs."""
         if self._versions is None:
+            headers = {"Accept": "application/json"}
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token.access_token.reveal()}"
 
             def fetch() -> list[dict[str, Any]]:
                 try:
-                    response = self._session.get(f"{self.instance_url}/services/data/", headers={"Accept": "application/json"})
+                    response = self._session.get(f"{self.instance_url}/services/data/", headers=headers)
                 except _TRANSIENT as exc:
                     raise ConnectionFailed(self.name, None, describe_transport_error(exc)) from None
                 if response.status_code >= 500:

@@ -1,0 +1,208 @@
+"""The gate file from real runs: go, every no-go cause, and the same gate under xdist."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from plugin_helpers import read_gate, reasons, state, write_landscape
+
+ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}]
+CHECKS = """
+import pytest
+
+pytestmark = pytest.mark.verification
+
+def test_reachable(org):
+    assert org.facts.organization.id
+
+def test_named(org):
+    assert org.name in ("prod", "qa")
+
+def test_everywhere(orgs):
+    assert len(orgs) == 2
+"""
+
+
+@pytest.fixture
+def landscape(project: pytest.Pytester) -> pytest.Pytester:
+    write_landscape(project.path, ORGS)
+    return project
+
+
+def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", *args, no_reraise_ctrlc=True)
+
+
+def test_go(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS)
+    result = run(landscape, "--release", "R-42")
+    assert result.ret == 0
+    gate = read_gate(landscape.path)
+    assert gate["decision"] == "go" and gate["reasons"] == []
+    assert gate["release"] == "R-42" and gate["phase"] == "verification"
+    assert gate["profile"]["name"] == "p" and len(gate["profile"]["sha256"]) == 64
+    assert gate["counts"]["passed"] == 5 and gate["counts"]["executed"] == 5
+    assert set(gate["orgs"]) == {"prod", "qa"}
+    for entry in gate["orgs"].values():
+        assert entry["decision"] == "go" and entry["reachable"] and entry["api_calls"] >= 1
+    assert gate["orgs"]["prod"]["kind"] == "production"
+    assert gate["started"] <= gate["finished"] and gate["lockstep_version"]
+    result.stdout.fnmatch_lines(["GATE: GO *gate.json"])
+
+
+def test_failure_is_no_go_with_the_first_line_of_the_message(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS + """
+def test_flow(org):
+    assert org.name != "prod", "prod: flow Case_Triage: expected active, found inactive\\nsecond line"
+""")
+    result = run(landscape)
+    assert result.ret == 1
+    gate = read_gate(landscape.path)
+    assert gate["decision"] == "no-go"
+    assert gate["orgs"]["prod"]["failed"] == [{
+        "check": "test_checks.py::test_flow", "test": "test_checks.py::test_flow[prod]",
+        "reason": "prod: flow Case_Triage: expected active, found inactive",
+    }]
+    assert gate["orgs"]["qa"]["decision"] == "go"
+    assert gate["reasons"] == ["prod: 1 failed check"]
+    result.stdout.fnmatch_lines(["prod *production *2 *1 *0 *0 *NO-GO", "GATE: NO-GO (1 reason) *"])
+
+
+def test_error_is_no_go(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS + """
+import pytest
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture exploded")
+
+def test_uses_broken(org, broken):
+    pass
+""")
+    result = run(landscape)
+    assert result.ret == 1
+    gate = read_gate(landscape.path)
+    assert reasons(gate, "qa") == ["RuntimeError: fixture exploded"]
+    assert gate["counts"]["errors"] == 2 and gate["decision"] == "no-go"
+
+
+def test_salesforce_errors_are_one_line(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks="""
+def test_bad_query(org):
+    org.client.query("SELECT Nope FROM Account")
+""")
+    result = run(landscape, "--orgs", "qa")
+    gate = read_gate(landscape.path)
+    (reason,) = reasons(gate, "qa")
+    assert reason.startswith("qa: INVALID_FIELD: ") and "\n" not in reason
+    result.stdout.fnmatch_lines(["qa: INVALID_FIELD: *"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_unreachable_org_is_no_go_and_others_unaffected(project: pytest.Pytester) -> None:
+    write_landscape(project.path, ORGS, states=[state("prod", "production", faults={"down": True}), state("qa")])
+    project.makepyfile(test_checks=CHECKS)
+    result = run(project)
+    assert result.ret == 1
+    gate = read_gate(project.path)
+    prod, qa = gate["orgs"]["prod"], gate["orgs"]["qa"]
+    assert prod["reachable"] is False and prod["decision"] == "no-go"
+    assert all(e["reason"].startswith("prod: unreachable: ") for e in prod["errors"]) and len(prod["errors"]) == 2
+    assert qa["decision"] == "go" and qa["counts"]["passed"] == 2
+    assert gate["counts"]["passed"] == 2
+    assert gate["reasons"][0].startswith("prod: unreachable: CONNECTION_FAILED: ")
+    assert gate["landscape"]["failed"][0]["check"] == "test_checks.py::test_everywhere"
+    result.stdout.fnmatch_lines(["prod: unreachable: *", "prod *production *0 *0 *2 *0 *0 *NO-GO (unreachable)"])
+    assert "Traceback" not in result.stdout.str() and "During handling" not in result.stdout.str()
+
+
+def test_zero_tests_is_no_go(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS)
+    result = run(landscape, "-k", "nothing_matches")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    gate = read_gate(landscape.path)
+    assert gate["decision"] == "no-go" and "no check was executed" in gate["reasons"]
+
+
+def test_only_skips_is_no_go_even_when_pytest_says_ok(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks="import pytest\n\ndef test_s(org):\n    pytest.skip('declare expect.x')\n")
+    result = run(landscape)
+    assert result.ret == 1
+    gate = read_gate(landscape.path)
+    assert gate["decision"] == "no-go"
+    assert gate["orgs"]["qa"]["skipped"][0]["reason"] == "declare expect.x"
+
+
+@pytest.mark.parametrize(("body", "args", "expected"), [
+    ("raise KeyboardInterrupt", (), "run interrupted: KeyboardInterrupt"),
+    ("pytest.exit('maintenance window closed')", (), "run interrupted: Exit: maintenance window closed"),
+    ("assert False, 'first failure'", ("-x",), "run interrupted: stopping after 1 failures"),
+])
+def test_interrupted_run_writes_a_no_go_gate(landscape: pytest.Pytester, body: str, args: tuple[str, ...],
+                                              expected: str) -> None:
+    landscape.makepyfile(test_checks=f"import pytest\n\ndef test_a(org):\n    pass\n\ndef test_b(org):\n    {body}\n")
+    result = run(landscape, *args)
+    assert result.ret != 0
+    gate = read_gate(landscape.path)
+    assert gate["decision"] == "no-go"
+    assert expected in gate["reasons"]
+
+
+def test_collection_error_is_no_go(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS, test_broken="def test_x(org:\n    pass\n")
+    result = run(landscape)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    gate = read_gate(landscape.path)
+    assert gate["decision"] == "no-go"
+    assert any(r.startswith("collection error: test_broken.py") for r in gate["reasons"])
+
+
+def test_warning_marker_and_xfail(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS + """
+import pytest
+
+@pytest.mark.warning
+def test_soft(org):
+    assert False, f"{org.name}: sandbox on a preview instance"
+""")
+    assert run(landscape).ret == 0
+    gate = read_gate(landscape.path)
+    assert gate["decision"] == "go"
+    assert gate["orgs"]["qa"]["warnings"][0]["reason"] == "qa: sandbox on a preview instance"
+    landscape.makepyfile(test_more="import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_x(org):\n    assert 0\n")
+    assert run(landscape).ret == 1
+    assert read_gate(landscape.path)["decision"] == "no-go"
+
+
+def test_gate_file_option_and_phase_from_markexpr(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS + "\nimport pytest\n\n@pytest.mark.readiness\ndef test_r(org):\n    pass\n")
+    target = landscape.path / "out" / "readiness.json"
+    result = run(landscape, "-m", "readiness", f"--gate-file={target}")
+    assert result.ret == 0
+    gate = json.loads(target.read_text())
+    assert gate["phase"] == "readiness" and gate["counts"]["passed"] == 2
+    assert not list(target.parent.glob(".*tmp"))
+
+
+def test_xdist_gives_the_same_gate(landscape: pytest.Pytester) -> None:
+    landscape.makepyfile(test_checks=CHECKS + """
+def test_flow(org):
+    assert org.name != "prod", "prod: flow X: expected active, found inactive"
+
+def test_worker_input_has_no_secrets(request):
+    worker_input = getattr(request.config, "workerinput", {})
+    assert set(worker_input.get("lockstep_emulator", {})) <= {"url", "ca_cert"}
+    assert not any("token" in key for key in worker_input)
+""")
+    serial = run(landscape)
+    serial_gate = read_gate(landscape.path)
+    parallel = landscape.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
+    parallel_gate = read_gate(landscape.path)
+    assert serial.ret == parallel.ret == 1
+    assert parallel_gate["counts"] == serial_gate["counts"]
+    assert {n: (o["decision"], o["failed"]) for n, o in parallel_gate["orgs"].items()} == {
+        n: (o["decision"], o["failed"]) for n, o in serial_gate["orgs"].items()}
+    assert all(o["api_calls"] >= 1 for o in parallel_gate["orgs"].values())
+    assert parallel_gate["reasons"] == serial_gate["reasons"]
+    parallel.stdout.fnmatch_lines(["*GATE: NO-GO (1 reason)*"])
