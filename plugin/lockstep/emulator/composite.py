@@ -129,7 +129,7 @@ def composite(call: Call, version: str, api: str, method: str, body: Any) -> Api
         else:
             response = _subrequest(call, version, api, sub, url, sub_body)
         results[reference_id] = response
-        if all_or_none and response.status >= 400:
+        if all_or_none and _failed(response):
             failed = reference_id
     if failed is not None and snapshot is not None:
         _rollback(call, snapshot)
@@ -137,6 +137,13 @@ def composite(call: Call, version: str, api: str, method: str, body: Any) -> Api
             if reference_id != failed:
                 results[reference_id] = _halted()
     return ApiResponse(200, {"compositeResponse": [_item(results[r], r) for r in order]})
+
+
+def _failed(response: ApiResponse) -> bool:
+    if response.status >= 400:
+        return True
+    body = response.body
+    return isinstance(body, list) and any(isinstance(r, dict) and r.get("success") is False for r in body)
 
 
 def _subrequest(call: Call, version: str, api: str, sub: dict[str, Any], url: str, body: Any) -> ApiResponse:

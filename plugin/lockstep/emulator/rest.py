@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import zlib
 from dataclasses import dataclass, field
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Mapping
 
 from lockstep.emulator import describe, query, records
@@ -142,13 +145,32 @@ def _route(call: Call, method: str, version: str, api: str, parts: list[str],
     return error("NOT_FOUND", NOT_FOUND_MESSAGE)
 
 
+def _conditional(call: Call, body: dict[str, Any]) -> ApiResponse:
+    """A describe result with ``ETag``/``Last-Modified``; 304 when ``If-Modified-Since`` is not older."""
+    organization = call.org.definition.tables["Organization"][0]
+    modified: dt.datetime = organization["SystemModstamp"]
+    headers = {"ETag": f'"{zlib.crc32(repr(sorted(body)).encode() + str(len(str(body))).encode()):08x}"',
+               "Last-Modified": format_datetime(modified.astimezone(dt.timezone.utc), usegmt=True)}
+    since = call.headers.get("if-modified-since")
+    if since:
+        try:
+            threshold = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            threshold = None
+        if threshold is not None and threshold.tzinfo is not None and modified.replace(microsecond=0) <= threshold:
+            return ApiResponse(304, None, headers)
+    return ApiResponse(200, body, headers)
+
+
 def _sobjects(call: Call, method: str, version: str, api: str, parts: list[str],
               params: Mapping[str, str], body: Any) -> ApiResponse:
     org = call.org
     prefix = f"/services/data/v{version}{'/tooling' if api == 'tooling' else ''}"
     read_only = method in ("GET", "HEAD")
     if not parts:
-        return ApiResponse(200, describe.describe_global(api, prefix)) if read_only else _not_allowed(method, "GET,HEAD")
+        if not read_only:
+            return _not_allowed(method, "GET,HEAD")
+        return _conditional(call, describe.describe_global(api, prefix))
     obj = records.visible_object(parts[0], api)
     if obj is None:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
@@ -162,7 +184,7 @@ def _sobjects(call: Call, method: str, version: str, api: str, parts: list[str],
     if parts[1] == "describe" and len(parts) == 2:
         if not read_only:
             return _not_allowed(method, "GET,HEAD")
-        return ApiResponse(200, describe.describe_object(obj, prefix))
+        return _conditional(call, describe.describe_object(obj, prefix))
     if len(parts) != 2:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     record_id = parts[1]

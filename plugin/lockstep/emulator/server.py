@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 import socket
@@ -24,6 +25,32 @@ __all__ = ["Emulator"]
 _START_TIMEOUT = 20.0
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server whose main loop wakes up as soon as ``request_stop`` is called."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 10) % 864000
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except asyncio.TimeoutError:
+                continue
+
+    def request_stop(self) -> None:
+        self.should_exit = True
+        self.force_exit = True
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+
 class Emulator:
     """Serve the orgs of a state file or folder over HTTPS until the ``with`` block ends.
 
@@ -41,7 +68,7 @@ class Emulator:
         self.orgs: list[dict[str, str]] = []
         self.store = Store(self._definitions(), self.state_path)
         self._tmp: Path | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.app = EmulatorApp(self.store, self.reload)
 
@@ -77,7 +104,7 @@ class Emulator:
             log_level="warning", lifespan="off", http="h11", access_log=False,
             timeout_keep_alive=30, timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="lockstep-emulator", daemon=True)
         self._thread.start()
@@ -98,8 +125,7 @@ class Emulator:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True
+            self._server.request_stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = None

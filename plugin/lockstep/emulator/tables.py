@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from lockstep.emulator.catalog import add_setup_objects
-from lockstep.emulator.schema import SCHEMA, make_id, to_18
+from lockstep.emulator.schema import SCHEMA, key_prefix, make_id, to_18
 from lockstep.emulator.state import (
     OrgDefinition, StateError, check_keys, expect_list, expect_mapping, parse_when,
 )
@@ -45,6 +45,8 @@ class Builder:
         table = self.tables.setdefault(sobject, [])
         if not row.get("Id"):
             row["Id"] = self.new_id(sobject, seed if seed is not None else str(len(table)))
+        elif len(str(row["Id"])) == 15:
+            row["Id"] = to_18(str(row["Id"]))
         fields = SCHEMA[sobject].fields
         if "CreatedDate" in fields:
             row.setdefault("CreatedDate", self.now)
@@ -214,22 +216,14 @@ def _records(b: Builder) -> None:
         if obj is None and not str(sobject).endswith("__c"):
             raise b.fail(f"records.{sobject}", "no such object")
         name = obj.name if obj else str(sobject)
-        if obj is not None and "data" not in obj.apis:
-            raise b.fail(f"records.{sobject}", "not a data object; use its own section of the state file")
         for index, raw in enumerate(expect_list(b.source, f"records.{sobject}", rows)):
             key = f"records.{sobject}[{index}]"
             row = _coerced(b, key, name, dict(expect_mapping(b.source, key, raw)))
             if obj is None:
-                row.setdefault("Id", make_id(_custom_prefix(name), f"{b.definition.name}/{name}/{index}"))
+                row.setdefault("Id", make_id(key_prefix(name), f"{b.definition.name}/{name}/{index}"))
                 b.tables.setdefault(name, []).append(row)
                 continue
             b.add(name, row)
-
-
-def _custom_prefix(name: str) -> str:
-    from lockstep.emulator.schema import key_prefix
-
-    return key_prefix(name)
 
 
 def build_tables(definition: OrgDefinition, now: dt.datetime) -> None:
