@@ -304,9 +304,10 @@ _BUILD: dict[str, Callable[..., Any]] = {
                                                             str(r.get("Status"))) for r in rows),
     "permission_sets": _permission_sets,
     "assignments": lambda rows: tuple(sorted(
-        Assignment(str(_get(r, "PermissionSet.Name")), str(_get(r, "Assignee.Username")))
-        for r in rows if not _get(r, "PermissionSet.IsOwnedByProfile")
-    ), key=lambda a: (a.permission_set, a.username)),
+        (Assignment(str(_get(r, "PermissionSet.Name")), str(_get(r, "Assignee.Username")))
+         for r in rows if not _get(r, "PermissionSet.IsOwnedByProfile")),
+        key=lambda a: (a.permission_set, a.username),
+    )),
 }
 _REST = ("limits", "api_version")
 FACT_NAMES = (*_SOQL, *_REST)
@@ -386,7 +387,8 @@ class Facts:
         with self._lock:
             if name not in self._values:
                 if name == "limits":
-                    self._values[name] = dict(self.client.limits())
+                    self._values[name] = {k: dict(v) if isinstance(v, Mapping) else v
+                                          for k, v in self.client.limits().items()}
                 elif name == "api_version":
                     self._values[name] = max((str(v["version"]) for v in self.client.versions()), key=float)
                 else:

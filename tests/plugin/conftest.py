@@ -9,6 +9,7 @@ import requests
 from plugin_helpers import SHARED_ORGS, write_landscape
 
 from lockstep.emulator import Emulator
+from lockstep.salesforce.client import CallCounter, new_session
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +24,10 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 @pytest.fixture
 def admin(emulator: Emulator) -> Iterator[requests.Session]:
     """A session for the emulator's admin endpoint; the emulator is reset around each test."""
-    session = requests.Session()
-    session.verify = str(emulator.ca_cert)
-    session.post(f"{emulator.url}/__emulator__/reset", verify=str(emulator.ca_cert)).raise_for_status()
+    session = new_session(CallCounter(), emulator.ca_cert)
+    session.post(f"{emulator.url}/__emulator__/reset").raise_for_status()
     yield session
-    session.post(f"{emulator.url}/__emulator__/reset", verify=str(emulator.ca_cert))
+    session.post(f"{emulator.url}/__emulator__/reset")
     session.close()
 
 

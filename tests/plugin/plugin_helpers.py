@@ -48,7 +48,7 @@ def reasons(gate: Mapping[str, Any], org: str) -> list[str]:
 
 
 def admin_counts(emulator: Any, session: requests.Session) -> dict[str, int]:
-    rows = session.get(f"{emulator.url}/__emulator__/orgs", verify=str(emulator.ca_cert)).json()
+    rows = session.get(f"{emulator.url}/__emulator__/orgs").json()
     return {row["name"]: row["api_calls"] for row in rows}
 
 
