@@ -7,6 +7,9 @@ ask for ``org``/``orgs`` error with one line asking for a profile.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,9 +148,14 @@ class _State:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
         from lockstep.report import reason_line
-        from lockstep.salesforce.errors import SalesforceError
+        from lockstep.salesforce.errors import SalesforceError, redact
 
         report = yield
+        if report.longrepr is not None:
+            text = str(report.longrepr)
+            if redact(text) != text:
+                report.longrepr = redact(text)
+        report.sections = [(title, redact(content)) for title, content in report.sections]
         if not report.passed or getattr(report, "wasxfail", None) is not None:
             exc = call.excinfo.value if call.excinfo is not None else None
             report.user_properties.append(
@@ -157,6 +165,7 @@ class _State:
                 report.longrepr = str(exc)
         return report
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from lockstep.facts import FACT_NAMES
 
@@ -173,6 +182,17 @@ class _State:
             for name in [org] if org in declared else (declared if "orgs" in getattr(item, "fixturenames", ()) else []):
                 declared[name] |= names
         self.declared_facts = {name: tuple(sorted(names)) for name, names in declared.items()}
+        groups = (getattr(self.config, "workerinput", None) or {}).get("lockstep_groups")
+        if groups:
+            by_org = {}
+            for item in session.items:
+                callspec = getattr(item, "callspec", None)
+                if callspec is not None and _ORG_PARAM in callspec.params:
+                    by_org[item.nodeid] = f"org:{callspec.params[_ORG_PARAM]}"
+            worker = self.config.workerinput["workerid"]  # type: ignore[attr-defined]
+            target = Path(groups) / f"{worker}.json"
+            target.with_suffix(".tmp").write_text(json.dumps(by_org), encoding="utf-8")
+            target.with_suffix(".tmp").replace(target)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
@@ -263,13 +283,48 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 class _XdistHooks:
-    """Hooks that exist only when pytest-xdist is installed."""
+    """Hooks that exist only when pytest-xdist is installed.
+
+    An org's checks must stay on one worker (one login per org). xdist's own ``loadgroup``
+    reads an ``@group`` suffix it can no longer add to node ids under pytest 9.2, so the
+    controller schedules by org itself: each worker writes its ``{nodeid: org}`` map into a
+    folder named in ``workerinput``, and the scheduler groups node ids by that map.
+    """
 
     def __init__(self, state: _State) -> None:
         self.state = state
+        self.groups: Path | None = None
+        option = state.config.option
+        if not state.is_worker and getattr(option, "dist", None) == "loadgroup" and getattr(option, "tx", None):
+            self.groups = Path(tempfile.mkdtemp(prefix="lockstep-groups-"))
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput.update(self.state.landscape.worker_input())
+        if self.groups is not None:
+            node.workerinput["lockstep_groups"] = str(self.groups)
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if self.groups is None:
+            return None
+        from xdist.scheduler import LoadScopeScheduling
+
+        groups_dir = self.groups
+
+        class OrgScheduling(LoadScopeScheduling):  # type: ignore[misc]
+            groups: dict[str, str] | None = None
+
+            def _split_scope(self, nodeid: str) -> str:
+                if self.groups is None:
+                    self.groups = {}
+                    for file in sorted(groups_dir.glob("*.json")):
+                        self.groups.update(json.loads(file.read_text(encoding="utf-8")))
+                return self.groups.get(nodeid, nodeid)
+
+        return OrgScheduling(config, log)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.groups is not None:
+            shutil.rmtree(self.groups, ignore_errors=True)
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self.state.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})

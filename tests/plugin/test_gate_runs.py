@@ -206,3 +206,46 @@ def test_worker_input_has_no_secrets(request):
     assert all(o["api_calls"] >= 1 for o in parallel_gate["orgs"].values())
     assert parallel_gate["reasons"] == serial_gate["reasons"]
     parallel.stdout.fnmatch_lines(["*GATE: NO-GO (1 reason)*"])
+
+
+def test_xdist_keeps_each_org_on_one_worker(landscape: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKSTEP_WHERE", str(landscape.path / "where"))
+    landscape.makepyfile(test_checks="""
+import os
+from pathlib import Path
+
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_where(org, n):
+    folder = Path(os.environ["LOCKSTEP_WHERE"])
+    folder.mkdir(exist_ok=True)
+    (folder / f"{org.name}-{os.environ['PYTEST_XDIST_WORKER']}").touch()
+""")
+    result = landscape.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
+    assert result.ret == 0
+    seen = sorted(p.name.split("-")[0] for p in (landscape.path / "where").iterdir())
+    assert seen == ["prod", "qa"]
+
+
+def test_secrets_never_reach_the_output(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_landscape(project.path, [{"name": "qa", "kind": "sandbox",
+                                    "auth": {"method": "access_token", "access_token": "${LOCKSTEP_T}",
+                                             "instance_url": "https://127.0.0.1:9"}}])
+    monkeypatch.setenv("LOCKSTEP_T", "00Dxx!very-secret-access-token")
+    project.makepyfile(test_checks="""
+import os
+
+def test_leak(org):
+    pass
+
+def test_prints(profile):
+    token = profile.org("qa").auth.get("access_token").reveal()
+    print("token is", token)
+    assert token == "nope", f"token was {token}"
+""")
+    result = run(project)
+    assert result.ret == 1
+    output = result.stdout.str() + result.stderr.str() + (project.path / "reports" / "gate.json").read_text()
+    assert "very-secret-access-token" not in output
+    assert "token was ***" in output
