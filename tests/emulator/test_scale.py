@@ -1,0 +1,42 @@
+"""Hundreds of orgs at once: quick start, concurrent clients, latency that never serialises orgs."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from emulator_helpers import StateFactory, admin, session_for
+
+from lockstep.emulator import Emulator
+
+ORGS = 300
+LATENCY_MS = 300
+CLIENTS = 60
+
+
+def test_three_hundred_orgs_answer_concurrently(start_emulator: StateFactory) -> None:
+    states = [{"org": {"name": f"org{n:03d}"}, "records": {"Account": [{"Name": f"Account of org{n:03d}"}]}} for n in range(ORGS)]
+    started = time.perf_counter()
+    emu: Emulator = start_emulator(*states, latency_ms=LATENCY_MS)
+    assert time.perf_counter() - started < 5.0
+
+    def ask(orgs: list[dict[str, str]]) -> list[str]:
+        session = session_for(emu)
+        names = []
+        for org in orgs:
+            response = session.get(f"{emu.url}/services/data/v62.0/query", params={"q": "SELECT Name FROM Account"},
+                                   headers={"Authorization": f"Bearer {org['access_token']}"}, timeout=30)
+            response.raise_for_status()
+            names.append(str(response.json()["records"][0]["Name"]))
+        return names
+
+    shares = [emu.orgs[i::CLIENTS] for i in range(CLIENTS)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(ask, shares))
+    elapsed = time.perf_counter() - started
+    for share, names in zip(shares, answers):
+        assert names == [f"Account of {org['name']}" for org in share]
+    rounds = ORGS // CLIENTS
+    assert elapsed < 3 * rounds * LATENCY_MS / 1000, f"{ORGS} requests of {LATENCY_MS} ms took {elapsed:.1f} s"
+    assert all(org["api_calls"] == 1 for org in admin(emu, "GET", "orgs"))
