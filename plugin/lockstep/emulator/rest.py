@@ -26,6 +26,9 @@ _RESOURCES = (
     "consent", "tokenizer", "compactLayouts", "knowledgeManagement", "sobjects", "actions", "support",
 )
 
+_TOOLING_RESOURCES = ("query", "sobjects", "composite", "executeAnonymous", "runTestsAsynchronous", "runTestsSynchronous",
+                      "completions", "search", "apexManifest")
+
 
 @dataclass
 class Call:
@@ -112,9 +115,12 @@ def _route(call: Call, method: str, version: str, api: str, parts: list[str],
     head = parts[0] if parts else ""
     read_only = method in ("GET", "HEAD")
     if not parts:
+        if not read_only:
+            return _not_allowed(method, "GET,HEAD")
         if api == "tooling":
-            return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-        return ApiResponse(200, _resources(call, version)) if read_only else _not_allowed(method, "GET,HEAD")
+            base = f"/services/data/v{version}/tooling"
+            return ApiResponse(200, {name: f"{base}/{name}" for name in _TOOLING_RESOURCES})
+        return ApiResponse(200, _resources(call, version))
     if head in ("query", "queryAll") and (api == "data" or head == "query"):
         if not read_only:
             return _not_allowed(method, "GET,HEAD")
