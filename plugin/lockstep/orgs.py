@@ -219,6 +219,12 @@ class Landscape:
         server.__enter__()
         self._server = server
         self.emulator = EmulatorAccess(str(server.url), str(server.ca_cert))
+        served = {str(o["name"]) for o in server.orgs}
+        missing = [c.name for c in self.selected if c.auth.method == "emulator" and c.name not in served]
+        if missing:
+            self.stop()
+            raise LookupError(f"orgs[{missing[0]}]: no org of that name in the emulator state "
+                              f"(it serves: {', '.join(sorted(served)) or 'none'})")
 
     def worker_input(self) -> dict[str, Any]:
         if self.emulator is None:

@@ -105,7 +105,6 @@ class _State:
         self.recorder = Recorder()
         self.gate: dict[str, Any] | None = None
         self.gate_path = _gate_path(config)
-        self.started = ""
         self.declared_facts: dict[str, tuple[str, ...]] = {}
 
     @property
@@ -143,26 +142,14 @@ class _State:
     # -- hooks (registered only when --org-profile is given) -----------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.started = _utcnow()
+        self.recorder.start()
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-        from lockstep.report import reason_line
-        from lockstep.salesforce.errors import SalesforceError, redact
+        from lockstep.report import annotate_report
 
         report = yield
-        if report.longrepr is not None:
-            text = str(report.longrepr)
-            if redact(text) != text:
-                report.longrepr = redact(text)
-        report.sections = [(title, redact(content)) for title, content in report.sections]
-        if not report.passed or getattr(report, "wasxfail", None) is not None:
-            exc = call.excinfo.value if call.excinfo is not None else None
-            report.user_properties.append(
-                ("lockstep_reason", reason_line(exc, report.longrepr, getattr(report, "wasxfail", None)))
-            )
-            if isinstance(exc, SalesforceError) and report.failed:
-                report.longrepr = str(exc)
+        annotate_report(report, call.excinfo.value if call.excinfo is not None else None)
         return report
 
     @pytest.hookimpl(tryfirst=True)
@@ -214,35 +201,21 @@ class _State:
             return
         if self.config.getoption("collectonly", False):
             return
-        from lockstep import __version__
-        from lockstep.gate import RunInfo, build_gate, exit_code
-        from lockstep.report import write_gate
+        from lockstep.gate import exit_code
+        from lockstep.report import append_step_summary, write_gate
 
         stopped = session.shouldfail or session.shouldstop
         if stopped and not self.recorder.interrupted:
             self.recorder.interrupted = str(stopped)
-        api_calls = dict(self.recorder.worker_api_calls)
-        for name, count in self.landscape.api_calls().items():
-            api_calls[name] = api_calls.get(name, 0) + count
-        info = RunInfo(
-            orgs=self.landscape.kinds,
+        self.gate = self.recorder.gate(
+            self.landscape, int(exitstatus),
             release=self.config.getoption("release"),
-            profile_name=self.profile.name,
-            profile_sha256=self.profile.sha256,
             markexpr=self.config.getoption("markexpr", "") or "",
-            started=self.started or _utcnow(),
-            finished=_utcnow(),
-            version=__version__,
-            exit_status=int(exitstatus),
-            interrupted=self.recorder.interrupted,
-            collection_errors=tuple(self.recorder.collection_errors),
-            unreachable=self.recorder.unreachable,
-            api_calls=api_calls,
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
                    "selection": self.config.getoption("orgs")},
         )
-        self.gate = build_gate(self.recorder.tally.results, info)
         write_gate(self.gate_path, self.gate)
+        append_step_summary(self.gate)
         session.exitstatus = exit_code(self.gate, int(exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -250,10 +223,6 @@ class _State:
             from lockstep.report import terminal_summary
 
             terminal_summary(terminalreporter, self.gate, self.gate_path)
-
-
-def _utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -268,8 +237,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not state.is_worker and not config.getoption("collectonly", False):
         try:
             state.landscape.start_emulator()
+        except LookupError as exc:
+            raise pytest.UsageError(f"{_shown(state.profile.path, config)}: {exc}") from None
         except Exception as exc:
-            raise pytest.UsageError(f"{state.profile.path.name}: emulator: cannot start: {exc}") from None
+            message = " ".join(str(exc).split())
+            raise pytest.UsageError(f"{_shown(state.profile.path, config)}: emulator: cannot start: {message}") from None
     config.stash[_STATE] = state
     config.pluginmanager.register(state, "lockstep-state")
     if config.pluginmanager.hasplugin("xdist"):
@@ -328,6 +300,13 @@ class _XdistHooks:
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self.state.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})
+
+
+def _shown(path: Path, config: pytest.Config) -> str:
+    try:
+        return path.relative_to(Path(config.rootpath).resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _run(config: pytest.Config) -> _State | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -13,7 +14,7 @@ import pytest
 
 from lockstep.salesforce.errors import SalesforceError, one_line, redact
 
-__all__ = ["Recorder", "markdown_summary", "reason_line", "terminal_summary", "write_gate"]
+__all__ = ["Recorder", "annotate_report", "append_step_summary", "markdown_summary", "reason_line", "terminal_summary", "write_gate"]
 
 _OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception)
 _COLUMNS = ("org", "kind", "passed", "failed", "errors", "skipped", "api calls", "decision")
@@ -116,6 +117,14 @@ def markdown_summary(gate: Mapping[str, Any]) -> str:
     return redact("\n".join(out)) + "\n"
 
 
+def append_step_summary(gate: Mapping[str, Any]) -> None:
+    """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` when a CI job provides one."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(markdown_summary(gate))
+
+
 def _props(report: Any) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for entry in getattr(report, "user_properties", None) or ():
@@ -128,12 +137,31 @@ def _props(report: Any) -> dict[str, Any]:
     return props
 
 
+def annotate_report(report: Any, exc: BaseException | None) -> None:
+    """Attach the one-line reason to a report, shorten Salesforce errors, redact secrets."""
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if redact(text) != text:
+            report.longrepr = redact(text)
+    report.sections = [(title, redact(content)) for title, content in report.sections]
+    wasxfail = getattr(report, "wasxfail", None)
+    if not report.passed or wasxfail is not None:
+        report.user_properties.append(("lockstep_reason", reason_line(exc, report.longrepr, wasxfail)))
+        if isinstance(exc, SalesforceError) and report.failed:
+            report.longrepr = str(exc)
+
+
+def _utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
 class Recorder:
-    """Turns pytest reports (plain data, also from xdist workers) into gate inputs."""
+    """Turns pytest reports (plain data, also from xdist workers) into the gate."""
 
     def __init__(self) -> None:
         from lockstep.gate import Tally
 
+        self.started = ""
         self.tally = Tally()
         self.unreachable: dict[str, str] = {}
         self.collection_errors: list[tuple[str, str]] = []
@@ -170,3 +198,24 @@ class Recorder:
     def add_worker_output(self, output: Mapping[str, Any]) -> None:
         for name, count in (output.get("lockstep_api_calls") or {}).items():
             self.worker_api_calls[name] = self.worker_api_calls.get(name, 0) + int(count)
+
+    def start(self) -> None:
+        self.started = _utcnow()
+
+    def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
+             extra: Mapping[str, Any]) -> dict[str, Any]:
+        """The gate of this run: the recorded results plus the landscape's API call counts."""
+        from lockstep import __version__
+        from lockstep.gate import RunInfo, build_gate
+
+        api_calls = dict(self.worker_api_calls)
+        for name, count in landscape.api_calls().items():
+            api_calls[name] = api_calls.get(name, 0) + count
+        info = RunInfo(
+            orgs=landscape.kinds, release=release, profile_name=landscape.profile.name,
+            profile_sha256=landscape.profile.sha256, markexpr=markexpr, started=self.started or _utcnow(),
+            finished=_utcnow(), version=__version__, exit_status=exit_status, interrupted=self.interrupted,
+            collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
+            extra=extra,
+        )
+        return build_gate(self.tally.results, info)

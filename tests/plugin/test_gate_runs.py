@@ -34,7 +34,8 @@ def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
     return project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", *args, no_reraise_ctrlc=True)
 
 
-def test_go(landscape: pytest.Pytester) -> None:
+def test_go(landscape: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(landscape.path / "summary.md"))
     landscape.makepyfile(test_checks=CHECKS)
     result = run(landscape, "--release", "R-42")
     assert result.ret == 0
@@ -49,6 +50,7 @@ def test_go(landscape: pytest.Pytester) -> None:
     assert gate["orgs"]["prod"]["kind"] == "production"
     assert gate["started"] <= gate["finished"] and gate["lockstep_version"]
     result.stdout.fnmatch_lines(["GATE: GO *gate.json"])
+    assert (landscape.path / "summary.md").read_text().startswith("## Lockstep gate: GO")
 
 
 def test_failure_is_no_go_with_the_first_line_of_the_message(landscape: pytest.Pytester) -> None:

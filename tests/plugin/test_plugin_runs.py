@@ -158,3 +158,16 @@ def test_facts(org):
 """)
     result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_emulator_state_problems_are_usage_errors(project: pytest.Pytester) -> None:
+    write_landscape(project.path, [{"name": "qa", "kind": "sandbox"}], states=[{"org": {"name": "qa", "bogus": 1}}])
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: profiles/p.yaml: emulator: cannot start: *org.bogus*"])
+    write_landscape(project.path, [{"name": "qa", "kind": "sandbox"}, {"name": "uat", "kind": "staging"}],
+                    states=[state("qa")])
+    (project.path / "profiles" / "p-states" / "uat.yaml").unlink(missing_ok=True)
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: profiles/p.yaml: orgs[uat]: no org of that name in the emulator state (it serves: qa)"])
