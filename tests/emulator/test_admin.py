@@ -86,3 +86,11 @@ def test_reset_restores_the_state_files(emu: Emulator) -> None:
     assert (detail["api_calls"], detail["writes"], detail["faults"]["latency_ms"]) == (0, [], 0)
     assert sf.query("SELECT Name FROM Account")["records"][0]["Name"] == "Initech"
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1
+
+
+def test_reset_with_a_broken_state_file_keeps_serving(emu: Emulator) -> None:
+    state_file = emu.state_path / "alpha.yaml"
+    state_file.write_text("org: {name: alpha, kind: galaxy}\n", encoding="utf-8")
+    response = session_for(emu).post(f"{emu.url}/__emulator__/reset")
+    assert response.status_code == 400 and "alpha.yaml: org.kind" in response.json()["error"]
+    assert salesforce(emu, "alpha").query("SELECT Name FROM Account")["records"][0]["Name"] == "Initech"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from lockstep.emulator.faults import FaultError
+from lockstep.emulator.state import StateError
 from lockstep.emulator.store import Org, Store
 
 __all__ = ["PREFIX", "handle_admin"]
@@ -28,7 +29,10 @@ def handle_admin(
     if parts == ["orgs"] and method == "GET":
         return 200, [_summary(org) for org in store.orgs.values()]
     if parts == ["reset"] and method == "POST":
-        reload()
+        try:
+            reload()
+        except StateError as exc:
+            return _problem(400, str(exc))
         return 200, [_summary(org) for org in store.orgs.values()]
     if len(parts) < 2 or parts[0] != "orgs":
         return _problem(404, f"no admin resource {path}")
