@@ -246,6 +246,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(state, "lockstep-state")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(state), "lockstep-xdist")
+    if config.pluginmanager.hasplugin("html") and not state.is_worker:
+        from lockstep.report import HtmlHooks
+
+        config.pluginmanager.register(HtmlHooks(lambda: state.gate), "lockstep-html")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

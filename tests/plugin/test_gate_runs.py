@@ -37,8 +37,10 @@ def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
 def test_go(landscape: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(landscape.path / "summary.md"))
     landscape.makepyfile(test_checks=CHECKS)
-    result = run(landscape, "--release", "R-42")
+    result = run(landscape, "--release", "R-42", f"--html={landscape.path / 'report.html'}")
     assert result.ret == 0
+    page = (landscape.path / "report.html").read_text()
+    assert "Lockstep gate: GO" in page and 'data-column-type="org">Org</th>' in page
     gate = read_gate(landscape.path)
     assert gate["decision"] == "go" and gate["reasons"] == []
     assert gate["release"] == "R-42" and gate["phase"] == "verification"
