@@ -7,6 +7,7 @@ check of that org reports the same one-line ``<org>: unreachable: <reason>`` err
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lockstep.profile import OrgConfig, Profile
+from lockstep.profile import OrgConfig, Profile, ProfileError, suggest
 from lockstep.salesforce.auth import authenticator_for
 from lockstep.salesforce.client import CallCounter, OrgClient, new_session
 from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, one_line, redact
@@ -22,7 +23,7 @@ from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, one_line
 if TYPE_CHECKING:
     from lockstep.facts import Facts
 
-__all__ = ["EmulatorAccess", "Landscape", "Org", "OrgPool"]
+__all__ = ["EmulatorAccess", "Landscape", "Org", "OrgPool", "select_orgs"]
 
 MAX_PARALLEL_LOGINS = 8
 
@@ -251,3 +252,32 @@ class Landscape:
         if self._server is not None:
             server, self._server = self._server, None
             server.__exit__(None, None, None)
+
+
+def select_orgs(profile: Profile, selector: str | None) -> tuple[OrgConfig, ...]:
+    """Narrow the profile's orgs by ``name``, glob, or ``tag:x`` terms (comma-separated)."""
+    if not selector:
+        return profile.orgs
+    names = [o.name for o in profile.orgs]
+    tags = sorted({t for o in profile.orgs for t in o.tags})
+    chosen: set[str] = set()
+    for term in (t.strip() for t in selector.split(",")):
+        if not term:
+            continue
+        if term.startswith("tag:"):
+            tag = term[4:]
+            found = {o.name for o in profile.orgs if tag in o.tags}
+            if not found:
+                raise ProfileError(
+                    f"--orgs: no org of profile {profile.name!r} has tag {tag!r}{suggest(tag, tags)}"
+                    f"; tags: {', '.join(tags) or 'none'}"
+                )
+        else:
+            found = {n for n in names if fnmatch.fnmatchcase(n, term)}
+            if not found:
+                raise ProfileError(
+                    f"--orgs: no org named {term!r} in profile {profile.name!r}{suggest(term, names)}"
+                    f"; orgs: {', '.join(names)}"
+                )
+        chosen |= found
+    return tuple(o for o in profile.orgs if o.name in chosen)

@@ -87,8 +87,8 @@ class _State:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        from lockstep.orgs import Landscape
-        from lockstep.profile import ProfileError, load_profile, select_orgs
+        from lockstep.orgs import Landscape, select_orgs
+        from lockstep.profile import ProfileError, load_profile
         from lockstep.report import Recorder
 
         _check_rootdir(config)

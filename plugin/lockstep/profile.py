@@ -8,7 +8,6 @@ whose message is one line naming the file, the key path and the problem, e.g.
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import hashlib
 import json
 import os
@@ -23,7 +22,7 @@ import yaml
 
 from lockstep.salesforce.errors import Secret
 
-__all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path", "select_orgs"]
+__all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
 
 KINDS = ("dev", "sandbox", "staging", "production", "subscriber")
 _TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "orgs")
@@ -99,7 +98,7 @@ class _Rel:
         self.base, self.text = base, text
 
 
-def _suggest(value: str, choices: Iterable[str]) -> str:
+def suggest(value: str, choices: Iterable[str]) -> str:
     match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
@@ -134,7 +133,7 @@ def resolve_profile_path(spec: str, rootdir: Path) -> Path:
     names = sorted({p.stem for p in folder.glob("*.y*ml")}) if folder.is_dir() else []
     available = ", ".join(names) if names else "none"
     raise ProfileError(
-        f"--org-profile: unknown profile {spec!r}{_suggest(spec, names)}; available profiles in profiles/: {available}"
+        f"--org-profile: unknown profile {spec!r}{suggest(spec, names)}; available profiles in profiles/: {available}"
     )
 
 
@@ -187,7 +186,7 @@ class _Loader:
         for key in data:
             if not isinstance(key, str) or key not in allowed:
                 at = f"{where}.{key}" if where else str(key)
-                raise self.fail(path, at, f"unknown key{_suggest(str(key), allowed)}")
+                raise self.fail(path, at, f"unknown key{suggest(str(key), allowed)}")
 
     def check_type(self, path: Path, where: str, value: Any, kinds: tuple[type, ...], what: str) -> None:
         if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
@@ -228,7 +227,7 @@ class _Loader:
                 if key in org:
                     self.check_type(path, f"{label}.{key}", org[key], kinds, what)
             if "kind" in org and org["kind"] not in KINDS:
-                raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{_suggest(org['kind'], KINDS)}")
+                raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{suggest(org['kind'], KINDS)}")
             tags = org.get("tags", [])
             if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
                 raise self.fail(path, f"{label}.tags", f"expected a list of strings, got {_type_name(tags)}")
@@ -242,7 +241,7 @@ class _Loader:
                 return
             raise self.fail(path, where, "missing required key 'method'")
         if not isinstance(method, str) or method not in _METHODS:
-            raise self.fail(path, f"{where}.method", f"unknown value {method!r}{_suggest(str(method), _METHODS)}")
+            raise self.fail(path, f"{where}.method", f"unknown value {method!r}{suggest(str(method), _METHODS)}")
         required, optional = _METHODS[method]
         self.check_keys(path, where, auth, ("method", *required, *optional, "ca_file"))
         for key, value in auth.items():
@@ -415,32 +414,3 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
         emulator=Path(emulator) if emulator is not None else None,
         sha256=_sha256(raw),
     )
-
-
-def select_orgs(profile: Profile, selector: str | None) -> tuple[OrgConfig, ...]:
-    """Narrow the profile's orgs by ``name``, glob, or ``tag:x`` terms (comma-separated)."""
-    if not selector:
-        return profile.orgs
-    names = [o.name for o in profile.orgs]
-    tags = sorted({t for o in profile.orgs for t in o.tags})
-    chosen: set[str] = set()
-    for term in (t.strip() for t in selector.split(",")):
-        if not term:
-            continue
-        if term.startswith("tag:"):
-            tag = term[4:]
-            found = {o.name for o in profile.orgs if tag in o.tags}
-            if not found:
-                raise ProfileError(
-                    f"--orgs: no org of profile {profile.name!r} has tag {tag!r}{_suggest(tag, tags)}"
-                    f"; tags: {', '.join(tags) or 'none'}"
-                )
-        else:
-            found = {n for n in names if fnmatch.fnmatchcase(n, term)}
-            if not found:
-                raise ProfileError(
-                    f"--orgs: no org named {term!r} in profile {profile.name!r}{_suggest(term, names)}"
-                    f"; orgs: {', '.join(names)}"
-                )
-        chosen |= found
-    return tuple(o for o in profile.orgs if o.name in chosen)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lockstep.profile import ProfileError, load_profile, select_orgs
+from lockstep.orgs import select_orgs
+from lockstep.profile import ProfileError, load_profile
 from lockstep.salesforce.errors import Secret, redact
 
 JWT_ORG = """\
