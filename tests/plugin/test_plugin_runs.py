@@ -171,3 +171,26 @@ def test_emulator_state_problems_are_usage_errors(project: pytest.Pytester) -> N
     result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: profiles/p.yaml: orgs[uat]: no org of that name in the emulator state (it serves: qa)"])
+
+
+def test_writes_need_the_marker_and_an_org_that_allows_them(project: pytest.Pytester) -> None:
+    write_landscape(project.path, [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}])
+    project.makepyfile(test_a="""
+import pytest
+from lockstep.salesforce.errors import WriteRefused
+
+def test_read_only(org):
+    with pytest.raises(WriteRefused, match=r"create Account: writes are refused"):
+        org.client.create("Account", {"Name": "x"})
+
+@pytest.mark.writes
+def test_smoke(org):
+    record = org.client.create("Account", {"Name": "Lockstep smoke"})
+    try:
+        assert org.client.query(f"SELECT Name FROM Account WHERE Id = '{record}'")[0]["Name"] == "Lockstep smoke"
+    finally:
+        org.client.delete("Account", record)
+""")
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(passed=3, skipped=1)
+    result.stdout.fnmatch_lines(["*prod: writes not allowed on this org (allow_writes: false in the profile)"])

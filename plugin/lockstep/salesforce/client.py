@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ from lockstep.salesforce.errors import (
     SalesforceError,
     ServerError,
     SessionExpired,
+    WriteRefused,
     describe_transport_error,
     one_line,
 )
@@ -134,6 +136,7 @@ class OrgClient:
         self._sf: Salesforce | None = None
         self.api_version = api_version
         self._versions: list[dict[str, Any]] | None = None
+        self._writable = False
         self.instance_url = ""
         self.login()
 
@@ -285,12 +288,28 @@ class OrgClient:
         """GET a path under ``/services/data/vNN.0/`` (relative) or an absolute ``/services/...`` path."""
         return self._call(lambda sf: self._get_json(sf, path))
 
+    @contextmanager
+    def writes_allowed(self) -> Iterator[None]:
+        """Allow ``create``/``delete`` inside the block; the client is read-only otherwise."""
+        previous, self._writable = self._writable, True
+        try:
+            yield
+        finally:
+            self._writable = previous
+
+    def _check_writable(self, what: str) -> None:
+        if not self._writable:
+            raise WriteRefused(self.name, None, f"{what}: writes are refused outside a check marked "
+                                                "@pytest.mark.writes on an org that allows writes")
+
     def create(self, sobject: str, fields: dict[str, Any]) -> str:
+        self._check_writable(f"create {sobject}")
         result = self._call(lambda sf: sf.restful(f"sobjects/{sobject}/", method="POST", data=json.dumps(fields)),
                             idempotent=False)
         return str(result["id"])
 
     def delete(self, sobject: str, record_id: str) -> None:
+        self._check_writable(f"delete {sobject} {record_id}")
         self._call(lambda sf: sf.restful(f"sobjects/{sobject}/{record_id}", method="DELETE"))
 
     def composite(self, subrequests: list[dict[str, Any]], all_or_none: bool = False) -> list[dict[str, Any]]:

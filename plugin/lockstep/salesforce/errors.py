@@ -19,6 +19,7 @@ __all__ = [
     "Secret",
     "ServerError",
     "SessionExpired",
+    "WriteRefused",
     "redact",
 ]
 
@@ -139,6 +140,12 @@ class ServerError(SalesforceError):
 
 class ConnectionFailed(SalesforceError):
     default_code = "CONNECTION_FAILED"
+
+
+class WriteRefused(SalesforceError):
+    """A write was attempted while writes are not allowed (read-only verification)."""
+
+    default_code = "WRITE_REFUSED"
 
 
 class OrgUnreachable(SalesforceError):
