@@ -18,6 +18,7 @@ from lockstep.salesforce.errors import SalesforceError, one_line, redact
 __all__ = ["HtmlHooks", "Recorder", "annotate_report", "append_step_summary", "markdown_summary", "reason_line", "terminal_summary", "write_gate"]
 
 _OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception)
+_MAX_FINDINGS = 30
 _COLUMNS = ("org", "kind", "passed", "failed", "errors", "skipped", "api calls", "decision")
 
 
@@ -93,7 +94,20 @@ def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path 
     tr.write_sep("=", "lockstep gate")
     for line in _table(_rows(gate)):
         tr.write_line(redact(line))
+    findings = [
+        (where, item) for where, entry in [*gate.get("orgs", {}).items(), ("landscape", gate.get("landscape", {}))]
+        for item in [*entry.get("failed", []), *entry.get("errors", [])]
+    ]
+    if findings:
+        tr.write_line("")
+    for where, item in findings[:_MAX_FINDINGS]:
+        check = str(item.get("check", "")).rsplit("::", 1)[-1]
+        tr.write_line(redact(f"{where}  {check}: {item.get('reason', '')}"))
+    if len(findings) > _MAX_FINDINGS:
+        tr.write_line(f"... and {len(findings) - _MAX_FINDINGS} more in the gate file")
     reasons = gate.get("reasons", [])
+    if reasons:
+        tr.write_line("")
     for reason in reasons:
         tr.write_line(redact(f"  - {reason}"))
     go = gate.get("decision") == "go"
