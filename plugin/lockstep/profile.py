@@ -330,10 +330,16 @@ def _merge(base: Any, over: Any) -> Any:
                 merged.pop(key, None)
             elif key == "orgs" and isinstance(value, list) and isinstance(base.get(key), list):
                 merged[key] = _merge_orgs(base[key], value)
+            elif key == "auth" and isinstance(value, dict) and value.get("method") not in (None, _method(base.get(key))):
+                merged[key] = value
             else:
                 merged[key] = _merge(base.get(key), value) if key in base else value
         return merged
     return over
+
+
+def _method(auth: Any) -> Any:
+    return auth.get("method") if isinstance(auth, dict) else None
 
 
 def _merge_orgs(base: list[Any], over: list[Any]) -> list[Any]:

@@ -78,6 +78,13 @@ def test_extends_deep_merges_and_merges_orgs_by_name(tmp_path: Path) -> None:
     assert profile.org("uat").expect["packages"]["dlrs"]["min_version"] == "2.0"
 
 
+def test_an_override_with_another_auth_method_replaces_the_auth(tmp_path: Path) -> None:
+    write(tmp_path, "base.yaml", JWT_ORG)
+    profile = load(tmp_path, "extends: base.yaml\norgs:\n  - {name: prod-emea, auth: {method: sf_cli, alias: prod}}\n")
+    auth = profile.org("prod-emea").auth
+    assert auth.method == "sf_cli" and dict(auth.options) == {"alias": "prod"}
+
+
 def test_env_interpolation_and_file_secrets(tmp_path: Path) -> None:
     (tmp_path / "profiles" / "secrets").mkdir(parents=True)
     (tmp_path / "profiles" / "secrets" / "pw").write_text("s3cr3t-from-file\n")
