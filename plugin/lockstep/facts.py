@@ -5,6 +5,10 @@ several facts at once: their queries go out together through ``/composite`` (dat
 ``/tooling/composite`` (tooling), at most five queries per call, falling back to single
 queries when a composite call fails. A failed query is remembered and re-raised, so a
 rate-limited org is not asked again by every check.
+
+Checks declare what they read with ``@pytest.mark.facts("packages", "flows")`` (on the
+test or the module); before an org's first check the plugin gathers the union of the
+facts declared by the collected checks in one ``prefetch``.
 """
 
 from __future__ import annotations
