@@ -41,19 +41,26 @@ NOT_REPLAYABLE = {
     "tooling-runTestsAsynchronous.json": "starts Apex test runs; the emulator runs no Apex tests",
     "tooling-runTestsAsynchronous-postman.json": "starts Apex test runs; the emulator runs no Apex tests",
 }
-KNOWN_MISMATCHES = {
-    "sobject-Organization-get.json": "the emulator's Organization has the schema's fields only: no compound Address, "
-                                     "geolocation, Preferences*, Default*Access, fiscal-year or UI settings columns; "
-                                     "and it returns the schema's IsDeleted, which Organization lacks",
-    "tooling-sobject-ApexClass-get.json": "tooling-only compound fields SymbolTable and Metadata (and FullName) are "
-                                          "not in the emulator's ApexClass schema; the schema's IsDeleted is returned but "
-                                          "is not part of a real ApexClass retrieve",
-    "tooling-query-ApexTestQueueItem.json": "ApexTestQueueItem is not an emulated object (no Apex test runs): INVALID_TYPE",
-    "tooling-query-ApexTestResult-with-child-subquery.json": "ApexTestResult/ApexTestResultLimits are not emulated "
-                                                             "objects (no Apex test runs): INVALID_TYPE",
-}
+KNOWN_MISMATCHES: dict[str, str] = {}
 PER_APP = {"Max": 0, "Remaining": 0}
 CLASS_IDS = ("01p000000000017AAA", "01p000000000019AAA", "01p000000000021AAA")
+TEST_CLASS_IDS = ("01p000000000001AAA", "01p000000000002AAA", "01p000000000003AAA")
+TEST_JOB_ID = "707000000000004AAA"
+RESULT_IDS = ("07M000000000008EAA", "07M000000000009EAA", "07M000000000011EAA")
+MANAGED_CLASS_ID = "01p000000000049AAA"
+MANAGED_SOURCE = """@IsTest
+global class GenericEventPostMock implements System.HttpCalloutMock {
+    private Integer statusCode;
+    global GenericEventPostMock(Integer statusCode) {
+        this.statusCode = statusCode;
+    }
+    global System.HttpResponse respond(System.HttpRequest req) {
+        System.HttpResponse res = new System.HttpResponse();
+        res.setStatusCode(statusCode);
+        return res;
+    }
+}
+"""
 STATES: tuple[dict[str, Any], ...] = (
     {
         "org": {"name": "conformance", "kind": "developer", "organization_type": "Developer Edition"},
@@ -64,7 +71,6 @@ STATES: tuple[dict[str, Any], ...] = (
         "users": [{"Username": "user@example.com", "FirstName": "Automated", "LastName": "Process"}],
         "packages": [{"namespace": "pub", "name": "Publisher Package", "version": "1.5.0.1", "managed": True}],
         "package_installs": [{"package": "pub", "version": "1.6.0.1", "status": "SUCCESS", "created": "-PT1H"}],
-        "apex_classes": [{"name": "SamplePage_CTRL_TEST"}, {"name": "SampleClass_TEST"}, {"name": "SampleClass2_TEST"}],
         "records": {
             "Account": [{"Name": f"Test {n}"} for n in range(1, 13)],
             "Opportunity": [
@@ -74,8 +80,28 @@ STATES: tuple[dict[str, Any], ...] = (
                  "CampaignId": "701000000000059AAA"},
                 {"Name": "No campaign", "StageName": "Prospecting", "CloseDate": "2017-10-15", "Amount": 400},
             ],
-            "ApexClass": [{"Id": class_id, "Name": name, "Status": "Active", "ApiVersion": 59.0}
-                          for class_id, name in zip(CLASS_IDS, ("SampleClass", "SampleClass2", "SamplePage_CTRL"))],
+            "ApexClass": [
+                *({"Id": class_id, "Name": name, "Status": "Active", "ApiVersion": 59.0}
+                  for class_id, name in zip(CLASS_IDS + TEST_CLASS_IDS, (
+                      "SampleClass", "SampleClass2", "SamplePage_CTRL",
+                      "SamplePage_CTRL_TEST", "SampleClass_TEST", "SampleClass2_TEST"))),
+                {"Id": MANAGED_CLASS_ID, "Name": "GenericEventPostMock", "NamespacePrefix": "smon", "Status": "Active",
+                 "ApiVersion": 59.0, "IsValid": False, "Body": MANAGED_SOURCE},
+            ],
+            "AsyncApexJob": [{"Id": TEST_JOB_ID, "JobType": "TestRequest", "Status": "Processing"}],
+            "ApexTestQueueItem": [{"ParentJobId": TEST_JOB_ID, "ApexClassId": class_id, "Status": status}
+                                  for class_id, status in zip(TEST_CLASS_IDS, ("Processing", "Processing", "Completed"))],
+            "ApexTestResult": [
+                {"Id": result_id, "AsyncApexJobId": TEST_JOB_ID, "ApexClassId": class_id, "MethodName": method,
+                 "Outcome": "Pass", "RunTime": run_time, "TestTimestamp": "2022-01-05T13:45:52Z"}
+                for result_id, class_id, method, run_time in zip(
+                    RESULT_IDS, TEST_CLASS_IDS, ("helloWorldTest", "getSamplesTest", "fillInFirstNameTest"), (12, 48, 340))
+            ],
+            "ApexTestResultLimits": [
+                {"ApexTestResultId": result_id, "LimitContext": "SYNC", "Callouts": 0, "AsyncCalls": 0, "DmlRows": dml,
+                 "Email": 0, "MobilePush": 0, "QueryRows": 1 - dml, "Sosl": 0, "Cpu": 31 * dml, "Dml": dml, "Soql": 1 - dml}
+                for result_id, dml in zip(RESULT_IDS[1:], (0, 1))
+            ],
             "ApexCodeCoverageAggregate": [{"ApexClassOrTriggerId": class_id, "NumLinesCovered": 6, "NumLinesUncovered": 0}
                                           for class_id in CLASS_IDS],
         },
@@ -196,7 +222,7 @@ SPECS: dict[str, Callable[[dict[str, Any], Context], Replay]] = {
     "sobject-describe-User-headers-only.json": _with(compare_body=False),
     "tooling-query-SubscriberPackageVersion.json": _with(params=lambda ctx: {
         "q": f"SELECT Id, MajorVersion, MinorVersion, PatchVersion, BuildNumber, IsBeta FROM SubscriberPackageVersion WHERE Id='{ctx.ids['package_version']}'"}),
-    "tooling-sobject-ApexClass-get.json": _with(path=lambda ctx: f"/services/data/v{VERSION}/tooling/sobjects/ApexClass/{CLASS_IDS[0]}"),
+    "tooling-sobject-ApexClass-get.json": _with(path=lambda ctx: f"/services/data/v{VERSION}/tooling/sobjects/ApexClass/{MANAGED_CLASS_ID}"),
     "tooling-sobject-PackageInstallRequest-get.json": _with(
         path=lambda ctx: f"/services/data/v{VERSION}/tooling/sobjects/PackageInstallRequest/{ctx.ids['install']}"),
 }

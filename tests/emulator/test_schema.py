@@ -13,7 +13,7 @@ from lockstep.emulator.schema import (
 
 FIELD_TYPES = {
     "id", "reference", "string", "textarea", "boolean", "int", "double", "currency", "percent",
-    "date", "datetime", "picklist", "url", "email", "phone",
+    "date", "datetime", "picklist", "url", "email", "phone", "address", "complexvalue",
 }
 REQUIRED = {
     "Organization", "User", "Profile", "PermissionSet", "ObjectPermissions", "FieldPermissions",
@@ -22,6 +22,7 @@ REQUIRED = {
     "FlowDefinition", "Flow", "ApexTrigger", "ApexClass", "ValidationRule", "EntityDefinition",
     "NamedCredential", "RemoteProxy", "CronTrigger", "CronJobDetail", "AsyncApexJob",
     "EventBusSubscriber", "DeployRequest", "Account", "Contact", "Lead", "Case", "Opportunity",
+    "ApexTestQueueItem", "ApexTestResult", "ApexTestResultLimits", "ApexCodeCoverageAggregate",
 }
 
 

@@ -13,7 +13,7 @@ __all__ = ["describe_global", "describe_object", "sobject_basic"]
 _SOAP_TYPES = {
     "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
     "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double", "date": "xsd:date",
-    "datetime": "xsd:dateTime",
+    "datetime": "xsd:dateTime", "address": "urn:address", "complexvalue": "xsd:anyType",
 }
 _LENGTHS = {"id": 18, "reference": 18, "string": 255, "textarea": 32000, "picklist": 255, "url": 255,
             "email": 80, "phone": 40}
@@ -81,9 +81,9 @@ def _field(obj: SObject, name: str, ftype: str) -> dict[str, Any]:
     }
 
 
-def describe_object(obj: SObject, prefix: str) -> dict[str, Any]:
+def describe_object(obj: SObject, prefix: str, api: str = "data") -> dict[str, Any]:
     result = sobject_basic(obj, prefix)
-    result["fields"] = [_field(obj, name, spec.type) for name, spec in obj.fields.items()]
+    result["fields"] = [_field(obj, name, obj.fields[name].type) for name in obj.field_names(api)]
     result["childRelationships"] = [
         {"cascadeDelete": False, "childSObject": child, "deprecatedAndHidden": False, "field": lookup,
          "relationshipName": rel, "restrictedDelete": False}

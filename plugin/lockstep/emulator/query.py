@@ -7,7 +7,7 @@ import re
 from typing import Any, Mapping
 
 from lockstep.emulator.responses import ApiResponse, error
-from lockstep.emulator.schema import SCHEMA, find_object, make_id
+from lockstep.emulator.schema import make_id
 from lockstep.emulator.store import Cursor, Org
 
 __all__ = ["batch_size", "next_page", "run_query"]
@@ -23,16 +23,6 @@ def batch_size(headers: Mapping[str, str]) -> int:
     if not match:
         return DEFAULT_BATCH
     return max(MIN_BATCH, min(DEFAULT_BATCH, int(match.group(1))))
-
-
-def _entity(soql: str, records: list[dict[str, Any]]) -> str:
-    if records and records[0].get("attributes", {}).get("type") not in (None, "AggregateResult"):
-        return str(records[0]["attributes"]["type"])
-    from lockstep.emulator.soql.parser import parse
-
-    name = parse(soql).sobject
-    obj = find_object(SCHEMA, name)
-    return obj.name if obj else name
 
 
 def _page(org: Org, version: str, cursor: Cursor, locator_id: str | None, offset: int) -> ApiResponse:
@@ -72,7 +62,7 @@ def run_query(org: Org, version: str, soql: str | None, *, api: str, include_del
         )
     except SoqlError as exc:
         return error(exc.error_code, exc.message)
-    extras = {"entity": _entity(soql, result.records)} if api == "tooling" else {}
+    extras = {"entity": result.sobject} if api == "tooling" else {}
     cursor = Cursor(list(result.records), result.total_size, batch, api, extras)
     locator_id = None
     if len(cursor.records) > batch:

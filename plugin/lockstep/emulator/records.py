@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
 from lockstep.emulator.schema import SCHEMA, SObject, find_object, key_prefix, make_id
 from lockstep.emulator.store import Org
-from lockstep.emulator.values import BadValue, coerce_value, complete_row, to_json
+from lockstep.emulator.values import BadValue, coerce_value, complete_row, derive_compounds, to_json
 
 __all__ = ["create", "delete", "find_record", "retrieve", "update", "visible_object"]
 
@@ -50,7 +50,7 @@ def _values(obj: SObject | None, sobject: str, fields: Mapping[str, Any]) -> dic
     for name, value in fields.items():
         if name == "attributes":
             continue
-        spec = obj.find_field(name) if obj else None
+        spec = obj.find_field(name, "data") if obj else None
         if spec is None and not name.endswith("__c"):
             return error("INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject}")
         canonical = spec.name if spec else name
@@ -140,11 +140,11 @@ def retrieve(org: Org, sobject: str, record_id: str, api: str, version: str, wan
     row = find_record(org, obj.name, record_id)
     if row is None or row.get("IsDeleted"):
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    names = list(obj.fields)
+    names = obj.field_names(api)
     if wanted:
         names = []
         for raw in wanted.split(","):
-            spec = obj.find_field(raw.strip())
+            spec = obj.find_field(raw.strip(), api)
             if spec is None:
                 return error("INVALID_FIELD", f"No such column '{raw.strip()}' on sobject of type {obj.name}")
             names.append(spec.name)
@@ -175,6 +175,7 @@ def update(org: Org, sobject: str, record_id: str, fields: Any, user_id: str) ->
     row.update(values)
     row.update({"LastModifiedDate": now, "LastModifiedById": user_id, "SystemModstamp": now})
     _derive(obj.name, row)
+    derive_compounds(obj, row)
     org.writes.append({"op": "update", "sobject": obj.name, "id": row["Id"], "fields": _jsonable(fields)})
     return ApiResponse(204)
 

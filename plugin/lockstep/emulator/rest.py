@@ -190,7 +190,7 @@ def _sobjects(call: Call, method: str, version: str, api: str, parts: list[str],
     if parts[1] == "describe" and len(parts) == 2:
         if not read_only:
             return _not_allowed(method, "GET,HEAD")
-        return _conditional(call, describe.describe_object(obj, prefix))
+        return _conditional(call, describe.describe_object(obj, prefix, api))
     if len(parts) != 2:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     record_id = parts[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from lockstep.emulator.apex import complete_apex_class
 from lockstep.emulator.catalog import add_setup_objects
 from lockstep.emulator.schema import SCHEMA, key_prefix, make_id, to_18
 from lockstep.emulator.state import (
@@ -21,6 +22,16 @@ _PERMISSIONS = {
 }
 _FIELD_PERMISSIONS = {"read": "PermissionsRead", "edit": "PermissionsEdit"}
 _EDITIONS = {"developer": "Developer Edition", "scratch": "Developer Edition"}
+# Organization settings no state file declares: a new org's defaults, as in sobject-Organization-get.json.
+_ORG_SETTINGS: dict[str, Any] = {
+    "ReceivesAdminInfoEmails": False, "PreferencesConsentManagementEnabled": True,
+    "PreferencesLightningLoginEnabled": True, "FiscalYearStartMonth": 1, "UsesStartDateAsFiscalYearName": False,
+    "DefaultAccountAccess": "Edit", "DefaultContactAccess": "ControlledByParent", "DefaultOpportunityAccess": "Edit",
+    "DefaultLeadAccess": "ReadEditTransfer", "DefaultCaseAccess": "ReadEditTransfer",
+    "DefaultCalendarAccess": "HideDetailsInsert", "DefaultPricebookAccess": "ReadSelect", "DefaultCampaignAccess": "All",
+    "UiSkin": "Theme3", "SignupCountryIsoCode": "US", "NumKnowledgeService": 0, "WebToCaseDefaultOrigin": "Web",
+    "MonthlyPageViewsUsed": 0, "MonthlyPageViewsEntitlement": 0,
+}
 
 
 class Builder:
@@ -86,7 +97,7 @@ def _org_row(b: Builder) -> None:
         "TrialExpirationDate": b.now + dt.timedelta(days=7) if d.kind == "scratch" else None,
         "DefaultLocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
         "TimeZoneSidKey": "Europe/London", "IsReadOnly": False, "ReceivesInfoEmails": False,
-        "CreatedDate": created,
+        "CreatedDate": created, **_ORG_SETTINGS,
     })
 
 
@@ -242,4 +253,6 @@ def build_tables(definition: OrgDefinition, now: dt.datetime) -> None:
         obj = SCHEMA.get(sobject)
         for row in rows:
             complete_row(obj, row)
+    for row in b.tables.get("ApexClass", []):
+        complete_apex_class(row)
     definition.tables = b.tables

@@ -7,7 +7,7 @@ from typing import Any
 
 from lockstep.emulator.schema import SObject
 
-__all__ = ["BadValue", "coerce_value", "complete_row", "to_json", "format_datetime"]
+__all__ = ["BadValue", "coerce_value", "complete_row", "derive_compounds", "to_json", "format_datetime"]
 
 _NUMBERS = ("int", "double", "currency", "percent")
 
@@ -32,6 +32,10 @@ def to_json(value: Any) -> Any:
 def coerce_value(field_type: str | None, value: Any, now: dt.datetime) -> Any:
     """``value`` as the tables hold it for a field of ``field_type`` (None: keep as is)."""
     if value is None or field_type is None:
+        return value
+    if field_type in ("complexvalue", "address"):
+        if not isinstance(value, (dict, list)):
+            raise BadValue(f"expected an object, got {value!r}")
         return value
     if field_type == "boolean":
         if isinstance(value, bool):
@@ -80,3 +84,23 @@ def complete_row(obj: SObject | None, row: dict[str, Any]) -> None:
     for name, spec in obj.fields.items():
         if name not in row:
             row[name] = False if spec.type == "boolean" else None
+    derive_compounds(obj, row)
+
+
+_ADDRESS_PARTS = (
+    ("city", "City"), ("country", "Country"), ("geocodeAccuracy", "GeocodeAccuracy"), ("latitude", "Latitude"),
+    ("longitude", "Longitude"), ("postalCode", "PostalCode"), ("state", "State"), ("street", "Street"),
+)
+
+
+def derive_compounds(obj: SObject, row: dict[str, Any]) -> None:
+    """Recompute compound address fields from their components (``BillingAddress`` from ``Billing*``).
+
+    The compound value is null when every component is null, as Salesforce returns it.
+    """
+    for name, spec in obj.fields.items():
+        if spec.type != "address":
+            continue
+        prefix = name.removesuffix("Address")
+        parts = {key: row.get(prefix + column) for key, column in _ADDRESS_PARTS}
+        row[name] = parts if any(v is not None for v in parts.values()) else None

@@ -7,15 +7,20 @@ from typing import Any
 
 from ..schema import SObject, find_object
 from . import nodes as n
-from .errors import invalid_field
+from .errors import SoqlError, invalid_field
 from .aggregate import run_aggregate
 from .functions import row_operand
-from .plan import Context, Getter, compile_condition
+from .plan import Bound, Context, Getter, compile_condition
 from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .shape import ChildPlan, Item, shape_record
 from .values import id_key, normalize
 
 __all__ = ["Runner", "run"]
+
+# Tooling columns Salesforce serves only one row at a time (Tooling API guide, e.g. WorkflowRule).
+_ONE_ROW_ONLY = frozenset({"FullName", "Metadata"})
+_ONE_ROW_MESSAGE = ("When retrieving results with Metadata or FullName fields, the query qualifications must "
+                    "specify no more than one row for retrieval. Result size: {size}")
 
 Row = Mapping[str, Any]
 
@@ -76,10 +81,11 @@ class Runner:
         if kind not in ("ALL", "STANDARD", "CUSTOM"):
             raise self.ctx.error(call.pos, "FIELDS() takes ALL, STANDARD or CUSTOM")
         assert isinstance(arg, n.Path)
-        names = [f for f in obj.fields if not f.lower().endswith("__c")] if kind != "CUSTOM" else []
+        visible = obj.field_names(self.ctx.api)
+        names = [f for f in visible if not f.lower().endswith("__c")] if kind != "CUSTOM" else []
         if kind != "STANDARD":
             customs = {k.lower(): k for r in self.ctx.records(obj.name) for k in r if k.lower().endswith("__c")}
-            names += [f for f in obj.fields if f.lower().endswith("__c")]
+            names += [f for f in visible if f.lower().endswith("__c")]
             names += [k for low, k in sorted(customs.items()) if obj.find_field(low) is None]
         return [self.ctx.bind(obj, n.Path((name,), arg.positions)) for name in names]
 
@@ -123,6 +129,8 @@ class Runner:
         items = self.bind_items(obj, query, allow_children=True)
         order = self.order_getters(obj, query)
         rows = slice_rows(sort_rows(self.filtered(obj, query), order), query)
+        if len(rows) > 1 and any(isinstance(i, Bound) and not i.steps and i.field.name in _ONE_ROW_ONLY for i in items):
+            raise SoqlError("MALFORMED_QUERY", _ONE_ROW_MESSAGE.format(size=len(rows)))
         records = [shape_record(self.ctx, obj.name, r, items, self.url_prefix, self.child_rows) for r in rows]
         return QueryResult(records, len(records), obj.name)
 

@@ -113,7 +113,7 @@ class Context:
         return index
 
     def find_field(self, obj: SObject, name: str) -> Field | None:
-        found = obj.find_field(name)
+        found = obj.find_field(name, self.api)
         if found is not None:
             return found
         lowered = name.lower()
