@@ -1,0 +1,64 @@
+"""Run catalog check files against planted emulator states, and read what each check decided.
+
+Each theme's test module writes (or points at) a profile whose orgs are planted to pass and to
+fail, runs the real check file through pytest in a subprocess, and asserts on the outcome and
+message of every (check, org) pair, read from the JUnit XML, and on the gate file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKS = REPO / "checks"
+STATES = Path(__file__).resolve().parent / "states"
+
+
+@dataclass
+class CatalogRun:
+    returncode: int
+    output: str
+    gate: dict
+    outcomes: dict[tuple[str, str], str]
+    messages: dict[tuple[str, str], str]
+
+    def outcome(self, test: str, org: str = "") -> str:
+        """'passed' | 'failed' | 'error' | 'skipped' for `test[org]` (or `test` for cross-org checks)."""
+        return self.outcomes[(test, org)]
+
+    def message(self, test: str, org: str = "") -> str:
+        return self.messages.get((test, org), "")
+
+
+def run_catalog(tmp_path: Path, profile: Path, *check_files: str, args: tuple[str, ...] = ()) -> CatalogRun:
+    """Run `checks/<file>` for each file against `profile`; return outcomes per (test, org)."""
+    gate_file, junit = tmp_path / "gate.json", tmp_path / "junit.xml"
+    command = [
+        sys.executable, "-m", "pytest", *(str(CHECKS / name) for name in check_files),
+        "--org-profile", str(profile), f"--gate-file={gate_file}", f"--junitxml={junit}",
+        "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO), *args,
+    ]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert gate_file.exists(), output[-4000:]
+    outcomes: dict[tuple[str, str], str] = {}
+    messages: dict[tuple[str, str], str] = {}
+    if junit.exists():
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            name = case.get("name", "")
+            test, _, org = name.partition("[")
+            key = (test, org.rstrip("]"))
+            outcome, message = "passed", ""
+            for tag in ("failure", "error", "skipped"):
+                element = case.find(tag)
+                if element is not None:
+                    outcome = "failed" if tag == "failure" else tag
+                    message = (element.get("message") or "") + "\n" + (element.text or "")
+                    break
+            outcomes[key], messages[key] = outcome, message
+    return CatalogRun(proc.returncode, output, json.loads(gate_file.read_text()), outcomes, messages)
