@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EmulatorAccess", "Landscape", "Org", "OrgPool", "select_orgs"]
 
-MAX_PARALLEL_LOGINS = 8
+MAX_PARALLEL_LOGINS = 16
 
 
 @dataclass(frozen=True)
@@ -158,9 +158,11 @@ class OrgPool:
             return self._orgs[name]
 
     def connect_all(self, names: Iterable[str] | None = None,
-                    facts: Mapping[str, Sequence[str]] | None = None) -> list[Org]:
+                    facts: Mapping[str, Sequence[str]] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> list[Org]:
         """Connect orgs concurrently (bounded), gathering their declared ``facts``;
-        returns them sorted, unreachable ones included."""
+        returns them sorted, unreachable ones included. ``progress(done, total)`` is
+        called as each org finishes."""
         orgs = [self.get(n) for n in sorted(names if names is not None else self._configs)]
 
         def attempt(org: Org) -> None:
@@ -171,7 +173,9 @@ class OrgPool:
             org.warm((facts or {}).get(org.name, ()))
 
         with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs)))) as pool:
-            list(pool.map(attempt, orgs))
+            for done, _ in enumerate(pool.map(attempt, orgs), start=1):
+                if progress is not None:
+                    progress(done, len(orgs))
         return orgs
 
     def api_calls(self) -> dict[str, int]:

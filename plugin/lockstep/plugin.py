@@ -181,6 +181,18 @@ class _State:
             target.with_suffix(".tmp").write_text(json.dumps(by_org), encoding="utf-8")
             target.with_suffix(".tmp").replace(target)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Without xdist, log in to every org the checks need and gather their declared facts
+        concurrently before the first check, instead of one org after another."""
+        if self.is_worker or getattr(self.config.option, "numprocesses", None) or self.config.option.collectonly:
+            return
+        needed = sorted({org for item in session.items for org in _orgs_of(item, self.org_names)})
+        if needed:
+            from lockstep.report import progress_printer
+
+            self.landscape.pool.connect_all(needed, self.declared_facts, progress_printer(self.config, len(needed)))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
             self.recorder.add_test_report(report)
@@ -306,6 +318,13 @@ class _XdistHooks:
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self.state.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})
+
+
+def _orgs_of(item: pytest.Item, every_org: tuple[str, ...]) -> tuple[str, ...]:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and _ORG_PARAM in callspec.params:
+        return (str(callspec.params[_ORG_PARAM]),)
+    return every_org if "orgs" in getattr(item, "fixturenames", ()) else ()
 
 
 def _shown(path: Path, config: pytest.Config) -> str:

@@ -7,7 +7,7 @@ import html
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +115,21 @@ def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path 
     if path is not None:
         final += f"  ->  {path}"
     tr.write_line(final, green=go, red=not go, bold=True)
+
+
+def progress_printer(config: Any, total: int, every: int = 10) -> Callable[[int, int], None] | None:
+    """Report gathering progress on the terminal for landscapes of ``every`` orgs or more."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or total < every:
+        return None
+    step = max(1, total // 10)
+    reporter.write_line(f"lockstep: logging in to {total} orgs and gathering their facts")
+
+    def show(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            reporter.write_line(f"lockstep: {done}/{total} orgs ready")
+
+    return show
 
 
 def markdown_summary(gate: Mapping[str, Any]) -> str:
