@@ -1,70 +1,184 @@
 """Packages: every org runs the package versions this release expects.
 
 A deployment that "succeeded" still leaves orgs behind when a push upgrade skipped them or an
-install is still running. These checks read the installed packages of every org (one Tooling
-query per org, shared by every check) and compare them with `expect.packages` in the profile:
+install is still running, and an org on the wrong version runs different code. These checks
+read the installed packages of every org (one Tooling query per org, shared by every check)
+and compare them with the profile:
 
     expect:
-      packages:
-        acme_cpq: {version: "2.5.0.1"}           # exact
-        dlrs: {min_version: "2.18"}              # minimum (or max_version, or both: a range)
+      packages:                                  # namespace, or name for packages without one
+        acme_cpq:
+          version: "2.5.0.1"                     # after the release: exact ...
+          before: "2.4.0.1"                      # before it: the version the release upgrades
+        dlrs: {min_version: "2.18"}              # ... or minimum, maximum, or both (a range)
+        Acme Utils: "1.3.0.2"                    # a plain string is an exact version
+      package_fleet:                             # large subscriber fleets: a lag budget instead
+        acme_cpq: {target: "2.5.0.1", max_lagging_percent: 2}   # (or max_lagging: 5)
 
-Packages are keyed by namespace, or by name for packages without a namespace.
+Versions compare as major.minor.patch.build numbers ("2.10" is after "2.9").
+
+Phases: before a release (`-m readiness`) every org must be on the `before` version (or
+already on the new one, for a re-run after a partial upgrade); after it (`-m verification`)
+on the version rule (`version`, `min_version`, `max_version`). Both phases require every org
+to run the same version of each package, naming the laggards; a package with a
+`package_fleet` policy is instead allowed to lag on up to the given share of orgs (the run
+prints the version histogram). Per-org overrides go under the org's `expect:` (null removes
+a package). A package install still running is a readiness finding of test_readiness.py.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 import pytest
 
 from lockstep.versions import VersionRule, parse_version
 
-pytestmark = pytest.mark.verification
+pytestmark = pytest.mark.facts("packages")
+
+RULE_KEYS = ("version", "min_version", "max_version")
+NOT_INSTALLED = "not installed"
+MAX_NAMED_LAGGARDS = 20
 
 
 def _installed(org):
     return {(pkg.namespace or pkg.name): pkg for pkg in org.facts.packages}
 
 
+def _rule(spec) -> VersionRule | None:
+    """The version rule of a package expectation: a string (exact) or {version|min_version|max_version}."""
+    if isinstance(spec, Mapping):
+        rule = {key: value for key, value in spec.items() if key in RULE_KEYS}
+        return VersionRule(rule) if rule else None
+    return VersionRule({"version": spec}) if spec else None
+
+
+def _before_rule(spec) -> VersionRule | None:
+    before = spec.get("before") if isinstance(spec, Mapping) else None
+    if before is None:
+        return None
+    return VersionRule(before if isinstance(before, Mapping) else {"version": before})
+
+
+def _version_of(package) -> str:
+    return package.version if package is not None else NOT_INSTALLED
+
+
+def _order(version: str) -> tuple[int, ...]:
+    return (-1,) if version == NOT_INSTALLED else parse_version(version)
+
+
+@pytest.mark.verification
 def test_expected_package_versions(org):
     """Expected packages are installed at the expected version."""
-    expected = org.expect.get("packages")
-    if not expected:
-        pytest.skip("no package expectations: declare expect.packages in the profile")
+    rules = {key: _rule(spec) for key, spec in (org.expect.get("packages") or {}).items()}
+    rules = {key: rule for key, rule in rules.items() if rule is not None}
+    if not rules:
+        pytest.skip("no package expectations: declare expect.packages.<namespace>.version in the profile")
     installed = _installed(org)
     problems = []
-    for key, spec in sorted(expected.items()):
-        rule = VersionRule(spec)
+    for key, rule in sorted(rules.items()):
         package = installed.get(key)
-        if package is None:
-            problems.append(f"{org.name}: package {key}: expected {rule}, found not installed")
-        elif not rule.accepts(parse_version(package.version)):
-            problems.append(f"{org.name}: package {key}: expected {rule}, found {package.version}")
+        if package is None or not rule.accepts(parse_version(package.version)):
+            problems.append(f"{org.name}: package {key}: expected {rule}, found {_version_of(package)}")
     assert not problems, "\n".join(problems)
 
 
-def test_same_package_versions_everywhere(orgs):
+@pytest.mark.readiness
+def test_packages_on_previous_version(org):
+    """Before the release, expected packages are on the version it upgrades from."""
+    expected = org.expect.get("packages") or {}
+    befores = {key: _before_rule(spec) for key, spec in expected.items()}
+    befores = {key: rule for key, rule in befores.items() if rule is not None}
+    if not befores:
+        pytest.skip("no pre-release versions: declare expect.packages.<namespace>.before in the profile")
+    installed = _installed(org)
+    problems = []
+    for key, before in sorted(befores.items()):
+        package = installed.get(key)
+        target = _rule(expected[key])
+        if package is not None:
+            version = parse_version(package.version)
+            if before.accepts(version) or (target is not None and target.accepts(version)):
+                continue
+        also = f" (or already {target})" if target is not None else ""
+        problems.append(f"{org.name}: package {key}: expected {before} before the release{also}, "
+                        f"found {_version_of(package)}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.readiness
+@pytest.mark.verification
+def test_same_package_versions_everywhere(orgs, profile):
     """Every org of the profile runs the same version of each expected package."""
-    keys = sorted({key for org in orgs for key in (org.expect.get("packages") or {})})
+    fleet = profile.expect.get("package_fleet") or {}
+    keys = sorted({key for org in orgs for key in (org.expect.get("packages") or {}) if key not in fleet})
     if not keys:
         pytest.skip("no package expectations: declare expect.packages in the profile")
     problems = []
     for key in keys:
         by_version = defaultdict(list)
         for org in orgs:
-            if key not in (org.expect.get("packages") or {}):
-                continue
-            package = _installed(org).get(key)
-            by_version[package.version if package else "not installed"].append(org.name)
+            if key in (org.expect.get("packages") or {}):
+                by_version[_version_of(_installed(org).get(key))].append(org.name)
         if len(by_version) > 1:
-            majority = max(by_version, key=lambda version: len(by_version[version]))
+            majority = max(by_version, key=lambda version: (len(by_version[version]), _order(version)))
             laggards = "; ".join(
                 f"{', '.join(names)} on {version}"
                 for version, names in sorted(by_version.items())
                 if version != majority
             )
-            problems.append(
-                f"package {key}: {len(by_version[majority])} orgs on {majority}, but {laggards}"
-            )
+            problems.append(f"package {key}: {len(by_version[majority])} orgs on {majority}, but {laggards}")
+    assert not problems, "\n".join(problems)
+
+
+def _histogram(key: str, versions: Mapping[str, str]) -> list[str]:
+    counts = Counter(versions.values())
+    width = max(len(version) for version in counts)
+    total = len(versions)
+    return [f"{key} {version:<{width}}  {count:>5} org{'s' if count != 1 else ' '}  {100.0 * count / total:5.1f}%"
+            for version, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))]
+
+
+@pytest.mark.verification
+def test_package_fleet_within_lag_budget(orgs, profile, record_property):
+    """Across a large fleet, no more orgs lag the target package version than the policy allows."""
+    policies = profile.expect.get("package_fleet")
+    if not policies:
+        pytest.skip("no fleet policy: declare expect.package_fleet.<namespace> "
+                    "{target: VERSION, max_lagging_percent: N} in the profile")
+    problems, report = [], {}
+    for key, policy in sorted(policies.items()):
+        target = parse_version(policy["target"])
+        versions = {org.name: _version_of(_installed(org).get(key))
+                    for org in orgs if key in (org.expect.get("package_fleet") or {})}
+        if not versions:
+            continue
+        lagging = sorted(name for name, version in versions.items()
+                         if version == NOT_INSTALLED or parse_version(version) < target)
+        percent = 100.0 * len(lagging) / len(versions)
+        histogram = _histogram(key, versions)
+        print("\n".join([f"package {key}: target {target}, {len(lagging)} of {len(versions)} orgs lagging",
+                         *histogram]))
+        report[key] = {"target": str(target), "orgs": len(versions), "lagging": lagging,
+                       "histogram": dict(Counter(versions.values()))}
+        allowed_percent = policy.get("max_lagging_percent")
+        allowed_count = policy.get("max_lagging")
+        if allowed_percent is None and allowed_count is None:
+            allowed_count = 0
+        over = []
+        if allowed_percent is not None and percent > float(allowed_percent):
+            over.append(f"{allowed_percent}%")
+        if allowed_count is not None and len(lagging) > int(allowed_count):
+            over.append(f"{allowed_count} org{'s' if int(allowed_count) != 1 else ''}")
+        if over:
+            named = ", ".join(f"{name} on {versions[name]}" for name in lagging[:MAX_NAMED_LAGGARDS])
+            more = f" and {len(lagging) - MAX_NAMED_LAGGARDS} more" if len(lagging) > MAX_NAMED_LAGGARDS else ""
+            problems.append(f"package {key}: {len(lagging)} of {len(versions)} orgs ({percent:.1f}%) lag {target}, "
+                            f"more than the {' or '.join(over)} allowed: {named}{more}")
+            problems.extend(f"  {line}" for line in histogram)
+    record_property("lockstep_package_fleet", report)
+    if not report:
+        pytest.skip("no org of the run is in a package fleet: an org's expect.package_fleet names its packages")
     assert not problems, "\n".join(problems)
