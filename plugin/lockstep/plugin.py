@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.gate import PHASES
+from lockstep.fixtures import endpoint_probes, lockstep_release, records  # noqa: F401  (fixtures for checks)
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
@@ -67,6 +68,8 @@ def _check_rootdir(config: pytest.Config) -> None:
     """pytest picks the rootdir before plugin options are known, so ``--gate-file /x/gate.json``
     (an existing file, value as a separate argument) can move the rootdir; say so instead of
     running somewhere else."""
+    if config.getoption("rootdir", None):
+        return
     args = list(config.invocation_params.args)
     invocation = config.invocation_params.dir.resolve()
     root = Path(config.rootpath).resolve()
