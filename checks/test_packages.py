@@ -40,6 +40,7 @@ pytestmark = pytest.mark.facts("packages")
 RULE_KEYS = ("version", "min_version", "max_version")
 NOT_INSTALLED = "not installed"
 MAX_NAMED_LAGGARDS = 20
+HISTOGRAM_WIDTH = 30
 
 
 def _installed(org):
@@ -129,7 +130,8 @@ def test_same_package_versions_everywhere(orgs, profile):
                 for version, names in sorted(by_version.items())
                 if version != majority
             )
-            problems.append(f"package {key}: {len(by_version[majority])} orgs on {majority}, but {laggards}")
+            count = len(by_version[majority])
+            problems.append(f"package {key}: {count} org{'s' if count != 1 else ''} on {majority}, but {laggards}")
     assert not problems, "\n".join(problems)
 
 
@@ -137,7 +139,8 @@ def _histogram(key: str, versions: Mapping[str, str]) -> list[str]:
     counts = Counter(versions.values())
     width = max(len(version) for version in counts)
     total = len(versions)
-    return [f"{key} {version:<{width}}  {count:>5} org{'s' if count != 1 else ' '}  {100.0 * count / total:5.1f}%"
+    return [f"{key} {version:<{width}}  {count:>5} org{'s' if count != 1 else ' '}  {100.0 * count / total:5.1f}%  "
+            f"{'#' * max(1, round(HISTOGRAM_WIDTH * count / total))}"
             for version, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))]
 
 
