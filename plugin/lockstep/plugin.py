@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lockstep.gate import PHASES
 from lockstep.fixtures import endpoint_probes, lockstep_release, records  # noqa: F401  (fixtures for checks)
+from lockstep.gate import PHASES
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org

@@ -20,7 +20,9 @@ from typing import Any
 
 import yaml
 
+from lockstep.release_policy import ReleasePolicyError, parse_release
 from lockstep.salesforce.errors import Secret
+from lockstep.upstream import parse_upstream
 
 __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
 
@@ -380,6 +382,11 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
     loader = _Loader(root, os.environ if environ is None else environ)
     raw, resolved = loader.read(path, ())
     data = loader.interpolate(path, "", resolved)
+    try:
+        parse_release(data.get("release"))
+        parse_upstream((data.get("release") or {}).get("upstream"))
+    except ReleasePolicyError as exc:
+        raise loader.fail(path, exc.key, exc.problem) from None
     emulator = data.get("emulator")
     orgs = []
     for org in data.get("orgs", []):

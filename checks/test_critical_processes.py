@@ -1,0 +1,126 @@
+"""Critical processes: the business still works end to end after the release.
+
+Metadata can be complete and active and the business process still broken: a flow at the
+wrong version, an Apex REST service failing, integrations no longer writing data. These
+smoke tests exercise the processes themselves.
+
+Read-only checks run on every org: recent business data exists (a SOQL count built from the
+profile, values escaped) and Apex REST health endpoints answer. The record-automation check
+creates records (`@pytest.mark.writes`): it is refused on orgs whose profile does not allow
+writes (production and subscriber orgs by default) with a skip, which the gate lists under
+"skipped" and never counts as passed; run it on a production-like sandbox of the same
+release instead. Every record it creates is deleted afterwards, also when it fails.
+
+    expect:
+      business_data:                   # name -> count of matching records
+        Cases arrive by email: {object: Case, where: {Origin: Email}, within_days: 7, min: 1}
+      apex_health:                     # name -> Apex REST GET /services/apexrest/<path>
+        Order API: {path: health, json: {status: ok}}
+      record_automation:               # name -> create a record, expect automation to set fields
+        Case triage:
+          object: Case
+          create: {Subject: Lockstep smoke test, Origin: Web}
+          expect: {Priority: High, Status: Working}
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lockstep.salesforce.errors import SalesforceError
+from lockstep.salesforce.soql import format_soql
+
+pytestmark = pytest.mark.verification
+
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
+
+
+def _name(org, key, value):
+    if not isinstance(value, str) or not NAME.match(value):
+        pytest.fail(f"{org.name}: expect.{key}: expected an object or field API name, got {value!r}", pytrace=False)
+    return value
+
+
+def _count_query(org, name, spec):
+    """``SELECT COUNT(Id) total FROM <object> WHERE ...`` with every value quoted."""
+    obj = _name(org, f"business_data.{name}.object", spec.get("object"))
+    conditions = [format_soql(f"{_name(org, f'business_data.{name}.where', field)} = {{}}", value)
+                  for field, value in sorted((spec.get("where") or {}).items())]
+    days = spec.get("within_days")
+    if days is not None:
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            pytest.fail(f"{org.name}: expect.business_data.{name}.within_days: expected a positive integer, "
+                        f"got {days!r}", pytrace=False)
+        conditions.append(f"CreatedDate = LAST_N_DAYS:{days}")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT COUNT(Id) total FROM {obj}{where}"
+
+
+def test_recent_business_data(org):
+    """Recent business records exist (the processes that create them still run)."""
+    expected = org.expect.get("business_data")
+    if not expected:
+        pytest.skip("no business data expectations: declare expect.business_data (object, where, within_days, min)")
+    problems = []
+    for name, spec in sorted(expected.items()):
+        rows = org.client.query(_count_query(org, name, spec))
+        count = int(rows[0].get("total") or 0) if rows else 0
+        low, high = spec.get("min", 1), spec.get("max")
+        recent = f" in the last {spec['within_days']} days" if spec.get("within_days") else ""
+        if count < low:
+            problems.append(f"{org.name}: business data {name}: expected at least {low} {spec['object']} "
+                            f"records{recent}, found {count}")
+        elif high is not None and count > high:
+            problems.append(f"{org.name}: business data {name}: expected at most {high} {spec['object']} "
+                            f"records{recent}, found {count}")
+    assert not problems, "\n".join(problems)
+
+
+def _dig(body, path):
+    for part in path.split("."):
+        if not isinstance(body, dict) or part not in body:
+            return "no such field"
+        body = body[part]
+    return body
+
+
+def test_apex_rest_health(org):
+    """Apex REST health endpoints answer with the expected body (read-only GET)."""
+    expected = org.expect.get("apex_health")
+    if not expected:
+        pytest.skip("no Apex REST health endpoints: declare expect.apex_health (name -> path, json)")
+    problems = []
+    for name, spec in sorted(expected.items()):
+        path = "/services/apexrest/" + str(spec.get("path", "")).strip("/")
+        try:
+            body = org.client.get(path)
+        except SalesforceError as exc:
+            problems.append(f"{org.name}: Apex REST {name} GET {path}: expected HTTP 200, "
+                            f"found HTTP {exc.status} {exc.code}: {exc.message}")
+            continue
+        for field, want in sorted((spec.get("json") or {}).items()):
+            found = _dig(body, field)
+            if found != want:
+                problems.append(f"{org.name}: Apex REST {name} GET {path}: expected {field} = {want!r}, "
+                                f"found {found!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.writes
+def test_record_automation(org, records):
+    """Creating a record runs its automation (fields set as expected); the record is deleted again."""
+    expected = org.expect.get("record_automation")
+    if not expected:
+        pytest.skip("no record automation smoke tests: declare expect.record_automation (object, create, expect)")
+    problems = []
+    for name, spec in sorted(expected.items()):
+        obj = _name(org, f"record_automation.{name}.object", spec.get("object"))
+        want = dict(spec.get("expect") or {})
+        record_id = records.create(obj, dict(spec.get("create") or {}))
+        found = records.read(obj, record_id, sorted(want))
+        problems += [f"{org.name}: process {name}: {obj}.{field} of a new record: expected {value!r}, "
+                     f"found {found.get(field)!r}"
+                     for field, value in sorted(want.items()) if found.get(field) != value]
+    assert not problems, "\n".join(problems)

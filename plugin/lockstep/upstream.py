@@ -1,0 +1,108 @@
+"""The upstream stage: did the stage before this one pass for the same release?
+
+    release:
+      upstream:
+        profile: staging               # the upstream profile's name, as recorded in its gate file
+        phase: verification            # the phase that must have passed (a run of all phases counts)
+        gate_file: reports/staging-gate.json   # relative to the pytest rootdir, or absolute
+        max_age_hours: 72              # optional: how old the upstream gate may be
+
+:func:`upstream_problems` reads the gate file and returns one line per thing that is
+missing or wrong (an empty list means the upstream stage passed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lockstep.release_policy import ReleasePolicyError
+
+__all__ = ["Upstream", "parse_upstream", "upstream_problems"]
+
+_KEYS = ("profile", "phase", "gate_file", "max_age_hours")
+_PHASES = ("readiness", "verification", "all")
+
+
+@dataclass(frozen=True)
+class Upstream:
+    profile: str
+    phase: str
+    gate_file: str
+    max_age_hours: float | None = None
+
+    def describe(self) -> str:
+        return f"upstream stage {self.profile} ({self.phase})"
+
+
+def parse_upstream(data: Any) -> Upstream | None:
+    """Validate ``release.upstream``; None when the profile names no upstream stage."""
+    if data is None:
+        return None
+    key = "release.upstream"
+    if not isinstance(data, Mapping):
+        raise ReleasePolicyError(key, f"expected a mapping, got {type(data).__name__}")
+    for name in data:
+        if name not in _KEYS:
+            raise ReleasePolicyError(f"{key}.{name}", f"unknown key (allowed: {', '.join(_KEYS)})")
+    for name in ("profile", "gate_file"):
+        if not isinstance(data.get(name), str) or not data[name].strip():
+            raise ReleasePolicyError(f"{key}.{name}" if name in data else key,
+                                     "expected a string" if name in data else f"missing required key {name!r}")
+    phase = data.get("phase", "verification")
+    if phase not in _PHASES:
+        raise ReleasePolicyError(f"{key}.phase", f"unknown value {phase!r} (use {', '.join(_PHASES)})")
+    age = data.get("max_age_hours")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0):
+        raise ReleasePolicyError(f"{key}.max_age_hours", f"expected a positive number of hours, got {age!r}")
+    return Upstream(str(data["profile"]), str(phase), str(data["gate_file"]), float(age) if age else None)
+
+
+def _when(value: Any) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def upstream_problems(upstream: Upstream, release: str | None, now: dt.datetime, rootdir: Path) -> list[str]:
+    """What keeps the upstream stage from counting as passed for ``release`` (empty: it passed)."""
+    what = upstream.describe()
+    if not release:
+        return [f"{what}: expected a go for this release, found no --release given to tie the stages together"]
+    path = Path(upstream.gate_file).expanduser()
+    path = path if path.is_absolute() else rootdir / path
+    try:
+        gate = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"{what}: expected a gate file for release {release}, found no file {upstream.gate_file}"]
+    except (OSError, ValueError) as exc:
+        return [f"{what}: expected a readable gate file, found {upstream.gate_file} unreadable ({type(exc).__name__})"]
+    if not isinstance(gate, Mapping):
+        return [f"{what}: expected a gate document, found {upstream.gate_file} is not one"]
+    problems = []
+    if gate.get("release") != release:
+        problems.append(f"{what}: expected a gate for release {release}, found release {gate.get('release')}")
+    profile = (gate.get("profile") or {}).get("name") if isinstance(gate.get("profile"), Mapping) else None
+    if profile != upstream.profile:
+        problems.append(f"{what}: expected a gate of profile {upstream.profile}, found profile {profile}")
+    phase = gate.get("phase")
+    if phase not in (upstream.phase, "all") and upstream.phase != "all":
+        problems.append(f"{what}: expected a {upstream.phase} gate, found phase {phase}")
+    if gate.get("decision") != "go":
+        reasons = "; ".join(str(r) for r in (gate.get("reasons") or [])[:3])
+        problems.append(f"{what}: expected go, found {gate.get('decision')}" + (f" ({reasons})" if reasons else ""))
+    finished = _when(gate.get("finished"))
+    if finished is None:
+        problems.append(f"{what}: expected a finish time in the gate file, found {gate.get('finished')!r}")
+    elif upstream.max_age_hours is not None:
+        age = (now - finished).total_seconds() / 3600
+        if age > upstream.max_age_hours:
+            problems.append(f"{what}: expected a gate at most {upstream.max_age_hours:g} h old, "
+                            f"found one finished {finished.isoformat(timespec='minutes')} ({age:.0f} h ago)")
+    return problems
