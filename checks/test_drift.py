@@ -85,4 +85,5 @@ def test_no_drift_between_orgs(orgs, profile, record_property):
     matrix = compare({org.name: snapshot(org.facts, categories) for org in compared},
                      baseline=baseline, ignore=settings.get("ignore") or (), categories=categories)
     record_property("lockstep_drift", matrix.as_data())
-    assert not matrix.differing, "\n".join([matrix.summary(), *matrix.lines()])
+    differing = matrix.lines()
+    assert not differing, "\n".join([matrix.summary(), *differing])

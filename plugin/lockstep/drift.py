@@ -126,10 +126,13 @@ class DriftMatrix:
         return [item.line(self.baseline) for item in self.differing]
 
     def summary(self) -> str:
-        count = len(self.differing)
-        against = f"from baseline {self.baseline}" if self.baseline else "between"
-        return (f"drift: {count} item{'s' if count != 1 else ''} differ{'s' if count == 1 else ''} "
-                f"{against} {', '.join(o for o in self.orgs if o != self.baseline)}")
+        differing = self.differing
+        count = f"{len(differing)} item{'s' if len(differing) != 1 else ''} differ{'s' if len(differing) == 1 else ''}"
+        if self.baseline is None:
+            return f"drift: {count} between {', '.join(self.orgs)}"
+        off = sorted({org for item in differing for org, value in item.values.items()
+                      if value != item.values[self.baseline]})
+        return f"drift: {count} from baseline {self.baseline} on {', '.join(off) or 'no org'}"
 
     def as_data(self) -> dict[str, Any]:
         """Plain data for reports (the drift matrix): no objects, only str/bool/list/dict."""
@@ -162,7 +165,9 @@ def compare(snapshots: Mapping[str, Mapping[str, str]], baseline: str | None = N
         raise ValueError(f"baseline org {baseline!r} is not among the compared orgs")
     patterns = tuple(ignore)
     orgs = tuple(sorted(snapshots))
-    keys = sorted({key for snap in snapshots.values() for key in snap})
+    order = {category: index for index, category in enumerate(CATEGORIES)}
+    keys = sorted({key for snap in snapshots.values() for key in snap},
+                  key=lambda key: (order.get(key.partition(":")[0], len(order)), key))
     ignored = tuple(k for k in keys if any(fnmatch.fnmatchcase(k, p) for p in patterns))
     items = []
     for key in keys:
