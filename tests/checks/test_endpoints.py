@@ -1,0 +1,131 @@
+"""lockstep.endpoints: environment classification and httpx probes against a local HTTPS endpoint."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from lockstep.emulator.tls import make_tls_files
+from lockstep.endpoints import Probe, classify, environment_of, parse_probes, probe_all
+
+ENDPOINTS = {"ERP": {"production": "https://erp.acme.example", "sandbox": "https://erp-test.acme.example/api"}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/slow":
+            time.sleep(0.3)
+        if self.path == "/hang":
+            time.sleep(3)
+        status = 503 if self.path == "/down" else 200
+        body = json.dumps({"status": "ok" if status == 200 else "down", "checks": [{"name": "db"}]}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tls = make_tls_files(tmp_path_factory.mktemp("tls"))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.socket = tls.server_context().wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}", str(tls.ca_cert)
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def probe(url, ca, **spec):
+    (one,) = parse_probes({"p": {"url": url, **spec}}, "sandbox")
+    one = Probe(**{**one.__dict__, "ca_file": ca})
+    return one, probe_all([one])[one.key]
+
+
+def test_environment_defaults_by_kind_and_can_be_declared():
+    assert environment_of("subscriber", {}) == "production"
+    assert environment_of("production", {}) == "production"
+    assert environment_of("staging", {}) == "sandbox"
+    assert environment_of("staging", {"environment": "staging"}) == "staging"
+
+
+def test_classify_by_prefix_and_by_origin():
+    assert classify("https://ERP.acme.example/api/v2", ENDPOINTS) == [("ERP", "production", "https://erp.acme.example")]
+    assert classify("https://erp.acme.example.evil.test", ENDPOINTS) == []
+    assert classify("https://erp-test.acme.example", ENDPOINTS) == []
+    assert classify("https://erp-test.acme.example", ENDPOINTS, origin_only=True)[0][1] == "sandbox"
+
+
+def test_a_healthy_endpoint_meets_every_expectation(server):
+    url, ca = server
+    spec, result = probe(url + "/ok", ca, min_cert_days=1, json={"status": "ok", "checks.0.name": "db"})
+    assert result.status == 200 and result.problems(spec) == []
+    assert 1.5 < result.cert_days < 2.1
+
+
+def test_each_missed_expectation_is_one_line(server):
+    url, ca = server
+    spec, result = probe(url + "/down", ca, json={"status": "ok", "missing.path": 1})
+    assert result.problems(spec) == [
+        "expected status 200, found 503",
+        "expected a TLS certificate valid 14+ more days, found it expires in 2.0 days",
+        "expected JSON missing.path = 1, found no such field",
+        "expected JSON status = 'ok', found 'down'",
+    ]
+
+
+def test_latency_and_timeouts_are_bounded(server):
+    url, ca = server
+    spec, slow = probe(url + "/slow", ca, max_latency_ms=100, min_cert_days=0)
+    assert slow.problems(spec)[0].startswith("expected at most 100 ms, found 3")
+    started = time.monotonic()
+    spec, hung = probe(url + "/hang", ca, timeout_s=0.5)
+    assert time.monotonic() - started < 2.5
+    assert hung.problems(spec) == ["expected status 200, found no answer within the timeout"]
+
+
+def test_tls_is_always_verified(server):
+    url, _ = server
+    spec, result = probe(url + "/ok", None)
+    assert result.status is None
+    assert "a TLS certificate that does not verify" in result.problems(spec)[0]
+
+
+def test_probes_run_concurrently(server):
+    url, ca = server
+    probes = [Probe(f"p{i}", f"{url}/slow?{i}", ca_file=ca) for i in range(6)]
+    started = time.monotonic()
+    results = probe_all(probes)
+    assert time.monotonic() - started < 1.2
+    assert {r.status for r in results.values()} == {200}
+
+
+def test_probe_specs_are_validated_and_resolved_per_environment():
+    spec = {"ERP": {"url": {"production": "https://erp.acme.example/health"}}}
+    assert parse_probes(spec, "sandbox") == []
+    assert parse_probes(spec, "production")[0].url == "https://erp.acme.example/health"
+    (emulated,) = parse_probes({"E": {"url": "${emulator.url}/services/data/"}}, "sandbox",
+                               "https://127.0.0.1:1234", "/ca.pem")
+    assert (emulated.url, emulated.ca_file) == ("https://127.0.0.1:1234/services/data/", "/ca.pem")
+    assert parse_probes({"T": {"url": "https://x.example", "timeout_s": 600}}, "sandbox")[0].timeout_s == 30
+    for bad, key in (({"url": "https://x", "satus": 200}, "probes.P.satus"),
+                     ({"url": "${emulator.url}/x"}, "probes.P.url"),
+                     ({"url": "ftp://x"}, "probes.P.url"),
+                     ({"url": "https://x", "max_latency_ms": "fast"}, "probes.P.max_latency_ms")):
+        with pytest.raises(ValueError, match=key.replace(".", r"\.")):
+            parse_probes({"P": bad}, "sandbox")
+
+
+def test_an_unusable_ca_file_is_reported_not_raised(tmp_path):
+    (result,) = probe_all([Probe("p", "https://127.0.0.1:9/x", ca_file=str(tmp_path / "none.pem"))]).values()
+    assert result.error and "CA file" in result.error
