@@ -8,7 +8,7 @@ state in the profile:
     expect:
       flows:
         Case_Triage: {active: true, version: 4}   # version: the active version (optional)
-        Legacy_Router: {active: false}            # must be off
+        Legacy_Router: {active: false}            # must be off (or absent)
       apex_triggers:
         CaseTrigger: {active: true}
       validation_rules:                           # Object.RuleName (or RuleName on any object)
@@ -60,13 +60,15 @@ def test_flows_in_expected_state(org):
         flow = flows.get(name)
         want_active = spec.get("active", True)
         want_version = spec.get("version")
+        wanted = (f"active version {want_version}" if want_version else "active") if want_active else "inactive"
         if flow is None:
-            problems.append(f"{org.name}: flow {name}: expected {'active' if want_active else 'inactive'}, found missing")
+            if want_active:
+                problems.append(f"{org.name}: flow {name}: expected {wanted}, found missing")
             continue
         found = f"active version {flow.active_version}" if flow.active_version else "inactive"
         if want_active and flow.active_version is None:
-            wanted = f"active version {want_version}" if want_version else "active"
-            problems.append(f"{org.name}: flow {name}: expected {wanted}, found inactive (latest version {flow.latest_version})")
+            problems.append(f"{org.name}: flow {name}: expected {wanted}, found inactive "
+                            f"(latest version {flow.latest_version})")
         elif not want_active and flow.active_version is not None:
             problems.append(f"{org.name}: flow {name}: expected inactive, found {found}")
         elif want_active and want_version and flow.active_version != int(want_version):
@@ -110,7 +112,8 @@ def test_validation_rules_in_expected_state(org):
         for rule in found_rules:
             found = "active" if rule.active else "inactive"
             if found != want:
-                problems.append(f"{org.name}: validation rule {rule.object}.{rule.name}: expected {want}, found {found}")
+                problems.append(f"{org.name}: validation rule {rule.object}.{rule.name}: "
+                                f"expected {want}, found {found}")
     assert not problems, "\n".join(problems)
 
 

@@ -85,8 +85,8 @@ def _access_check(org, section: str, order: tuple[str, ...]) -> None:
         for component, spec in sorted(rules.items()):
             label = f"{org.name}: {kind} {name}: {section[:-1]} {component}"
             if holder is None:
-                problems.append(f"{label}: expected {_words(spec, order) if not isinstance(spec, Mapping) else 'access'}, "
-                                f"found the {kind} missing")
+                wanted = "access" if isinstance(spec, Mapping) else _words(spec, order)
+                problems.append(f"{label}: expected {wanted}, found the {kind} missing")
                 continue
             granted = getattr(holder, section).get(component, frozenset())
             problem = _access_problem(spec, granted, order, f"expect: {kind} {name} {section}.{component}")

@@ -101,7 +101,8 @@ def test_snapshot_covers_every_category_and_skips_profiles():
         permission_sets=(
             PermissionSet("Sales_Ops", "Sales Ops", False, {}, {"Account": frozenset({"edit", "read"})},
                           {"Account.Rating": frozenset({"read"})}),
-            PermissionSet("System Administrator", "System Administrator", True, {}, {"Account": frozenset({"read"})}, {}),
+            PermissionSet("System Administrator", "System Administrator", True, {},
+                          {"Account": frozenset({"read"})}, {}),
         ),
         triggers=(ApexTrigger("CaseTrigger", "Case", "Active"),),
         rules=(ValidationRule("Require_Close_Reason", "Case", False),),
