@@ -22,8 +22,10 @@ already on the new one, for a re-run after a partial upgrade); after it (`-m ver
 on the version rule (`version`, `min_version`, `max_version`). Both phases require every org
 to run the same version of each package, naming the laggards; a package with a
 `package_fleet` policy is instead allowed to lag on up to the given share of orgs (the run
-prints the version histogram). Per-org overrides go under the org's `expect:` (null removes
-a package). A package install still running is a readiness finding of test_readiness.py.
+prints the version histogram). A fleet is every org whose expectations name the package under
+`package_fleet` (the policy itself is read from the shared `expect`). Per-org overrides go
+under the org's `expect:` (null removes a package, or an org from a fleet). A package install
+still running is a readiness finding of test_readiness.py.
 """
 
 from __future__ import annotations
