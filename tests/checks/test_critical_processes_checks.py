@@ -6,39 +6,56 @@ from __future__ import annotations
 import pytest
 import yaml
 from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 from lockstep.emulator import Emulator
 from lockstep.salesforce.client import CallCounter, new_session
 
 BASE = STATES / "catalog2" / "processes.yaml"
+ORGS = ("cp-good", "cp-bad", "cp-crash", "cp-prod")
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    with Emulator(STATES / "catalog2" / "processes", host="127.0.0.1", port=0) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, emulator):
-    folder = tmp_path_factory.mktemp("processes")
-    profile = yaml.safe_load(BASE.read_text())
+def _profile(folder, emulator, base=BASE, **changes):
+    profile = yaml.safe_load(base.read_text())
     profile.pop("emulator")
+    profile.update(changes)
     for org in profile["orgs"]:
         org["auth"] = {"method": "emulator", "url": emulator.url, "ca_file": str(emulator.ca_cert)}
     path = folder / "processes.yaml"
     path.write_text(yaml.safe_dump(profile, sort_keys=False))
-    return run_catalog(folder, path, "test_critical_processes.py")
+    return path
 
 
 @pytest.fixture(scope="module")
-def writes(run, emulator):
-    session = new_session(CallCounter(), emulator.ca_cert)
-    try:
-        return {org: session.get(f"{emulator.url}/__emulator__/orgs/{org}").json()["writes"]
-                for org in ("cp-good", "cp-bad", "cp-crash", "cp-prod")}
-    finally:
-        session.close()
+def outcome(tmp_path_factory):
+    """The catalog run, the emulator's write log per org afterwards, and a run without expectations."""
+
+    def produce():
+        folder = tmp_path_factory.mktemp("processes")
+        with Emulator(STATES / "catalog2" / "processes", host="127.0.0.1", port=0) as emulator:
+            run = run_catalog(folder, _profile(folder, emulator), "test_critical_processes.py")
+            session = new_session(CallCounter(), emulator.ca_cert)
+            try:
+                writes = {org: session.get(f"{emulator.url}/__emulator__/orgs/{org}").json()["writes"] for org in ORGS}
+            finally:
+                session.close()
+            bare = folder / "bare"
+            bare.mkdir()
+            empty = run_catalog(bare, _profile(bare, emulator, expect={}, orgs=[{"name": "cp-good", "kind": "sandbox"}]),
+                                "test_critical_processes.py")
+        return {"run": to_json(run), "writes": writes, "empty": to_json(empty)}
+
+    return once(tmp_path_factory, "catalog2-processes", produce)
+
+
+@pytest.fixture(scope="module")
+def run(outcome):
+    return from_json(outcome["run"])
+
+
+@pytest.fixture(scope="module")
+def writes(outcome):
+    return outcome["writes"]
 
 
 def test_read_only_checks_pass_on_the_good_orgs(run):
@@ -98,12 +115,8 @@ def test_nothing_is_written_to_production(writes):
     assert writes["cp-prod"] == []
 
 
-def test_checks_without_expectations_skip_with_a_how_to(tmp_path, emulator):
-    profile = {"orgs": [{"name": "cp-good", "kind": "sandbox",
-                         "auth": {"method": "emulator", "url": emulator.url, "ca_file": str(emulator.ca_cert)}}]}
-    path = tmp_path / "empty.yaml"
-    path.write_text(yaml.safe_dump(profile))
-    run = run_catalog(tmp_path, path, "test_critical_processes.py")
+def test_checks_without_expectations_skip_with_a_how_to(outcome):
+    run = from_json(outcome["empty"])
     for check, key in (("test_recent_business_data", "expect.business_data"),
                        ("test_apex_rest_health", "expect.apex_health"),
                        ("test_record_automation", "expect.record_automation")):

@@ -33,11 +33,17 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client refusing the certificate ends the handshake: expected here
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tls = make_tls_files(tmp_path_factory.mktemp("tls"))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
+    httpd = _Server(("127.0.0.1", 0), _Handler)
     httpd.socket = tls.server_context().wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

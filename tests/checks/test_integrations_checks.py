@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 PROFILE = STATES / "catalog2" / "integrations.yaml"
 GOOD = ("int-good", "int-prod-good")
@@ -11,7 +12,8 @@ GOOD = ("int-good", "int-prod-good")
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    return run_catalog(tmp_path_factory.mktemp("integrations"), PROFILE, "test_integrations.py")
+    return from_json(once(tmp_path_factory, "catalog2-integrations", lambda: to_json(
+        run_catalog(tmp_path_factory.mktemp("integrations"), PROFILE, "test_integrations.py"))))
 
 
 CHECKS = (

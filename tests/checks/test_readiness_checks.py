@@ -9,6 +9,7 @@ import json
 import pytest
 import yaml
 from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 BASE = STATES / "catalog2" / "readiness.yaml"
 IN_WINDOW = "2026-11-26T19:00:00+01:00"      # a Thursday evening in Berlin
@@ -38,27 +39,36 @@ def landscape(folder, *, gate_file, upstream_finished, **upstream_gate):
 
 @pytest.fixture(scope="module")
 def ready(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ready")
-    path = landscape(folder, gate_file=folder / "staging-gate.json", upstream_finished="2026-11-26T16:00:00+00:00")
-    return run_catalog(folder, path, "test_readiness.py", args=("--now", IN_WINDOW, "--release", "2026.11"))
+    def produce():
+        folder = tmp_path_factory.mktemp("ready")
+        path = landscape(folder, gate_file=folder / "staging-gate.json", upstream_finished="2026-11-26T16:00:00+00:00")
+        return to_json(run_catalog(folder, path, "test_readiness.py", args=("--now", IN_WINDOW, "--release", "2026.11")))
+
+    return from_json(once(tmp_path_factory, "catalog2-readiness-ready", produce))
 
 
 @pytest.fixture(scope="module")
 def frozen(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("frozen")
-    path = landscape(folder, gate_file=folder / "staging-gate.json", upstream_finished="2026-11-26T16:00:00+00:00",
-                     decision="no-go", reasons=["stg: 1 failed check"])
-    return run_catalog(folder, path, "test_readiness.py",
-                       args=("--now", IN_FREEZE, "--release", "2026.12", "--orgs", "rdy-good",
-                             "-k", "release_window or upstream"))
+    def produce():
+        folder = tmp_path_factory.mktemp("frozen")
+        path = landscape(folder, gate_file=folder / "staging-gate.json", upstream_finished="2026-11-26T16:00:00+00:00",
+                         decision="no-go", reasons=["stg: 1 failed check"])
+        return to_json(run_catalog(folder, path, "test_readiness.py",
+                                   args=("--now", IN_FREEZE, "--release", "2026.12", "--orgs", "rdy-good",
+                                         "-k", "release_window or upstream")))
+
+    return from_json(once(tmp_path_factory, "catalog2-readiness-frozen", produce))
 
 
 @pytest.fixture(scope="module")
 def weekend(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("weekend")
-    path = landscape(folder, gate_file=folder / "missing.json", upstream_finished="2026-11-26T16:00:00+00:00")
-    return run_catalog(folder, path, "test_readiness.py",
-                       args=("--now", WEEKEND, "--orgs", "rdy-good", "-k", "release_window or upstream"))
+    def produce():
+        folder = tmp_path_factory.mktemp("weekend")
+        path = landscape(folder, gate_file=folder / "missing.json", upstream_finished="2026-11-26T16:00:00+00:00")
+        return to_json(run_catalog(folder, path, "test_readiness.py",
+                                   args=("--now", WEEKEND, "--orgs", "rdy-good", "-k", "release_window or upstream")))
+
+    return from_json(once(tmp_path_factory, "catalog2-readiness-weekend", produce))
 
 
 def test_ready_orgs_pass_every_per_org_check(ready):
