@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of", "parse_probes", "probe_all"]
+__all__ = ["EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes", "probe_all"]
 
 EMULATOR_URL = "${emulator.url}"
 DEFAULT_LATENCY_MS = 2000

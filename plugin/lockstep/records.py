@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from lockstep.salesforce.errors import NotFound, SalesforceError
 
@@ -32,7 +33,7 @@ class Records:
 
     def read(self, sobject: str, record_id: str, fields: Sequence[str] = ()) -> dict[str, Any]:
         """The record as the org stores it now (only ``fields`` when given)."""
-        query = f"?fields={','.join(fields)}" if fields else ""
+        query = f"?fields={quote(','.join(fields), safe=',')}" if fields else ""
         return dict(self.org.client.get(f"sobjects/{sobject}/{record_id}{query}"))
 
     def cleanup(self) -> list[str]:
