@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 import yaml
 
-from tests.checks.catalog import STATES, run_catalog
+from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 TEMPLATE = STATES / "catalog1" / "automation.yaml"
 
@@ -25,9 +26,12 @@ def _profile(folder, deployed_at: dt.datetime):
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("automation")
-    now = dt.datetime.now(dt.timezone.utc)
-    return run_catalog(folder, _profile(folder, now - dt.timedelta(hours=1)), "test_automation.py")
+    def produce():
+        folder = tmp_path_factory.mktemp("automation")
+        now = dt.datetime.now(dt.timezone.utc)
+        return to_json(run_catalog(folder, _profile(folder, now - dt.timedelta(hours=1)), "test_automation.py"))
+
+    return from_json(once(tmp_path_factory, "catalog1-automation", produce))
 
 
 def test_flows(run):

@@ -11,7 +11,8 @@ import pytest
 
 from lockstep.drift import compare, snapshot
 from lockstep.facts import ApexTrigger, Flow, InstalledPackage, PermissionSet, ValidationRule
-from tests.checks.catalog import STATES, run_catalog
+from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 CHECK = "test_no_drift_between_orgs"
 
@@ -24,16 +25,25 @@ def _drift_property(folder) -> dict:
     raise AssertionError("no lockstep_drift property in the JUnit report")
 
 
+def _run(tmp_path_factory, name):
+    """The catalog run and the drift matrix it attached to its report."""
+    def produce():
+        folder = tmp_path_factory.mktemp(name)
+        run = run_catalog(folder, STATES / "catalog1" / f"{name}.yaml", "test_drift.py")
+        return {"run": to_json(run), "matrix": _drift_property(folder)}
+
+    shared = once(tmp_path_factory, f"catalog1-{name}", produce)
+    return from_json(shared["run"]), shared["matrix"]
+
+
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("drift-baseline")
-    return run_catalog(folder, STATES / "catalog1" / "drift-baseline.yaml", "test_drift.py"), folder
+    return _run(tmp_path_factory, "drift-baseline")
 
 
 @pytest.fixture(scope="module")
 def nway(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("drift-nway")
-    return run_catalog(folder, STATES / "catalog1" / "drift-nway.yaml", "test_drift.py"), folder
+    return _run(tmp_path_factory, "drift-nway")
 
 
 def test_drift_from_the_baseline_lists_every_item_with_every_orgs_value(baseline):
@@ -57,8 +67,7 @@ def test_drift_from_the_baseline_lists_every_item_with_every_orgs_value(baseline
 
 
 def test_the_matrix_is_attached_to_the_report_as_plain_data(baseline):
-    _, folder = baseline
-    matrix = _drift_property(folder)
+    _, matrix = baseline
     assert matrix["orgs"] == ["d-prod", "d-qa", "d-staging"]
     assert matrix["baseline"] == "d-prod"
     assert matrix["ignored"] == ["flows:Legacy_Debug"]
@@ -72,9 +81,8 @@ def test_the_matrix_is_attached_to_the_report_as_plain_data(baseline):
 
 
 def test_orgs_alike_pass_n_way(nway):
-    run, folder = nway
+    run, matrix = nway
     assert run.outcome(CHECK) == "passed", run.message(CHECK)
-    matrix = _drift_property(folder)
     assert matrix["orgs"] == ["d-prod", "d-qa"]  # tag:internal
     assert matrix["baseline"] is None and matrix["differing"] == 0
 

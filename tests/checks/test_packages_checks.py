@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.catalog import STATES, run_catalog
+from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 PROFILES = STATES / "catalog1"
 
 
+def _run(tmp_path_factory, name, *args):
+    def produce():
+        folder = tmp_path_factory.mktemp(name)
+        return to_json(run_catalog(folder, PROFILES / f"{name}.yaml", "test_packages.py", args=args))
+
+    return from_json(once(tmp_path_factory, f"catalog1-{name}", produce))
+
+
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory):
-    return run_catalog(tmp_path_factory.mktemp("packages-fail"), PROFILES / "packages-fail.yaml", "test_packages.py")
+    return _run(tmp_path_factory, "packages-fail")
 
 
 @pytest.fixture(scope="module")
 def passing(tmp_path_factory):
-    return run_catalog(tmp_path_factory.mktemp("packages-pass"), PROFILES / "packages-pass.yaml", "test_packages.py",
-                       args=("-rP",))
+    return _run(tmp_path_factory, "packages-pass", "-rP")
 
 
 def test_expected_versions_exact_and_minimum(failing):

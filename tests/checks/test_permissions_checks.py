@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.catalog import STATES, run_catalog
+from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 CHECKS = (
     "test_permission_sets_and_profiles_exist", "test_object_permissions", "test_field_permissions",
@@ -15,8 +16,11 @@ CHECKS = (
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    return run_catalog(tmp_path_factory.mktemp("permissions"), STATES / "catalog1" / "permissions.yaml",
-                       "test_permissions.py")
+    def produce():
+        return to_json(run_catalog(tmp_path_factory.mktemp("permissions"), STATES / "catalog1" / "permissions.yaml",
+                                   "test_permissions.py"))
+
+    return from_json(once(tmp_path_factory, "catalog1-permissions", produce))
 
 
 @pytest.mark.parametrize("check", CHECKS)
