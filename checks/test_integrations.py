@@ -63,10 +63,13 @@ def test_named_credentials_point_at_own_environment(org):
     problems = []
     for name, by_environment in sorted(endpoints.items()):
         want = (by_environment or {}).get(environment)
-        if want is None:
-            continue
         credential = credentials.get(name)
-        if credential is None:
+        if want is None:
+            finding = credential and credential.endpoint and _wrong_environment(
+                org, "named credential", name, credential.endpoint, endpoints, environment)
+            if finding:
+                problems.append(finding)
+        elif credential is None:
             problems.append(f"{org.name}: named credential {name}: expected {want}, found missing")
         elif not credential.endpoint or not matches(credential.endpoint, want):
             other = next((env for env, url in by_environment.items()

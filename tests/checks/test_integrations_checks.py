@@ -94,5 +94,13 @@ def test_stopped_and_missing_event_subscribers(run):
 def test_gate_blocks_exactly_the_bad_orgs(run):
     decisions = {name: entry["decision"] for name, entry in run.gate["orgs"].items()}
     assert decisions == {"int-good": "go", "int-prod-good": "go", "int-sandbox-bad": "no-go",
-                         "int-prod-bad": "no-go", "int-none": "no-go"}
+                         "int-prod-bad": "no-go", "int-staging": "no-go", "int-none": "no-go"}
     assert "Traceback" not in run.output
+
+
+def test_an_environment_of_its_own_still_may_not_reach_production(run):
+    message = run.message("test_named_credentials_point_at_own_environment", "int-staging")
+    assert ("int-staging: named credential ERP: expected an endpoint of the staging environment, "
+            "found the production endpoint https://erp.acme.example/api") in message
+    assert "Payments" not in message
+    assert run.outcome("test_no_unknown_endpoints", "int-staging") == "passed"
