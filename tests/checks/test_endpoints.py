@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,7 +94,7 @@ def test_each_missed_expectation_is_one_line(server):
 def test_latency_and_timeouts_are_bounded(server):
     url, ca = server
     spec, slow = probe(url + "/slow", ca, max_latency_ms=100, min_cert_days=0)
-    assert slow.problems(spec)[0].startswith("expected at most 100 ms, found 3")
+    assert re.fullmatch(r"expected at most 100 ms, found \d{3,} ms", slow.problems(spec)[0])
     started = time.monotonic()
     spec, hung = probe(url + "/hang", ca, timeout_s=0.5)
     assert time.monotonic() - started < 2.5
