@@ -55,7 +55,7 @@ def frozen(tmp_path_factory):
                          decision="no-go", reasons=["stg: 1 failed check"])
         return to_json(run_catalog(folder, path, "test_readiness.py",
                                    args=("--now", IN_FREEZE, "--release", "2026.12", "--orgs", "rdy-good",
-                                         "-k", "release_window or upstream")))
+                                         "-k", "release_window or upstream or ahead")))
 
     return from_json(once(tmp_path_factory, "catalog2-readiness-frozen", produce))
 
@@ -66,7 +66,8 @@ def weekend(tmp_path_factory):
         folder = tmp_path_factory.mktemp("weekend")
         path = landscape(folder, gate_file=folder / "missing.json", upstream_finished="2026-11-26T16:00:00+00:00")
         return to_json(run_catalog(folder, path, "test_readiness.py",
-                                   args=("--now", WEEKEND, "--orgs", "rdy-good", "-k", "release_window or upstream")))
+                                   args=("--now", WEEKEND, "--orgs", "rdy-good,rdy-prod",
+                                         "-k", "release_window or upstream or ahead")))
 
     return from_json(once(tmp_path_factory, "catalog2-readiness-weekend", produce))
 
@@ -151,3 +152,9 @@ def test_upstream_without_release_or_gate_file_is_a_no_go(weekend):
     assert weekend.outcome("test_upstream_stage_passed") == "failed"
     assert ("upstream stage staging (verification): expected a go for this release, found no --release given"
             in weekend.message("test_upstream_stage_passed"))
+
+
+def test_sandboxes_on_production_release_pass_and_no_production_skips(weekend, frozen):
+    assert weekend.outcome("test_sandboxes_not_ahead_of_production") == "passed"
+    assert frozen.outcome("test_sandboxes_not_ahead_of_production") == "skipped"
+    assert "declare expect.production_api_version" in frozen.message("test_sandboxes_not_ahead_of_production")
