@@ -45,8 +45,20 @@ def test_demo_is_a_no_go_with_the_planted_findings(full_run):
            "found the production endpoint https://erp.acme.example/api" in reasons(gate, "staging")
     assert "daily API requests" in reasons(gate, "qa")
     assert "package install" in reasons(gate, "sub-globex")
+    assert "permission set Sales_Ops: system permission ModifyAllData: expected only on System Administrator, " \
+           "found granted" in reasons(gate, "staging")
+    assert "process Case triage: Case.Status of a new record: expected 'Working', found 'New'" in reasons(gate, "qa")
     landscape = "\n".join(item["reason"] for item in gate["landscape"]["failed"])
     assert "package acme_cpq: 5 orgs on 2.5.0.1, but sub-initech on 2.4.0.1" in landscape
+    assert "drift: 1 item differs between dev, prod, qa, staging" in landscape
+    warnings = "\n".join(item["reason"] for item in gate["landscape"]["warnings"])
+    assert "qa: Salesforce release: expected API 62.0 like production (prod), found preview API 63.0" in warnings
+
+
+def test_demo_production_is_never_written_to(full_run):
+    _, gate = full_run
+    skipped = "\n".join(item["reason"] for item in gate["orgs"]["prod"]["skipped"])
+    assert "writes not allowed on this org" in skipped
 
 
 def test_demo_terminal_shows_one_row_per_org_and_the_decision(full_run):
