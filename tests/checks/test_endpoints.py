@@ -16,12 +16,32 @@ from lockstep.endpoints import Probe, classify, environment_of, parse_probes, pr
 ENDPOINTS = {"ERP": {"production": "https://erp.acme.example", "sandbox": "https://erp-test.acme.example/api"}}
 
 
+class _InFlight:
+    """How many /slow requests the server is answering at once, and the most seen."""
+
+    def __init__(self) -> None:
+        self.lock, self.now, self.most = threading.Lock(), 0, 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+IN_FLIGHT = _InFlight()
+
+
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
-        if self.path == "/slow":
-            time.sleep(0.3)
+        if self.path.startswith("/slow"):
+            with IN_FLIGHT:
+                time.sleep(0.3)
         if self.path == "/hang":
-            time.sleep(3)
+            time.sleep(5)
         status = 503 if self.path == "/down" else 200
         body = json.dumps({"status": "ok" if status == 200 else "down", "checks": [{"name": "db"}]}).encode()
         self.send_response(status)
@@ -95,9 +115,7 @@ def test_latency_and_timeouts_are_bounded(server):
     url, ca = server
     spec, slow = probe(url + "/slow", ca, max_latency_ms=100, min_cert_days=0)
     assert re.fullmatch(r"expected at most 100 ms, found \d{3,} ms", slow.problems(spec)[0])
-    started = time.monotonic()
     spec, hung = probe(url + "/hang", ca, timeout_s=0.5)
-    assert time.monotonic() - started < 2.5
     assert hung.problems(spec) == ["expected status 200, found no answer within the timeout"]
 
 
@@ -111,10 +129,10 @@ def test_tls_is_always_verified(server):
 def test_probes_run_concurrently(server):
     url, ca = server
     probes = [Probe(f"p{i}", f"{url}/slow?{i}", ca_file=ca) for i in range(6)]
-    started = time.monotonic()
+    IN_FLIGHT.most = 0
     results = probe_all(probes)
-    assert time.monotonic() - started < 1.2
     assert {r.status for r in results.values()} == {200}
+    assert IN_FLIGHT.most >= 3, f"at most {IN_FLIGHT.most} probe(s) were in flight at once"
 
 
 def test_probe_specs_are_validated_and_resolved_per_environment():
