@@ -155,17 +155,24 @@ def retrieve(org: Org, sobject: str, record_id: str, api: str, version: str, wan
     return ApiResponse(200, body)
 
 
-def update(org: Org, sobject: str, record_id: str, fields: Any, user_id: str) -> ApiResponse:
+def _writable_row(org: Org, sobject: str, record_id: str, operation: str) -> tuple[Any, dict[str, Any]] | ApiResponse:
+    """The live record an update or delete applies to, or Salesforce's error for it."""
     obj = visible_object(sobject, "data")
-    if obj is None:
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    row = find_record(org, obj.name, record_id)
-    if row is None:
+    row = find_record(org, obj.name, record_id) if obj is not None else None
+    if obj is None or row is None:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     if row.get("IsDeleted"):
         return error("ENTITY_IS_DELETED", "entity is deleted")
     if obj.name not in WRITABLE:
-        return error("INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support update")
+        return error("INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support {operation}")
+    return obj, row
+
+
+def update(org: Org, sobject: str, record_id: str, fields: Any, user_id: str) -> ApiResponse:
+    found = _writable_row(org, sobject, record_id, "update")
+    if isinstance(found, ApiResponse):
+        return found
+    obj, row = found
     if not isinstance(fields, dict):
         return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
     values = _values(obj, obj.name, fields)
@@ -181,16 +188,10 @@ def update(org: Org, sobject: str, record_id: str, fields: Any, user_id: str) ->
 
 
 def delete(org: Org, sobject: str, record_id: str) -> ApiResponse:
-    obj = visible_object(sobject, "data")
-    if obj is None:
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    row = find_record(org, obj.name, record_id)
-    if row is None:
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    if row.get("IsDeleted"):
-        return error("ENTITY_IS_DELETED", "entity is deleted")
-    if obj.name not in WRITABLE:
-        return error("INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support delete")
+    found = _writable_row(org, sobject, record_id, "delete")
+    if isinstance(found, ApiResponse):
+        return found
+    obj, row = found
     row["IsDeleted"] = True
     row["SystemModstamp"] = _now()
     org.writes.append({"op": "delete", "sobject": obj.name, "id": row["Id"], "fields": {}})
