@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import shutil
 import socket
 import tempfile
@@ -23,6 +24,17 @@ from lockstep.emulator.tls import make_tls_files
 __all__ = ["Emulator"]
 
 _START_TIMEOUT = 20.0
+
+
+class _QuietShutdown(logging.Filter):
+    """Requests still waiting out an injected latency are cancelled when the emulator stops;
+    that is the expected end of such a request, not an application error worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietShutdown())
 
 
 class _Server(uvicorn.Server):
