@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
+from lockstep.expectations import ExpectationError, dotted, validate_expect
+from lockstep.merge import freeze, merge, without
 from lockstep.release_policy import ReleasePolicyError, parse_release
 from lockstep.salesforce.errors import Secret
 from lockstep.upstream import parse_upstream
@@ -40,7 +43,9 @@ _METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 _SECRET_KEYS = {"client_secret", "password", "security_token", "access_token", "private_key"}
 _PATH_KEYS = {"private_key_file", "ca_file"}
+_URL_KEYS = ("login_url", "instance_url")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ANY_REF = re.compile(r"\$\{[^}]*\}?")
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -143,6 +148,7 @@ class _Loader:
     def __init__(self, rootdir: Path | None, environ: Mapping[str, str]) -> None:
         self.rootdir = rootdir
         self.environ = environ
+        self.files: list[tuple[Path, dict[str, Any]]] = []  # each file of the extends chain, most derived first
 
     def fail(self, path: Path, where: str, problem: str) -> ProfileError:
         prefix = f"{_display(path, self.rootdir)}: "
@@ -170,17 +176,18 @@ class _Loader:
         if not isinstance(data, dict):
             raise self.fail(path, "", f"a profile must be a mapping, got {_type_name(data)}")
         self.check_shape(path, data)
+        self.files.append((path, data))
         resolved = self.mark_paths(path.parent, data)
         extends = data.get("extends")
         if extends is None:
-            return _without(data, "extends"), _without(resolved, "extends")
+            return without(data, "extends"), without(resolved, "extends")
         base_path = (path.parent / extends).resolve()
         if not base_path.is_file():
             raise self.fail(path, "extends", f"no such file: {extends}")
         base_raw, base_resolved = self.read(base_path, (*chain, path))
         return (
-            _merge(base_raw, _without(data, "extends")),
-            _merge(base_resolved, _without(resolved, "extends")),
+            merge(base_raw, without(data, "extends")),
+            merge(base_resolved, without(resolved, "extends")),
         )
 
     def check_keys(self, path: Path, where: str, data: Mapping[str, Any], allowed: Iterable[str]) -> None:
@@ -249,6 +256,10 @@ class _Loader:
         for key, value in auth.items():
             if key != "method" and partial:
                 self.check_type(path, f"{where}.{key}", value, (str,), "a string")
+                for ref in _ANY_REF.findall(value):
+                    if not _ENV_REF.fullmatch(ref):
+                        raise self.fail(path, f"{where}.{key}", f"{ref} is not an environment variable reference "
+                                                                "(use ${ENV_VAR} or ${ENV_VAR:-default})")
             if partial and (key in _SECRET_KEYS or (method == "sfdx_url" and key == "url")):
                 if not (_ENV_REF.fullmatch(value.strip()) or value.startswith("file:")):
                     raise self.fail(
@@ -261,6 +272,40 @@ class _Loader:
                 raise self.fail(path, where, f"missing required key {key!r} for method {method!r}")
         if method == "jwt" and not ({"private_key_file", "private_key"} & set(auth)):
             raise self.fail(path, where, "method 'jwt' needs 'private_key_file' or 'private_key'")
+        for key in _URL_KEYS:
+            parts = urlsplit(auth[key]) if isinstance(auth.get(key), str) else None
+            if key in auth and (parts is None or parts.scheme != "https" or not parts.hostname):
+                raise self.fail(path, f"{where}.{key}", f"expected an https:// URL, found {auth[key]!r}")
+        for key in sorted(_PATH_KEYS & set(auth)):
+            if not Path(auth[key]).is_file():
+                raise self.fail(path, f"{where}.{key}", f"no such file: {_display(Path(auth[key]), self.rootdir)}")
+
+    def check_expect(self, path: Path, expect: Mapping[str, Any], org: str | None = None) -> None:
+        """Validate one ``expect`` (shared, or an org's merged over it) against the catalog's schema."""
+        try:
+            validate_expect(expect)
+        except ExpectationError as exc:
+            keys = ("orgs", org, "expect", *exc.path) if org else ("expect", *exc.path)
+            prefix = f"orgs[{org}].expect" if org else "expect"
+            raise self.fail(self.declaring(path, keys), dotted(exc.path, prefix), exc.problem) from None
+
+    def declaring(self, path: Path, keys: tuple[Any, ...]) -> Path:
+        """The file of the extends chain that declares the value at ``keys`` (the most derived one)."""
+        best, depth = path, 0
+        for file, data in self.files:
+            node: Any = data
+            for found, key in enumerate(keys):
+                if isinstance(node, list) and isinstance(key, str):
+                    node = next((item for item in node if isinstance(item, dict) and item.get("name") == key), None)
+                elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+                    node = node[key]
+                else:
+                    node = node.get(key) if isinstance(node, dict) else None
+                if node is None:
+                    break
+                if found + 1 > depth:
+                    best, depth = file, found + 1
+        return best
 
     def mark_paths(self, base: Path, data: dict[str, Any]) -> dict[str, Any]:
         resolved = dict(data)
@@ -320,50 +365,6 @@ def _secret_options(method: str, auth: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _without(data: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != key}
-
-
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        merged = dict(base)
-        for key, value in over.items():
-            if value is None:
-                merged.pop(key, None)
-            elif key == "orgs" and isinstance(value, list) and isinstance(base.get(key), list):
-                merged[key] = _merge_orgs(base[key], value)
-            elif key == "auth" and isinstance(value, dict) and value.get("method") not in (None, _method(base.get(key))):
-                merged[key] = value
-            else:
-                merged[key] = _merge(base.get(key), value) if key in base else value
-        return merged
-    return over
-
-
-def _method(auth: Any) -> Any:
-    return auth.get("method") if isinstance(auth, dict) else None
-
-
-def _merge_orgs(base: list[Any], over: list[Any]) -> list[Any]:
-    merged = list(base)
-    index = {org.get("name"): i for i, org in enumerate(merged) if isinstance(org, dict)}
-    for org in over:
-        name = org.get("name") if isinstance(org, dict) else None
-        if name in index:
-            merged[index[name]] = _merge(merged[index[name]], org)
-        else:
-            merged.append(org)
-    return merged
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
 def _sha256(data: Any) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -382,11 +383,16 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
     loader = _Loader(root, os.environ if environ is None else environ)
     raw, resolved = loader.read(path, ())
     data = loader.interpolate(path, "", resolved)
+    upstream = (data.get("release") or {}).get("upstream")
+    if isinstance(upstream, dict) and "allow_partial" in upstream:  # read by the gate: a partial upstream go
+        loader.check_type(path, "release.upstream.allow_partial", upstream["allow_partial"], (bool,), "true or false")
+        upstream = without(upstream, "allow_partial")
     try:
         parse_release(data.get("release"))
-        parse_upstream((data.get("release") or {}).get("upstream"))
+        parse_upstream(upstream)
     except ReleasePolicyError as exc:
         raise loader.fail(path, exc.key, exc.problem) from None
+    loader.check_expect(path, data.get("expect") or {})
     emulator = data.get("emulator")
     orgs = []
     for org in data.get("orgs", []):
@@ -400,7 +406,8 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
             raise loader.fail(path, label, "missing required key 'auth'")
         loader.check_auth(path, f"{label}.auth", auth, partial=False)
         method = auth.pop("method")
-        expect = _merge(data.get("expect") or {}, org.get("expect") or {})
+        expect = merge(data.get("expect") or {}, org.get("expect") or {})
+        loader.check_expect(path, expect, org["name"])
         orgs.append(
             OrgConfig(
                 name=org["name"],
@@ -408,7 +415,7 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
                 tags=tuple(org.get("tags", ())),
                 auth=AuthConfig(method, MappingProxyType(_secret_options(method, auth))),
                 allow_writes=org.get("allow_writes", org["kind"] not in ("production", "subscriber")),
-                expect=_freeze(expect),
+                expect=freeze(expect),
                 api_version=_api_version(org.get("api_version")),
                 description=org.get("description", ""),
             )
@@ -422,8 +429,8 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
         path=path,
         description=data.get("description", ""),
         orgs=tuple(sorted(orgs, key=lambda o: o.name)),
-        expect=_freeze(data.get("expect") or {}),
-        release=_freeze(data.get("release") or {}),
+        expect=freeze(data.get("expect") or {}),
+        release=freeze(data.get("release") or {}),
         emulator=Path(emulator) if emulator is not None else None,
         sha256=_sha256(raw),
     )

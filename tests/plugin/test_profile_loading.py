@@ -111,6 +111,8 @@ def test_env_interpolation_and_file_secrets(tmp_path: Path) -> None:
 
 def test_paths_are_relative_to_the_declaring_file(tmp_path: Path) -> None:
     (tmp_path / "profiles" / "states").mkdir(parents=True)
+    (tmp_path / "profiles" / "keys").mkdir()
+    (tmp_path / "profiles" / "keys" / "ci.key").write_text("not a real key\n")
     profile = load(tmp_path, "emulator: states\n" + JWT_ORG)
     assert profile.emulator == (tmp_path / "profiles" / "states").resolve()
     assert profile.org("prod-emea").auth.get("private_key_file") == (tmp_path / "profiles" / "keys" / "ci.key").resolve()
