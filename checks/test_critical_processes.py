@@ -6,10 +6,11 @@ smoke tests exercise the processes themselves.
 
 Read-only checks run on every org: recent business data exists (a SOQL count built from the
 profile, values escaped) and Apex REST health endpoints answer. The record-automation check
-creates records (`@pytest.mark.writes`): it is refused on orgs whose profile does not allow
-writes (production and subscriber orgs by default) with a skip, which the gate lists under
-"skipped" and never counts as passed; run it on a production-like sandbox of the same
-release instead. Every record it creates is deleted afterwards, also when it fails.
+creates records (`@pytest.mark.writes`): on orgs whose profile does not allow writes
+(production and subscriber orgs by default) its first write is refused and fails the check,
+so a declared expectation is never left unverified; set `record_automation: null` for such
+orgs and run it on a production-like sandbox of the same release instead. Every record it
+creates is deleted afterwards, also when it fails.
 
     expect:
       business_data:                   # name -> count of matching records

@@ -2,10 +2,11 @@
 
     lockstep emulator serve --state PATH [--host H] [--port N] [--latency-ms N]
     lockstep gate show PATH [--markdown]
-    lockstep gate check PATH [--release ID] [--phase PHASE] [--profile NAME]
+    lockstep gate check PATH [--release ID] [--phase PHASE] [--profile NAME] [--allow-partial]
 
-``gate check`` exits 0 only for a "go" gate (matching the given release/phase/profile),
-1 for a no-go or a mismatch, 2 for a missing or malformed gate file.
+``gate check`` exits 0 only for a "go" gate of a complete run (matching the given
+release/phase/profile), 1 for a no-go, a partial run (``--orgs``, ``-k``, deselected tests;
+accepted with ``--allow-partial``) or a mismatch, 2 for a missing or malformed gate file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from lockstep.upstream import partial_problem
 
 __all__ = ["main"]
 
@@ -69,6 +72,9 @@ def _check(gate: dict[str, Any], args: argparse.Namespace) -> list[str]:
         problems.append(f"phase is {gate.get('phase')!r}, expected {args.phase!r}")
     if args.profile is not None and (gate.get("profile") or {}).get("name") != args.profile:
         problems.append(f"profile is {(gate.get('profile') or {}).get('name')!r}, expected {args.profile!r}")
+    partial = None if args.allow_partial else partial_problem(gate)
+    if partial is not None:
+        problems.append(f"{partial}; pass --allow-partial to accept it")
     return problems
 
 
@@ -83,6 +89,8 @@ def _gate_parser() -> argparse.ArgumentParser:
     check.add_argument("--release", default=None)
     check.add_argument("--phase", default=None, choices=("readiness", "verification", "all"))
     check.add_argument("--profile", default=None)
+    check.add_argument("--allow-partial", action="store_true",
+                       help="accept the gate of a narrowed run (--orgs, -k, deselected tests)")
     return parser
 
 

@@ -26,7 +26,8 @@ def _state(config: pytest.Config) -> Any:
 def records(org: Org) -> Iterator[Records]:
     """Create records in the org (``records.create``); all are deleted after the check, pass or fail.
 
-    Needs ``@pytest.mark.writes``: such checks are skipped on orgs that do not allow writes.
+    Needs ``@pytest.mark.writes``; on an org that does not allow writes the first ``create``
+    fails the check with ``<org>: writes refused: ...`` (nothing reaches the org).
     A record that cannot be deleted makes the check's teardown an error naming it.
     """
     from lockstep.records import Records

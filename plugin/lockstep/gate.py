@@ -11,7 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CheckResult", "RunInfo", "Tally", "build_gate", "exit_code", "outcome_of", "phase_of"]
+__all__ = [
+    "CheckResult", "RunInfo", "Tally", "build_gate", "exit_code", "outcome_of", "phase_of", "unfinished_gate",
+]
 
 GO, NO_GO = "go", "no-go"
 PHASES = ("readiness", "verification")
@@ -88,8 +90,13 @@ class Tally:
         reason: str = "",
         severity: str = "blocker",
         phases: Iterable[str] = (),
+        org_error: bool = False,
     ) -> None:
+        """``org_error``: the failure was the org's (unreachable, 5xx, session, API limit),
+        not a finding: it counts as an error, never as a failed check."""
         kind = outcome_of(when, outcome, wasxfail)
+        if kind == "failed" and org_error:
+            kind = "error"
         previous = self._results.get(test)
         executed = (when == "call" and kind not in (None, "skipped")) or (previous is not None and previous.executed)
         if kind is None:
@@ -222,6 +229,27 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
                       "skipped": landscape["skipped"]},
         "reasons": reasons,
         **dict(info.extra),
+    }
+
+
+def unfinished_gate(reason: str, *, release: str | None = None, profile_name: str = "", markexpr: str = "",
+                    started: str = "", version: str = "", extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A no-go gate for a run that has not (or never) finished: written when the run starts,
+    replaced by the real gate at its end, so a killed run never leaves an older "go" behind."""
+    return {
+        "decision": NO_GO,
+        "release": release,
+        "profile": {"name": profile_name, "sha256": ""},
+        "phase": phase_of(markexpr, ()),
+        "started": started,
+        "finished": None,
+        "lockstep_version": version,
+        "exit_status": None,
+        "counts": _counts(()),
+        "orgs": {},
+        "landscape": {"failed": [], "errors": [], "warnings": [], "skipped": []},
+        "reasons": [reason],
+        **dict(extra or {}),
     }
 
 

@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "readiness: a pre-deploy check (can this org take the release?)")
     config.addinivalue_line("markers", "verification: a post-deploy check (did the release land correctly?)")
     config.addinivalue_line("markers", "warning: a check whose failures are reported but do not block the gate")
-    config.addinivalue_line("markers", "writes: the check creates/deletes records (skipped where the profile "
+    config.addinivalue_line("markers", "writes: the check creates/deletes records (fails where the profile "
                                        "does not allow writes; every other check is read-only)")
     config.addinivalue_line("markers", "facts(*names): facts the check reads; an org's declared facts are gathered "
                                        "together (batched) before its first check")
@@ -67,6 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     run = config.stash.get(_RUN, None)
     if run is not None:
+        run.restore_signals()
         run.landscape.stop()
 
 
@@ -119,17 +120,17 @@ def _lockstep_org(request: pytest.FixtureRequest) -> str:
 def org(request: pytest.FixtureRequest, _lockstep_org: str) -> Iterator[Org]:
     """The org this check runs against (one test per org of the profile; id = org name).
 
-    Read-only unless the check is marked ``@pytest.mark.writes``; such a check is skipped
-    on orgs whose profile does not allow writes (production and subscriber orgs by default).
+    Read-only unless the check is marked ``@pytest.mark.writes`` and the profile allows
+    writes on the org. On an org that does not (production and subscriber orgs by default)
+    a ``writes`` check still runs, read-only: it skips when the org declares nothing for it,
+    and its first write fails it (``<org>: writes refused: ...``) without reaching the org.
     """
     run = _run(request.config)
     assert run is not None
-    if request.node.get_closest_marker("writes") is None:
-        yield run.connected_org(_lockstep_org, request.node)
-        return
-    if not run.landscape.pool.get(_lockstep_org).allow_writes:
-        pytest.skip(f"{_lockstep_org}: writes not allowed on this org (allow_writes: false in the profile)")
     connected = run.connected_org(_lockstep_org, request.node)
+    if request.node.get_closest_marker("writes") is None or not connected.allow_writes:
+        yield connected
+        return
     with connected.client.writes_allowed():
         yield connected
 

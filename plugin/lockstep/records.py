@@ -6,19 +6,30 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from lockstep.salesforce.errors import NotFound, SalesforceError
+import pytest
+
+from lockstep.salesforce.errors import NotFound, SalesforceError, WriteRefused
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
 
-__all__ = ["Records"]
+__all__ = ["Records", "writes_refused"]
+
+
+def writes_refused(org: str) -> str:
+    """Why a ``writes`` check failed on an org whose profile does not allow writes."""
+    return (f"{org}: writes refused: allow_writes is false for this org; allow writes in the profile "
+            "or remove this expectation for the org (null)")
 
 
 class Records:
     """Create records through the org client and delete them all at :meth:`cleanup`.
 
     Only usable in checks marked ``@pytest.mark.writes`` (the org client refuses writes
-    elsewhere). Records are deleted newest first, so children go before their parents.
+    elsewhere). On an org whose profile does not allow writes the first ``create`` fails the
+    check (fail-closed: a declared expectation is never silently left unverified), and
+    nothing is sent to the org. Records are deleted newest first, so children go before
+    their parents.
     """
 
     def __init__(self, org: Org) -> None:
@@ -27,7 +38,12 @@ class Records:
 
     def create(self, sobject: str, fields: Mapping[str, Any]) -> str:
         """Create one record and remember it for deletion; returns its id."""
-        record_id = self.org.client.create(sobject, dict(fields))
+        try:
+            record_id = self.org.client.create(sobject, dict(fields))
+        except WriteRefused:
+            if self.org.allow_writes:
+                raise
+            pytest.fail(writes_refused(self.org.name), pytrace=False)
         self.created.append((sobject, record_id))
         return record_id
 

@@ -13,13 +13,28 @@ from typing import Any
 
 import pytest
 
-from lockstep.salesforce.errors import SalesforceError, one_line, redact
+from lockstep.salesforce.errors import (
+    AuthenticationError,
+    ConnectionFailed,
+    OrgUnreachable,
+    RequestLimitExceeded,
+    SalesforceError,
+    ServerError,
+    SessionExpired,
+    one_line,
+    redact,
+)
 
-__all__ = ["HtmlHooks", "Recorder", "annotate_report", "append_step_summary", "markdown_summary", "reason_line", "terminal_summary", "write_gate"]
+__all__ = [
+    "HtmlHooks", "Recorder", "annotate_report", "append_step_summary", "collection_reason", "markdown_summary",
+    "reason_line", "terminal_summary", "write_gate",
+]
 
 _OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception)
 _MAX_FINDINGS = 30
 _COLUMNS = ("org", "kind", "passed", "failed", "errors", "skipped", "api calls", "decision")
+# The org failed, not the check: down, 5xx, expired session, API limit, login refused.
+_ORG_ERRORS = (ConnectionFailed, ServerError, SessionExpired, RequestLimitExceeded, AuthenticationError, OrgUnreachable)
 
 
 def _first_line(text: str) -> str:
@@ -48,6 +63,24 @@ def reason_line(exc: BaseException | None, longrepr: Any = None, wasxfail: str |
         line = _first_line(crash or str(longrepr))
     if wasxfail is not None and exc is None:
         line = f"unexpectedly passed (xfail: {wasxfail})" if not line else line
+    return redact(one_line(line))[:500]
+
+
+def collection_reason(exc: BaseException | None, longrepr: Any = None) -> str:
+    """The line a collection error is known by: the exception type and message (``SyntaxError:
+    invalid syntax (line 3)``), not the frame of pytest's importer that raised it."""
+    cause = exc
+    while cause is not None and type(cause).__name__ == "CollectError" and cause.__cause__ is not None:
+        cause = cause.__cause__
+    line = ""
+    if isinstance(cause, SyntaxError):
+        line = f"{type(cause).__name__}: {cause.msg}" + (f" (line {cause.lineno})" if cause.lineno else "")
+    elif cause is not None and type(cause).__name__ != "CollectError":
+        line = reason_line(cause)
+    if not line:
+        text = str(longrepr if longrepr is not None else exc or "")
+        raised = [row[1:].strip() for row in text.splitlines() if row.startswith("E ") and row[1:].strip()]
+        line = raised[-1] if raised else _first_line(text)
     return redact(one_line(line))[:500]
 
 
@@ -208,6 +241,8 @@ def annotate_report(report: Any, exc: BaseException | None) -> None:
         report.user_properties.append(("lockstep_reason", reason_line(exc, report.longrepr, wasxfail)))
         if isinstance(exc, SalesforceError) and report.failed:
             report.longrepr = str(exc)
+        if isinstance(exc, _ORG_ERRORS) and report.failed:
+            report.user_properties.append(("lockstep_org_error", True))
 
 
 def _utcnow() -> str:
@@ -226,6 +261,7 @@ class Recorder:
         self.collection_errors: list[tuple[str, str]] = []
         self.interrupted: str | None = None
         self.worker_api_calls: dict[str, int] = {}
+        self.deselected: tuple[int, int] | None = None
 
     def add_test_report(self, report: Any) -> None:
         props = _props(report)
@@ -246,17 +282,23 @@ class Recorder:
             reason=reason or "",
             severity=str(props.get("lockstep_severity", "blocker")),
             phases=tuple(props.get("lockstep_phases", ())),
+            org_error=bool(props.get("lockstep_org_error")),
         )
 
     def add_collect_report(self, report: Any) -> None:
         if report.failed:
-            entry = (report.nodeid or "session", reason_line(None, report.longrepr))
+            reason = getattr(report, "lockstep_reason", None) or collection_reason(None, report.longrepr)
+            entry = (report.nodeid or "session", str(reason))
             if entry not in self.collection_errors:
                 self.collection_errors.append(entry)
 
     def add_worker_output(self, output: Mapping[str, Any]) -> None:
         for name, count in (output.get("lockstep_api_calls") or {}).items():
             self.worker_api_calls[name] = self.worker_api_calls.get(name, 0) + int(count)
+        deselected = output.get("lockstep_deselected")
+        if deselected:  # every worker collects (and deselects) the same tests
+            mine = (int(deselected[0]), int(deselected[1]))
+            self.deselected = max(self.deselected or mine, mine)
 
     def start(self) -> None:
         self.started = _utcnow()

@@ -3,11 +3,15 @@ hooks that exist only when ``--org-profile`` is given (registered by :func:`star
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,22 +21,48 @@ if TYPE_CHECKING:
     from lockstep.orgs import Org
     from lockstep.profile import Profile
 
-__all__ = ["ORG_PARAM", "Run", "start"]
+__all__ = ["ORG_PARAM", "Run", "Terminated", "start"]
 
 ORG_PARAM = "_lockstep_org"
+CROSS_ORG_GROUP = "lockstep:cross-org"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, a timeout): the run ends like an interrupted one."""
 
 
 def start(config: pytest.Config) -> Run:
-    """Load and validate the profile, start its emulator (controller only), register the hooks."""
-    run = Run(config)
-    if not run.is_worker and not config.getoption("collectonly", False):
-        try:
-            run.landscape.start_emulator()
-        except LookupError as exc:
-            raise pytest.UsageError(f"{_shown(run.profile.path, config)}: {exc}") from None
-        except Exception as exc:
-            message = " ".join(str(exc).split())
-            raise pytest.UsageError(f"{_shown(run.profile.path, config)}: emulator: cannot start: {message}") from None
+    """Load and validate the profile, start its emulator (controller only), register the hooks.
+
+    The controller first replaces the gate file by a no-go for a run that has not finished,
+    so a run that stops with a usage error or is killed never leaves an older "go" behind.
+    """
+    writes_gate = _writes_gate(config)
+    started = _utcnow()
+    gate_path = _gate_path(config)
+    try:
+        _check_rootdir(config)
+    except pytest.UsageError as exc:
+        if writes_gate and config.getoption("gate_file", None):
+            _write_unfinished(config, gate_path, str(exc), started)
+        raise
+    if writes_gate:
+        _join_gate_file_value(config)
+        _write_unfinished(config, gate_path, f"run started {started} and did not finish", started)
+    try:
+        run = Run(config, gate_path, started)
+        if not run.is_worker and not config.getoption("collectonly", False):
+            try:
+                run.landscape.start_emulator()
+            except LookupError as exc:
+                raise pytest.UsageError(f"{_shown(run.profile.path, config)}: {exc}") from None
+            except Exception as exc:
+                message = " ".join(str(exc).split())
+                raise pytest.UsageError(f"{_shown(run.profile.path, config)}: emulator: cannot start: {message}") from None
+    except pytest.UsageError as exc:
+        if writes_gate:
+            _write_unfinished(config, gate_path, str(exc), started)
+        raise
     config.pluginmanager.register(run, "lockstep-state")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(run), "lockstep-xdist")
@@ -41,6 +71,63 @@ def start(config: pytest.Config) -> Run:
 
         config.pluginmanager.register(HtmlHooks(lambda: run.gate), "lockstep-html")
     return run
+
+
+def _utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _writes_gate(config: pytest.Config) -> bool:
+    """Only the controller of a run that executes checks writes a gate (not --collect-only, --help, --markers)."""
+    if getattr(config, "workerinput", None) is not None:
+        return False
+    option = config.option
+    return not any(getattr(option, name, False) for name in ("collectonly", "help", "markers", "version"))
+
+
+def _write_unfinished(config: pytest.Config, path: Path, reason: str, started: str) -> None:
+    from lockstep import __version__
+    from lockstep.gate import unfinished_gate
+    from lockstep.report import write_gate
+    from lockstep.salesforce.errors import one_line
+
+    given = str(config.getoption("org_profile", "") or "")
+    name = Path(given).stem if given.endswith((".yaml", ".yml")) or "/" in given else given
+    gate = unfinished_gate(
+        one_line(reason), release=config.getoption("release", None), profile_name=name,
+        markexpr=config.getoption("markexpr", "") or "", started=started, version=__version__,
+        extra={**_selection(config), "complete": False},
+    )
+    try:
+        write_gate(path, gate)
+    except OSError as exc:
+        raise pytest.UsageError(f"--gate-file: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _join_gate_file_value(config: pytest.Config) -> None:
+    """Hand xdist workers ``--gate-file=PATH`` as one argument: they parse the controller's
+    arguments again, after the unfinished gate exists, and would take a separate PATH for a
+    test path (moving their rootdir away from the controller's)."""
+    args = list(config.invocation_params.args)
+    joined, index = [], 0
+    while index < len(args):
+        if args[index] == "--gate-file" and index + 1 < len(args):
+            joined.append(f"--gate-file={args[index + 1]}")
+            index += 2
+        else:
+            joined.append(args[index])
+            index += 1
+    if joined != args:
+        config.invocation_params = dataclasses.replace(config.invocation_params, args=tuple(joined))
+
+
+def _selection(config: pytest.Config) -> dict[str, Any]:
+    """How the run was narrowed, as recorded in the gate."""
+    return {
+        "selection": config.getoption("orgs", None),
+        "keyword": config.getoption("keyword", "") or "",
+        "markexpr": config.getoption("markexpr", "") or "",
+    }
 
 
 def _parse_time(option: str, value: str | None) -> dt.datetime | None:
@@ -77,27 +164,41 @@ def _check_rootdir(config: pytest.Config) -> None:
 class Run:
     """Everything Lockstep keeps for one pytest process."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, gate_path: Path, started: str) -> None:
         self.config = config
         from lockstep.orgs import Landscape, select_orgs
         from lockstep.profile import ProfileError, load_profile
         from lockstep.report import Recorder
 
-        _check_rootdir(config)
         self.now = _parse_time("--now", config.getoption("now"))
         self.deployed_at = _parse_time("--deployed-at", config.getoption("deployed_at"))
+        selector = config.getoption("orgs")
         try:
             profile = load_profile(config.getoption("org_profile"), Path(config.rootpath))
-            selected = select_orgs(profile, config.getoption("orgs"))
+            selected = select_orgs(profile, selector)
         except ProfileError as exc:
             raise pytest.UsageError(str(exc)) from None
+        known = {o.name for o in profile.orgs}
+        selected = tuple(c for c in selected if c.name in known)
+        if not selected:
+            names = ", ".join(sorted(known)) or "none"
+            raise pytest.UsageError(f"--orgs {selector!r}: selects no org of profile {profile.name} (orgs: {names})")
         worker_input = getattr(config, "workerinput", None)
         self.is_worker = worker_input is not None
         self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input))
+        self.narrowed = len(selected) < len(profile.orgs)
         self.recorder = Recorder()
+        self.recorder.started = started
         self.gate: dict[str, Any] | None = None
-        self.gate_path = _gate_path(config)
+        self.gate_path = gate_path
         self.declared_facts: dict[str, tuple[str, ...]] = {}
+        self.own_facts: dict[str, tuple[str, ...]] = {}
+        self.cross_org_facts: tuple[str, ...] = ()
+        self.deselected = 0
+        self.deselected_outside_phase = 0
+        self._warm_lock = threading.Lock()
+        self._warmed: dict[str, set[str]] = {}
+        self._previous_sigterm: Any = None
 
     @property
     def profile(self) -> Profile:
@@ -106,6 +207,41 @@ class Run:
     @property
     def org_names(self) -> tuple[str, ...]:
         return self.landscape.org_names
+
+    def _warm(self, org: Org, facts: Iterable[str]) -> None:
+        """Gather the ``facts`` of ``org`` not asked for yet in this process, in one batch."""
+        with self._warm_lock:
+            done = self._warmed.setdefault(org.name, set())
+            missing = [name for name in facts if name not in done]
+            done.update(missing)
+        if not missing:
+            return
+        try:
+            org.facts.prefetch(*missing)
+        except Exception:  # noqa: BLE001 - remembered per fact by Facts; each check that reads it reports it
+            pass
+
+    def gather(self, names: Iterable[str], facts_of: Callable[[str], Iterable[str]],
+               progress: Callable[[int, int], None] | None = None) -> list[Org]:
+        """Log in to the orgs concurrently (bounded) and gather ``facts_of(org)`` for each;
+        returns them sorted by name, unreachable ones included."""
+        from lockstep.orgs import MAX_PARALLEL_LOGINS
+        from lockstep.salesforce.errors import OrgUnreachable
+
+        orgs = [self.landscape.pool.get(name) for name in sorted(set(names))]
+
+        def attempt(org: Org) -> None:
+            try:
+                org.connect()
+            except OrgUnreachable:
+                return
+            self._warm(org, facts_of(org.name))
+
+        with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs)))) as pool:
+            for done, _ in enumerate(pool.map(attempt, orgs), start=1):
+                if progress is not None:
+                    progress(done, len(orgs))
+        return orgs
 
     def connected_org(self, name: str, node: pytest.Item) -> Org:
         from lockstep.salesforce.errors import OrgUnreachable
@@ -116,13 +252,14 @@ class Run:
         except OrgUnreachable as exc:
             error = exc
         else:
-            org.warm(self.declared_facts.get(name, ()))
+            self._warm(org, self.own_facts.get(name, ()))
             return org
         node.user_properties.append(("lockstep_unreachable", {"org": name, "reason": error.message}))
         pytest.fail(str(error), pytrace=False)
 
     def connected_orgs(self, node: pytest.Item) -> list[Org]:
-        orgs = self.landscape.pool.connect_all(self.org_names, self.declared_facts)
+        """Every selected org for a cross-org check, with only the facts cross-org checks declare."""
+        orgs = self.gather(self.org_names, lambda name: self.cross_org_facts)
         for org in orgs:
             if org.unreachable is not None:
                 node.user_properties.append(("lockstep_unreachable", {"org": org.name, "reason": org.unreachable}))
@@ -131,24 +268,69 @@ class Run:
             pytest.fail("lockstep: no org of the selection is reachable", pytrace=False)
         return reachable
 
+    def refuses_writes(self, item: pytest.Item) -> str | None:
+        """The org of a ``writes`` check whose profile does not allow writes, else ``None``."""
+        org = _org_param(item)
+        if org is None or org not in self.org_names or item.get_closest_marker("writes") is None:
+            return None
+        return None if self.landscape.pool.get(org).allow_writes else org
+
     # -- hooks (registered only when --org-profile is given) -----------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.recorder.start()
+        if not self.is_worker and threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, self._terminated)
+
+    def _terminated(self, signum: int, frame: Any) -> None:
+        self.restore_signals()  # a second SIGTERM ends the process the default way
+        raise Terminated("SIGTERM received")
+
+    def restore_signals(self) -> None:
+        previous, self._previous_sigterm = self._previous_sigterm, None
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[Any]:
+        from lockstep.report import collection_reason
+
+        report = yield
+        call = getattr(report, "call", None)
+        if report.failed and call is not None and call.excinfo is not None:
+            report.lockstep_reason = collection_reason(call.excinfo.value, report.longrepr)
+        return report
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+        from lockstep.records import writes_refused
         from lockstep.report import annotate_report
+        from lockstep.salesforce.errors import WriteRefused
 
         report = yield
-        annotate_report(report, call.excinfo.value if call.excinfo is not None else None)
+        exc = call.excinfo.value if call.excinfo is not None else None
+        refused = self.refuses_writes(item) if isinstance(exc, WriteRefused) else None
+        if refused is not None:
+            report.longrepr = writes_refused(refused)
+            exc = None
+        annotate_report(report, exc)
         return report
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Count deselected tests; those left out only for lacking the phase of ``-m PHASE`` keep the run complete."""
+        from lockstep.gate import PHASES
+
+        markexpr = (self.config.getoption("markexpr", "") or "").strip()
+        for item in items:
+            self.deselected += 1
+            if markexpr not in PHASES or item.get_closest_marker(markexpr) is not None:
+                self.deselected_outside_phase += 1
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from lockstep.facts import FACT_NAMES
 
-        declared: dict[str, set[str]] = {name: set() for name in self.org_names}
+        own: dict[str, set[str]] = {name: set() for name in self.org_names}
+        cross: set[str] = set()
         for item in session.items:
             names = {str(n) for mark in item.iter_markers("facts") for n in mark.args}
             unknown = sorted(names - set(FACT_NAMES))
@@ -156,21 +338,26 @@ class Run:
                 raise pytest.UsageError(
                     f"{item.nodeid}: @pytest.mark.facts: unknown fact {unknown[0]!r}; facts: {', '.join(FACT_NAMES)}"
                 )
-            callspec = getattr(item, "callspec", None)
-            org = callspec.params.get(ORG_PARAM) if callspec is not None else None
-            for name in [org] if org in declared else (declared if "orgs" in getattr(item, "fixturenames", ()) else []):
-                declared[name] |= names
-        self.declared_facts = {name: tuple(sorted(names)) for name, names in declared.items()}
+            org = _org_param(item)
+            if org in own:
+                own[org] |= names
+            elif _is_cross_org(item):
+                cross |= names
+        self.own_facts = {name: tuple(sorted(names)) for name, names in own.items()}
+        self.cross_org_facts = tuple(sorted(cross))
+        self.declared_facts = {name: tuple(sorted(names | cross)) for name, names in own.items()}
         groups = (getattr(self.config, "workerinput", None) or {}).get("lockstep_groups")
         if groups:
-            by_org = {}
+            scopes = {}
             for item in session.items:
-                callspec = getattr(item, "callspec", None)
-                if callspec is not None and ORG_PARAM in callspec.params:
-                    by_org[item.nodeid] = f"org:{callspec.params[ORG_PARAM]}"
+                org = _org_param(item)
+                if org is not None:
+                    scopes[item.nodeid] = f"org:{org}"
+                elif _is_cross_org(item):
+                    scopes[item.nodeid] = CROSS_ORG_GROUP
             worker = self.config.workerinput["workerid"]  # type: ignore[attr-defined]
             target = Path(groups) / f"{worker}.json"
-            target.with_suffix(".tmp").write_text(json.dumps(by_org), encoding="utf-8")
+            target.with_suffix(".tmp").write_text(json.dumps(scopes), encoding="utf-8")
             target.with_suffix(".tmp").replace(target)
 
     @pytest.hookimpl(tryfirst=True)
@@ -183,7 +370,8 @@ class Run:
         if needed:
             from lockstep.report import progress_printer
 
-            self.landscape.pool.connect_all(needed, self.declared_facts, progress_printer(self.config, len(needed)))
+            self.gather(needed, lambda name: self.declared_facts.get(name, ()),
+                        progress_printer(self.config, len(needed)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
@@ -201,7 +389,9 @@ class Run:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker:
-            session.config.workeroutput["lockstep_api_calls"] = self.landscape.api_calls()  # type: ignore[attr-defined]
+            output = session.config.workeroutput  # type: ignore[attr-defined]
+            output["lockstep_api_calls"] = self.landscape.api_calls()
+            output["lockstep_deselected"] = [self.deselected, self.deselected_outside_phase]
             return
         if self.config.getoption("collectonly", False):
             return
@@ -211,14 +401,17 @@ class Run:
         stopped = session.shouldfail or session.shouldstop
         if stopped and not self.recorder.interrupted:
             self.recorder.interrupted = str(stopped)
+        deselected, outside_phase = self.recorder.deselected or (self.deselected, self.deselected_outside_phase)
         self.gate = self.recorder.gate(
             self.landscape, int(exitstatus),
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
-                   "selection": self.config.getoption("orgs")},
+                   **_selection(self.config), "deselected": deselected,
+                   "complete": not self.narrowed and not outside_phase},
         )
         write_gate(self.gate_path, self.gate)
+        self.restore_signals()
         append_step_summary(self.gate)
         session.exitstatus = exit_code(self.gate, int(exitstatus))
 
@@ -277,11 +470,25 @@ class XdistHooks:
         self.state.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})
 
 
-def _orgs_of(item: pytest.Item, every_org: tuple[str, ...]) -> tuple[str, ...]:
+def _org_param(item: pytest.Item) -> str | None:
+    """The org a per-org check was parametrized with (``None`` for other tests)."""
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and ORG_PARAM in callspec.params:
-        return (str(callspec.params[ORG_PARAM]),)
-    return every_org if "orgs" in getattr(item, "fixturenames", ()) else ()
+    if callspec is None or ORG_PARAM not in callspec.params:
+        return None
+    return str(callspec.params[ORG_PARAM])
+
+
+def _is_cross_org(item: pytest.Item) -> bool:
+    return _org_param(item) is None and "orgs" in getattr(item, "fixturenames", ())
+
+
+def _orgs_of(item: pytest.Item, every_org: tuple[str, ...]) -> tuple[str, ...]:
+    """The selected orgs ``item`` needs: its own org, or every org for a cross-org check;
+    only names of ``every_org`` (an empty parametrization carries no org)."""
+    org = _org_param(item)
+    if org is not None:
+        return (org,) if org in every_org else ()
+    return every_org if _is_cross_org(item) else ()
 
 
 def _shown(path: Path, config: pytest.Config) -> str:
@@ -289,7 +496,6 @@ def _shown(path: Path, config: pytest.Config) -> str:
         return path.relative_to(Path(config.rootpath).resolve()).as_posix()
     except ValueError:
         return str(path)
-
 
 
 def _gate_path(config: pytest.Config) -> Path:

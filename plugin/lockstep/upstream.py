@@ -3,9 +3,11 @@
     release:
       upstream:
         profile: staging               # the upstream profile's name, as recorded in its gate file
-        phase: verification            # the phase that must have passed (a run of all phases counts)
+        phase: verification            # the phase that must have passed (a run of all phases counts;
+                                       # phase: all needs a run of all phases)
         gate_file: reports/staging-gate.json   # relative to the pytest rootdir, or absolute
         max_age_hours: 72              # optional: how old the upstream gate may be
+        allow_partial: false           # optional: accept a gate of a narrowed run (--orgs, -k, deselected)
 
 :func:`upstream_problems` reads the gate file and returns one line per thing that is
 missing or wrong (an empty list means the upstream stage passed).
@@ -22,9 +24,9 @@ from typing import Any
 
 from lockstep.release_policy import ReleasePolicyError
 
-__all__ = ["Upstream", "parse_upstream", "upstream_problems"]
+__all__ = ["Upstream", "parse_upstream", "partial_problem", "upstream_problems"]
 
-_KEYS = ("profile", "phase", "gate_file", "max_age_hours")
+_KEYS = ("profile", "phase", "gate_file", "max_age_hours", "allow_partial")
 _PHASES = ("readiness", "verification", "all")
 
 
@@ -34,6 +36,7 @@ class Upstream:
     phase: str
     gate_file: str
     max_age_hours: float | None = None
+    allow_partial: bool = False
 
     def describe(self) -> str:
         return f"upstream stage {self.profile} ({self.phase})"
@@ -59,7 +62,25 @@ def parse_upstream(data: Any) -> Upstream | None:
     age = data.get("max_age_hours")
     if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0):
         raise ReleasePolicyError(f"{key}.max_age_hours", f"expected a positive number of hours, got {age!r}")
-    return Upstream(str(data["profile"]), str(phase), str(data["gate_file"]), float(age) if age else None)
+    partial = data.get("allow_partial", False)
+    if not isinstance(partial, bool):
+        raise ReleasePolicyError(f"{key}.allow_partial", f"expected true or false, got {partial!r}")
+    return Upstream(str(data["profile"]), str(phase), str(data["gate_file"]), float(age) if age else None, partial)
+
+
+def partial_problem(gate: Mapping[str, Any]) -> str | None:
+    """Why ``gate`` is not the gate of a complete run (``None`` when it is): a narrowed run
+    (``--orgs``, ``-k``, deselected tests) says nothing about the orgs and checks it left out."""
+    if gate.get("complete") is True:
+        return None
+    if "complete" not in gate:
+        return "the gate does not record whether the run was complete (written by an older Lockstep)"
+    narrowed = [f"{name} {gate[key]!r}" for key, name in (("selection", "--orgs"), ("keyword", "-k"),
+                                                          ("markexpr", "-m")) if gate.get(key)
+                and not (key == "markexpr" and gate[key] in _PHASES)]
+    if gate.get("deselected"):
+        narrowed.append(f"{gate['deselected']} tests deselected")
+    return "the gate is of a partial run" + (f" ({', '.join(narrowed)})" if narrowed else "")
 
 
 def _when(value: Any) -> dt.datetime | None:
@@ -92,8 +113,13 @@ def upstream_problems(upstream: Upstream, release: str | None, now: dt.datetime,
     if profile != upstream.profile:
         problems.append(f"{what}: expected a gate of profile {upstream.profile}, found profile {profile}")
     phase = gate.get("phase")
-    if phase not in (upstream.phase, "all") and upstream.phase != "all":
-        problems.append(f"{what}: expected a {upstream.phase} gate, found phase {phase}")
+    if phase not in ((upstream.phase,) if upstream.phase == "all" else (upstream.phase, "all")):
+        wanted = "gate of a run of all phases" if upstream.phase == "all" else f"{upstream.phase} gate"
+        problems.append(f"{what}: expected a {wanted}, found phase {phase}")
+    partial = None if upstream.allow_partial else partial_problem(gate)
+    if partial is not None:
+        problems.append(f"{what}: expected the gate of a complete run, found {partial}"
+                        " (allow_partial: true in release.upstream accepts it)")
     if gate.get("decision") != "go":
         reasons = "; ".join(str(r) for r in (gate.get("reasons") or [])[:3])
         problems.append(f"{what}: expected go, found {gate.get('decision')}" + (f" ({reasons})" if reasons else ""))

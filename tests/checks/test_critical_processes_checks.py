@@ -41,8 +41,9 @@ def outcome(tmp_path_factory):
                 session.close()
             bare = folder / "bare"
             bare.mkdir()
-            empty = run_catalog(bare, _profile(bare, emulator, expect={}, orgs=[{"name": "cp-good", "kind": "sandbox"}]),
-                                "test_critical_processes.py")
+            empty = run_catalog(bare, _profile(bare, emulator, expect={}, orgs=[
+                {"name": "cp-good", "kind": "sandbox"}, {"name": "cp-prod", "kind": "production"}]),
+                "test_critical_processes.py")
         return {"run": to_json(run), "writes": writes, "empty": to_json(empty)}
 
     return once(tmp_path_factory, "catalog2-processes", produce)
@@ -86,12 +87,20 @@ def test_inactive_flow_fails_the_record_automation_smoke_test(run):
     assert "cp-bad: process Case triage: Case.Status of a new record: expected 'Working', found 'New'" in message
 
 
-def test_production_refuses_the_write_check_with_a_skip_the_gate_does_not_count_as_passed(run):
-    assert run.outcome("test_record_automation", "cp-prod") == "skipped"
-    assert "writes not allowed" in run.message("test_record_automation", "cp-prod")
+REFUSED = ("cp-prod: writes refused: allow_writes is false for this org; allow writes in the profile "
+           "or remove this expectation for the org (null)")
+
+
+def test_a_declared_write_check_on_an_org_refusing_writes_fails_and_the_org_is_no_go(run, writes):
+    assert run.outcome("test_record_automation", "cp-prod") == "failed"
+    assert REFUSED in run.message("test_record_automation", "cp-prod")
     prod = run.gate["orgs"]["cp-prod"]
-    assert [s["check"].split("::")[-1] for s in prod["skipped"]] == ["test_record_automation"]
-    assert prod["counts"]["passed"] == 2
+    assert prod["decision"] == "no-go"
+    assert prod["failed"] == [{"check": "checks/test_critical_processes.py::test_record_automation",
+                               "test": "checks/test_critical_processes.py::test_record_automation[cp-prod]",
+                               "reason": REFUSED}]
+    assert prod["skipped"] == [] and prod["counts"]["passed"] == 2
+    assert writes["cp-prod"] == []
 
 
 def test_every_created_record_is_deleted_also_when_the_check_fails(writes):
@@ -120,5 +129,13 @@ def test_checks_without_expectations_skip_with_a_how_to(outcome):
     for check, key in (("test_recent_business_data", "expect.business_data"),
                        ("test_apex_rest_health", "expect.apex_health"),
                        ("test_record_automation", "expect.record_automation")):
-        assert run.outcome(check, "cp-good") == "skipped"
-        assert f"declare {key}" in run.message(check, "cp-good")
+        for org in ("cp-good", "cp-prod"):
+            assert run.outcome(check, org) == "skipped"
+            assert f"declare {key}" in run.message(check, org)
+
+
+def test_nothing_declared_skips_before_writes_are_refused(outcome):
+    run = from_json(outcome["empty"])
+    prod = run.gate["orgs"]["cp-prod"]
+    assert prod["failed"] == [] and prod["errors"] == []
+    assert "writes refused" not in run.output

@@ -20,7 +20,7 @@ WEEKEND = "2026-11-28T10:00:00+01:00"
 def landscape(folder, *, gate_file, upstream_finished, **upstream_gate):
     """A profile extending the planted one with a release policy, and the upstream stage's gate file."""
     gate = {"decision": "go", "release": "2026.11", "profile": {"name": "staging", "sha256": "x"},
-            "phase": "verification", "finished": upstream_finished, "reasons": []}
+            "phase": "verification", "finished": upstream_finished, "reasons": [], "complete": True}
     gate.update(upstream_gate)
     (folder / "staging-gate.json").write_text(json.dumps(gate))
     profile = {

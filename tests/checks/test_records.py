@@ -59,8 +59,8 @@ def test_read_asks_for_the_named_fields():
 
 
 def test_public_names_are_pinned():
-    assert lockstep.records.__all__ == ["Records"]
-    assert lockstep.upstream.__all__ == ["Upstream", "parse_upstream", "upstream_problems"]
+    assert lockstep.records.__all__ == ["Records", "writes_refused"]
+    assert lockstep.upstream.__all__ == ["Upstream", "parse_upstream", "partial_problem", "upstream_problems"]
     assert lockstep.release_policy.__all__ == ["Freeze", "ReleasePolicy", "ReleasePolicyError", "Verdict", "Window",
                                                "parse_release"]
     assert lockstep.endpoints.__all__ == ["EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of",

@@ -83,7 +83,7 @@ def test_profile_loading_reports_release_mistakes_in_one_line(tmp_path):
 
 def gate_file(tmp_path, **changes):
     gate = {"decision": "go", "release": "R1", "profile": {"name": "staging"}, "phase": "verification",
-            "finished": "2026-11-26T10:00:00+00:00", "reasons": []}
+            "finished": "2026-11-26T10:00:00+00:00", "reasons": [], "complete": True}
     gate.update(changes)
     (tmp_path / "reports").mkdir(exist_ok=True)
     (tmp_path / "reports" / "staging-gate.json").write_text(json.dumps(gate))
@@ -113,6 +113,46 @@ def test_upstream_problems_are_named(tmp_path, changes, expected):
     gate_file(tmp_path, **changes)
     assert upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path) == [
         f"upstream stage staging (verification): {expected}"]
+
+
+def test_upstream_phase_all_needs_a_run_of_all_phases(tmp_path):
+    upstream = parse_upstream({**UPSTREAM, "phase": "all"})
+    for phase in ("readiness", "verification"):
+        gate_file(tmp_path, phase=phase)
+        assert upstream_problems(upstream, "R1", NOW, tmp_path) == [
+            f"upstream stage staging (all): expected a gate of a run of all phases, found phase {phase}"]
+    gate_file(tmp_path, phase="all")
+    assert upstream_problems(upstream, "R1", NOW, tmp_path) == []
+
+
+@pytest.mark.parametrize(("changes", "found"), [
+    ({"complete": False, "selection": "stg-1", "deselected": 0},
+     "the gate is of a partial run (--orgs 'stg-1')"),
+    ({"complete": False, "keyword": "packages", "markexpr": "verification", "deselected": 12},
+     "the gate is of a partial run (-k 'packages', 12 tests deselected)"),
+    ({"complete": None}, "the gate is of a partial run"),
+])
+def test_upstream_partial_run_is_refused_unless_allowed(tmp_path, changes, found):
+    gate_file(tmp_path, **changes)
+    assert upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path) == [
+        f"upstream stage staging (verification): expected the gate of a complete run, found {found}"
+        " (allow_partial: true in release.upstream accepts it)"]
+    assert upstream_problems(parse_upstream({**UPSTREAM, "allow_partial": True}), "R1", NOW, tmp_path) == []
+
+
+def test_upstream_gate_of_an_older_lockstep_is_not_taken_for_complete(tmp_path):
+    gate_file(tmp_path)
+    gate = json.loads((tmp_path / "reports" / "staging-gate.json").read_text())
+    del gate["complete"]
+    (tmp_path / "reports" / "staging-gate.json").write_text(json.dumps(gate))
+    (problem,) = upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path)
+    assert "does not record whether the run was complete" in problem
+
+
+def test_upstream_allow_partial_must_be_a_boolean():
+    with pytest.raises(ReleasePolicyError) as info:
+        parse_upstream({**UPSTREAM, "allow_partial": "yes"})
+    assert str(info.value).endswith("expected true or false, got 'yes'")
 
 
 def test_upstream_missing_file_or_release(tmp_path):

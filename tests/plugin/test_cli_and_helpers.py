@@ -25,6 +25,7 @@ def gate_doc(decision: str = "go", **extra: Any) -> dict[str, Any]:
         "orgs": {"prod-emea": {"decision": decision, "kind": "production", "reachable": True, "api_calls": 6,
                                "counts": {"passed": 1}, "failed": [], "errors": [], "warnings": [], "skipped": []}},
         "landscape": {"failed": [], "errors": []}, "reasons": [] if decision == "go" else ["prod-emea: 1 failed check"],
+        "selection": None, "keyword": "", "markexpr": "", "deselected": 0, "complete": True,
         **extra,
     }
 
@@ -46,6 +47,19 @@ def test_gate_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (tmp_path / "bad.json").write_text("{not json")
     assert main(["gate", "check", str(tmp_path / "bad.json")]) == 2
     assert "not a gate file" in capsys.readouterr().err
+
+
+def test_gate_check_refuses_a_partial_run_unless_allowed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    partial = write(tmp_path, gate_doc(selection="prod-emea", keyword="packages", deselected=4, complete=False))
+    assert main(["gate", "check", partial, "--release", "R1", "--phase", "verification"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"lockstep gate: {partial}: the gate is of a partial run (--orgs 'prod-emea', -k 'packages', "
+        "4 tests deselected); pass --allow-partial to accept it")
+    assert main(["gate", "check", partial, "--allow-partial"]) == 0
+    older = gate_doc()
+    del older["complete"]
+    assert main(["gate", "check", write(tmp_path, older)]) == 1
+    assert "does not record whether the run was complete" in capsys.readouterr().err
 
 
 def test_gate_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

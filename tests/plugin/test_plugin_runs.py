@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from plugin_helpers import state, write_landscape
+from plugin_helpers import read_gate, state, write_landscape
 
 TWO_CHECKS = """
 import pytest
@@ -177,7 +177,7 @@ def test_writes_need_the_marker_and_an_org_that_allows_them(project: pytest.Pyte
     write_landscape(project.path, [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}])
     project.makepyfile(test_a="""
 import pytest
-from lockstep.salesforce.errors import WriteRefused
+from lockstep.salesforce.errors import SalesforceError, WriteRefused
 
 def test_read_only(org):
     with pytest.raises(WriteRefused, match=r"create Account: writes are refused"):
@@ -190,7 +190,21 @@ def test_smoke(org):
         assert org.client.query(f"SELECT Name FROM Account WHERE Id = '{record}'")[0]["Name"] == "Lockstep smoke"
     finally:
         org.client.delete("Account", record)
+
+@pytest.mark.writes
+def test_records_fixture(org, records):
+    try:
+        records.create("Account", {"Name": "Lockstep smoke"})
+    except SalesforceError:
+        pass  # a check cannot swallow the refusal
 """)
-    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "-rs")
-    result.assert_outcomes(passed=3, skipped=1)
-    result.stdout.fnmatch_lines(["*prod: writes not allowed on this org (allow_writes: false in the profile)"])
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, failed=2)
+    refused = ("prod: writes refused: allow_writes is false for this org; allow writes in the profile "
+               "or remove this expectation for the org (null)")
+    gate = read_gate(project.path)
+    assert gate["orgs"]["prod"]["decision"] == "no-go" and gate["orgs"]["qa"]["decision"] == "go"
+    assert [(f["check"], f["reason"]) for f in gate["orgs"]["prod"]["failed"]] == [
+        ("test_a.py::test_records_fixture", refused), ("test_a.py::test_smoke", refused)]
+    assert gate["orgs"]["prod"]["skipped"] == []
+    result.stdout.fnmatch_lines([f"prod  test_records_fixture: {refused}", f"prod  test_smoke: {refused}"])
