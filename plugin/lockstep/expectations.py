@@ -27,6 +27,7 @@ DRIFT_CATEGORIES = ("packages", "permission_sets", "flows", "apex_triggers", "va
 CRON_STATES = ("WAITING", "ACQUIRED", "EXECUTING", "COMPLETE", "ERROR", "DELETED", "PAUSED", "BLOCKED",
                "PAUSED_BLOCKED")
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
+_URL = re.compile(r"^https?://[^/\s]+")
 _EMULATOR_URL = "${emulator.url}"
 
 
@@ -92,7 +93,7 @@ class Number(Value):
 
     def __init__(self, low: float | None = None, high: float | None = None, *, integer: bool = False) -> None:
         self.noun, self.kinds = ("an integer", (int,)) if integer else ("a number", (int, float))
-        bounds = (f" from {low:g} to {high:g}" if high is not None else f" of at least {low:g}") if low is not None else ""
+        bounds = "" if low is None else f" from {low:g} to {high:g}" if high is not None else f" of at least {low:g}"
         super().__init__(self.noun + bounds, lambda v: (low is None or v >= low) and (high is None or v <= high))
 
     def check(self, value: Any, path: KeyPath) -> None:
@@ -205,7 +206,8 @@ def _is_moment(value: Any) -> bool:
 
 
 def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and bool(re.match(r"^https?://[^/\s]+", value.replace(_EMULATOR_URL, "https://emulator")))
+    """An http(s) URL; ``${emulator.url}`` stands for the emulator serving the profile (probes)."""
+    return isinstance(value, str) and bool(_URL.match(value.replace(_EMULATOR_URL, "https://emulator")))
 
 
 def _is_api_version(value: Any) -> bool:
@@ -227,8 +229,10 @@ ACTIVE = Either(BOOL, Fields("a mapping like {active: true}", active=BOOL))
 
 
 def _access(rights: tuple[str, ...]) -> Schema:
-    return Either(ListOf(OneOf(*rights), f"a list of rights ({', '.join(rights)})"), Fields(f"a mapping of right -> true/false ({', '.join(rights)})",
-                                                 **{right: BOOL for right in rights}))
+    """At least the listed rights, or each right stated exactly: ``{read: true, delete: false}``."""
+    names = ", ".join(rights)
+    return Either(ListOf(OneOf(*rights), f"a list of rights ({names})"),
+                  Fields(f"a mapping of right -> true/false ({names})", **{right: BOOL for right in rights}))
 
 
 GRANTS = Fields("a mapping with objects and/or fields",
@@ -239,8 +243,7 @@ GRANTS = Fields("a mapping with objects and/or fields",
 CATALOG: dict[str, Schema] = {
     # checks/test_packages.py
     "packages": Each("a mapping of package namespace (or name) -> version rule", Either(
-        VERSION, Fields("a version rule", version=VERSION, min_version=VERSION, max_version=VERSION,
-                        before=Either(VERSION, VERSION_RULE)))),
+        VERSION, Fields("a version rule", **VERSION_RULE.fields, before=Either(VERSION, VERSION_RULE)))),
     "package_fleet": Each("a mapping of package namespace -> fleet policy", Fields(
         "a fleet policy", ("target",), target=VERSION, max_lagging_percent=Number(0, 100),
         max_lagging=Number(0, integer=True))),
@@ -255,7 +258,8 @@ CATALOG: dict[str, Schema] = {
     "apex_triggers": Each("a mapping of trigger name -> state", ACTIVE),
     "validation_rules": Each("a mapping of Object.RuleName -> state", ACTIVE),
     "scheduled_jobs": Each("a mapping of scheduled job name -> state", Fields(
-        "a mapping like {state: WAITING}", state=Either(OneOf(*CRON_STATES), ListOf(OneOf(*CRON_STATES), "a list of states")))),
+        "a mapping like {state: WAITING}",
+        state=Either(OneOf(*CRON_STATES), ListOf(OneOf(*CRON_STATES), "a list of states")))),
     "scheduled_job_grace_minutes": Number(0),
     "deployed_at": Value("an ISO-8601 time like 2026-11-26T04:00:00+00:00", _is_moment),
     # checks/test_drift.py

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
+from lockstep.auth_config import ENV_REF, PATH_KEYS, AuthConfigError, check_auth, secret_options
 from lockstep.expectations import ExpectationError, dotted, validate_expect
 from lockstep.merge import freeze, merge, without
 from lockstep.release_policy import ReleasePolicyError, parse_release
@@ -32,20 +32,6 @@ __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile",
 KINDS = ("dev", "sandbox", "staging", "production", "subscriber")
 _TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "orgs")
 _ORG_KEYS = ("name", "kind", "tags", "auth", "allow_writes", "expect", "description", "api_version")
-_METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "jwt": (("client_id", "username"), ("private_key_file", "private_key", "login_url", "audience")),
-    "sfdx_url": (("url",), ()),
-    "sf_cli": (("alias",), ()),
-    "client_credentials": (("client_id", "client_secret", "login_url"), ()),
-    "password": (("client_id", "username", "password"), ("client_secret", "security_token", "login_url")),
-    "access_token": (("access_token", "instance_url"), ()),
-    "emulator": ((), ("url",)),
-}
-_SECRET_KEYS = {"client_secret", "password", "security_token", "access_token", "private_key"}
-_PATH_KEYS = {"private_key_file", "ca_file"}
-_URL_KEYS = ("login_url", "instance_url")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_ANY_REF = re.compile(r"\$\{[^}]*\}?")
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -244,41 +230,10 @@ class _Loader:
                 self.check_auth(path, f"{label}.auth", org["auth"], partial=True)
 
     def check_auth(self, path: Path, where: str, auth: Mapping[str, Any], partial: bool) -> None:
-        method = auth.get("method")
-        if method is None:
-            if partial:
-                return
-            raise self.fail(path, where, "missing required key 'method'")
-        if not isinstance(method, str) or method not in _METHODS:
-            raise self.fail(path, f"{where}.method", f"unknown value {method!r}{suggest(str(method), _METHODS)}")
-        required, optional = _METHODS[method]
-        self.check_keys(path, where, auth, ("method", *required, *optional, "ca_file"))
-        for key, value in auth.items():
-            if key != "method" and partial:
-                self.check_type(path, f"{where}.{key}", value, (str,), "a string")
-                for ref in _ANY_REF.findall(value):
-                    if not _ENV_REF.fullmatch(ref):
-                        raise self.fail(path, f"{where}.{key}", f"{ref} is not an environment variable reference "
-                                                                "(use ${ENV_VAR} or ${ENV_VAR:-default})")
-            if partial and (key in _SECRET_KEYS or (method == "sfdx_url" and key == "url")):
-                if not (_ENV_REF.fullmatch(value.strip()) or value.startswith("file:")):
-                    raise self.fail(
-                        path, f"{where}.{key}", "secrets must be references (${ENV_VAR} or file:<path>), not literal text"
-                    )
-        if partial:
-            return
-        for key in required:
-            if key not in auth:
-                raise self.fail(path, where, f"missing required key {key!r} for method {method!r}")
-        if method == "jwt" and not ({"private_key_file", "private_key"} & set(auth)):
-            raise self.fail(path, where, "method 'jwt' needs 'private_key_file' or 'private_key'")
-        for key in _URL_KEYS:
-            parts = urlsplit(auth[key]) if isinstance(auth.get(key), str) else None
-            if key in auth and (parts is None or parts.scheme != "https" or not parts.hostname):
-                raise self.fail(path, f"{where}.{key}", f"expected an https:// URL, found {auth[key]!r}")
-        for key in sorted(_PATH_KEYS & set(auth)):
-            if not Path(auth[key]).is_file():
-                raise self.fail(path, f"{where}.{key}", f"no such file: {_display(Path(auth[key]), self.rootdir)}")
+        try:
+            check_auth(auth, where, partial=partial, display=lambda file: _display(file, self.rootdir))
+        except AuthConfigError as exc:
+            raise self.fail(path, exc.where, exc.problem) from None
 
     def check_expect(self, path: Path, expect: Mapping[str, Any], org: str | None = None) -> None:
         """Validate one ``expect`` (shared, or an org's merged over it) against the catalog's schema."""
@@ -316,7 +271,7 @@ class _Loader:
             org = dict(org)
             if isinstance(org.get("auth"), dict):
                 org["auth"] = {
-                    k: _Rel(base, v) if k in _PATH_KEYS or (isinstance(v, str) and v.startswith("file:")) else v
+                    k: _Rel(base, v) if k in PATH_KEYS or (isinstance(v, str) and v.startswith("file:")) else v
                     for k, v in org["auth"].items()
                 }
             orgs.append(org)
@@ -344,7 +299,7 @@ class _Loader:
                     return default
                 raise self.fail(path, where, f"environment variable {name} is not set")
 
-            return _ENV_REF.sub(env, value)
+            return ENV_REF.sub(env, value)
         if isinstance(value, dict):
             return {k: self.interpolate(path, f"{where}.{k}" if where else str(k), v) for k, v in value.items()}
         if isinstance(value, list):
@@ -356,13 +311,6 @@ def _item_label(where: str, index: int, item: Any) -> str:
     if where == "orgs" and isinstance(item, dict) and isinstance(item.get("name"), str):
         return f"orgs[{item['name']}]"
     return f"{where}[{index}]"
-
-
-def _secret_options(method: str, auth: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: Secret(value) if isinstance(value, str) and (key in _SECRET_KEYS or (method, key) == ("sfdx_url", "url")) else value
-        for key, value in auth.items()
-    }
 
 
 def _sha256(data: Any) -> str:
@@ -413,7 +361,7 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
                 name=org["name"],
                 kind=org["kind"],
                 tags=tuple(org.get("tags", ())),
-                auth=AuthConfig(method, MappingProxyType(_secret_options(method, auth))),
+                auth=AuthConfig(method, MappingProxyType(secret_options(method, auth))),
                 allow_writes=org.get("allow_writes", org["kind"] not in ("production", "subscriber")),
                 expect=freeze(expect),
                 api_version=_api_version(org.get("api_version")),

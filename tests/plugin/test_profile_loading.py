@@ -166,10 +166,60 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
         ("extends: nope.yaml\norgs: []\n", "profiles/p.yaml: extends: no such file: nope.yaml"),
         ("orgs: []\n", "profiles/p.yaml: orgs: the profile declares no orgs"),
         ("- just\n- a list\n", "profiles/p.yaml: a profile must be a mapping, got list"),
+        (JWT_ORG.replace("private_key_file: keys/ci.key", "private_key_file: keys/ci.key, login_url: '${emulator.url}'"),
+         "profiles/p.yaml: orgs[prod-emea].auth.login_url: ${emulator.url} is not an environment variable reference "
+         "(use ${ENV_VAR} or ${ENV_VAR:-default})"),
+        (JWT_ORG.replace("keys/ci.key", "'keys/${KEY_NAME'"),
+         "profiles/p.yaml: orgs[prod-emea].auth.private_key_file: ${KEY_NAME is not an environment variable reference "
+         "(use ${ENV_VAR} or ${ENV_VAR:-default})"),
+        (JWT_ORG, "profiles/p.yaml: orgs[prod-emea].auth.private_key_file: no such file: profiles/keys/ci.key"),
+        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: client_credentials, client_id: a, "
+         "client_secret: '${S:-x}', login_url: 'http://acme.my.salesforce.com'}}\n",
+         "profiles/p.yaml: orgs[qa].auth.login_url: expected an https:// URL, found 'http://acme.my.salesforce.com'"),
+        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: access_token, access_token: '${T:-x}', "
+         "instance_url: 'acme.my.salesforce.com'}}\n",
+         "profiles/p.yaml: orgs[qa].auth.instance_url: expected an https:// URL, found 'acme.my.salesforce.com'"),
+        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: emulator, url: 'https://127.0.0.1:1', ca_file: ca.pem}}\n",
+         "profiles/p.yaml: orgs[qa].auth.ca_file: no such file: profiles/ca.pem"),
+        ("release: {upstream: {profile: staging, gate_file: g.json, allow_partial: 'yes'}}\n"
+         "orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: a}}\n",
+         "profiles/p.yaml: release.upstream.allow_partial: expected true or false, got string"),
     ],
 )
 def test_profile_mistakes_give_one_line(tmp_path: Path, text: str, expected: str) -> None:
     assert error_of(tmp_path, text) == expected
+
+
+def test_env_references_and_https_urls_from_the_environment_load(tmp_path: Path) -> None:
+    (tmp_path / "profiles" / "keys").mkdir(parents=True)
+    (tmp_path / "profiles" / "keys" / "ci.key").write_text("not a real key\n")
+    profile = load(tmp_path, JWT_ORG.replace("keys/ci.key", "'keys/${KEY:-ci.key}', login_url: '${SF_LOGIN_URL}'"),
+                   {"SF_LOGIN_URL": "https://test.salesforce.com"})
+    assert profile.org("prod-emea").auth.get("login_url") == "https://test.salesforce.com"
+
+
+def test_upstream_allow_partial_is_accepted(tmp_path: Path) -> None:
+    profile = load(tmp_path, "release: {upstream: {profile: staging, gate_file: g.json, allow_partial: true}}\n"
+                             "orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: a}}\n")
+    assert profile.release["upstream"]["allow_partial"] is True
+
+
+@pytest.mark.parametrize(("auth", "message"), [
+    ("{method: client_credentials, client_id: a, client_secret: '${S:-x}', login_url: '${emulator.url}'}",
+     "orgs[qa].auth.login_url: ${emulator.url} is not an environment variable reference "
+     "(use ${ENV_VAR} or ${ENV_VAR:-default})"),
+    ("{method: jwt, client_id: a, username: u, private_key_file: keys/missing.key}",
+     "orgs[qa].auth.private_key_file: no such file: profiles/keys/missing.key"),
+])
+def test_auth_mistakes_are_usage_errors(pytester: pytest.Pytester, auth: str, message: str) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.mkdir("profiles")
+    (pytester.path / "profiles" / "p.yaml").write_text(f"orgs:\n  - {{name: qa, kind: sandbox, auth: {auth}}}\n")
+    pytester.makepyfile(test_a="def test_one(org):\n    pass\n")
+    result = pytester.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    assert [line for line in result.errlines if line.strip()] == [f"ERROR: profiles/p.yaml: {message}"]
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 def test_literal_secret_is_not_echoed(tmp_path: Path) -> None:

@@ -1,0 +1,99 @@
+"""The ``auth:`` section of an org: methods and their keys, secret references, URLs and key files.
+
+:func:`check_auth` runs twice: on each file's raw section (``partial``: values are strings,
+secrets are ``${ENV_VAR}`` or ``file:<path>`` references, no other ``${...}``), and on the
+merged, interpolated one (required keys, https URLs, key files that exist).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lockstep.salesforce.errors import Secret
+
+__all__ = ["ENV_REF", "METHODS", "PATH_KEYS", "AuthConfigError", "check_auth", "secret_options"]
+
+METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # method -> (required keys, optional keys)
+    "jwt": (("client_id", "username"), ("private_key_file", "private_key", "login_url", "audience")),
+    "sfdx_url": (("url",), ()),
+    "sf_cli": (("alias",), ()),
+    "client_credentials": (("client_id", "client_secret", "login_url"), ()),
+    "password": (("client_id", "username", "password"), ("client_secret", "security_token", "login_url")),
+    "access_token": (("access_token", "instance_url"), ()),
+    "emulator": ((), ("url",)),
+}
+SECRET_KEYS = {"client_secret", "password", "security_token", "access_token", "private_key"}
+PATH_KEYS = {"private_key_file", "ca_file"}
+URL_KEYS = ("login_url", "instance_url")
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ANY_REF = re.compile(r"\$\{[^}]*\}?")
+
+
+class AuthConfigError(Exception):
+    """A mistake in an ``auth:`` section: ``where`` is the key path, ``problem`` one line."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+def _suggest(value: str, choices: Any) -> str:
+    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _is_secret(method: str, key: str) -> bool:
+    return key in SECRET_KEYS or (method, key) == ("sfdx_url", "url")
+
+
+def check_auth(auth: Mapping[str, Any], where: str, *, partial: bool,
+               display: Callable[[Path], str] = str) -> None:
+    """Raise :class:`AuthConfigError` for the first mistake in ``auth`` (``display`` shows a missing file)."""
+    method = auth.get("method")
+    if method is None:
+        if partial:
+            return
+        raise AuthConfigError(where, "missing required key 'method'")
+    if not isinstance(method, str) or method not in METHODS:
+        raise AuthConfigError(f"{where}.method", f"unknown value {method!r}{_suggest(str(method), METHODS)}")
+    required, optional = METHODS[method]
+    allowed = ("method", *required, *optional, "ca_file")
+    for key, value in auth.items():
+        if key not in allowed:
+            raise AuthConfigError(f"{where}.{key}", f"unknown key{_suggest(str(key), allowed)}")
+        if key == "method" or not partial:
+            continue
+        if not isinstance(value, str):
+            raise AuthConfigError(f"{where}.{key}", f"expected a string, got {type(value).__name__}")
+        for ref in _ANY_REF.findall(value):
+            if not ENV_REF.fullmatch(ref):
+                raise AuthConfigError(f"{where}.{key}", f"{ref} is not an environment variable reference "
+                                                        "(use ${ENV_VAR} or ${ENV_VAR:-default})")
+        if _is_secret(method, key) and not (ENV_REF.fullmatch(value.strip()) or value.startswith("file:")):
+            raise AuthConfigError(f"{where}.{key}",
+                                  "secrets must be references (${ENV_VAR} or file:<path>), not literal text")
+    if partial:
+        return
+    for key in required:
+        if key not in auth:
+            raise AuthConfigError(where, f"missing required key {key!r} for method {method!r}")
+    if method == "jwt" and not ({"private_key_file", "private_key"} & set(auth)):
+        raise AuthConfigError(where, "method 'jwt' needs 'private_key_file' or 'private_key'")
+    for key in URL_KEYS:
+        parts = urlsplit(auth[key]) if isinstance(auth.get(key), str) else None
+        if key in auth and (parts is None or parts.scheme != "https" or not parts.hostname):
+            raise AuthConfigError(f"{where}.{key}", f"expected an https:// URL, found {auth[key]!r}")
+    for key in sorted(PATH_KEYS & set(auth)):
+        if not Path(auth[key]).is_file():
+            raise AuthConfigError(f"{where}.{key}", f"no such file: {display(Path(auth[key]))}")
+
+
+def secret_options(method: str, auth: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of ``auth`` with every secret wrapped in :class:`Secret`."""
+    return {key: Secret(value) if isinstance(value, str) and _is_secret(method, key) else value
+            for key, value in auth.items()}
