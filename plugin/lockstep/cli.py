@@ -74,7 +74,7 @@ def _check(gate: dict[str, Any], args: argparse.Namespace) -> list[str]:
         problems.append(f"profile is {(gate.get('profile') or {}).get('name')!r}, expected {args.profile!r}")
     partial = None if args.allow_partial else partial_problem(gate)
     if partial is not None:
-        problems.append(f"{partial}; pass --allow-partial to accept it")
+        problems.append(f"not the gate of a complete run: {partial}; pass --allow-partial to accept it")
     return problems
 
 

@@ -69,18 +69,18 @@ def parse_upstream(data: Any) -> Upstream | None:
 
 
 def partial_problem(gate: Mapping[str, Any]) -> str | None:
-    """Why ``gate`` is not the gate of a complete run (``None`` when it is): a narrowed run
-    (``--orgs``, ``-k``, deselected tests) says nothing about the orgs and checks it left out."""
+    """What ``gate`` is instead of the gate of a complete run (``None`` when it is one): a
+    narrowed run (``--orgs``, ``-k``, deselected tests) says nothing about what it left out."""
     if gate.get("complete") is True:
         return None
     if "complete" not in gate:
-        return "the gate does not record whether the run was complete (written by an older Lockstep)"
+        return "a gate that does not record whether its run was complete (written by an older Lockstep)"
     narrowed = [f"{name} {gate[key]!r}" for key, name in (("selection", "--orgs"), ("keyword", "-k"),
                                                           ("markexpr", "-m")) if gate.get(key)
                 and not (key == "markexpr" and gate[key] in _PHASES)]
     if gate.get("deselected"):
         narrowed.append(f"{gate['deselected']} tests deselected")
-    return "the gate is of a partial run" + (f" ({', '.join(narrowed)})" if narrowed else "")
+    return "a partial run" + (f" ({', '.join(narrowed)})" if narrowed else "")
 
 
 def _when(value: Any) -> dt.datetime | None:

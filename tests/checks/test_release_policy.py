@@ -127,10 +127,10 @@ def test_upstream_phase_all_needs_a_run_of_all_phases(tmp_path):
 
 @pytest.mark.parametrize(("changes", "found"), [
     ({"complete": False, "selection": "stg-1", "deselected": 0},
-     "the gate is of a partial run (--orgs 'stg-1')"),
+     "a partial run (--orgs 'stg-1')"),
     ({"complete": False, "keyword": "packages", "markexpr": "verification", "deselected": 12},
-     "the gate is of a partial run (-k 'packages', 12 tests deselected)"),
-    ({"complete": None}, "the gate is of a partial run"),
+     "a partial run (-k 'packages', 12 tests deselected)"),
+    ({"complete": None}, "a partial run"),
 ])
 def test_upstream_partial_run_is_refused_unless_allowed(tmp_path, changes, found):
     gate_file(tmp_path, **changes)
@@ -146,7 +146,7 @@ def test_upstream_gate_of_an_older_lockstep_is_not_taken_for_complete(tmp_path):
     del gate["complete"]
     (tmp_path / "reports" / "staging-gate.json").write_text(json.dumps(gate))
     (problem,) = upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path)
-    assert "does not record whether the run was complete" in problem
+    assert "does not record whether its run was complete" in problem
 
 
 def test_upstream_allow_partial_must_be_a_boolean():

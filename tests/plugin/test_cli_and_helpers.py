@@ -53,13 +53,13 @@ def test_gate_check_refuses_a_partial_run_unless_allowed(tmp_path: Path, capsys:
     partial = write(tmp_path, gate_doc(selection="prod-emea", keyword="packages", deselected=4, complete=False))
     assert main(["gate", "check", partial, "--release", "R1", "--phase", "verification"]) == 1
     assert capsys.readouterr().err.strip() == (
-        f"lockstep gate: {partial}: the gate is of a partial run (--orgs 'prod-emea', -k 'packages', "
-        "4 tests deselected); pass --allow-partial to accept it")
+        f"lockstep gate: {partial}: not the gate of a complete run: a partial run (--orgs 'prod-emea', "
+        "-k 'packages', 4 tests deselected); pass --allow-partial to accept it")
     assert main(["gate", "check", partial, "--allow-partial"]) == 0
     older = gate_doc()
     del older["complete"]
     assert main(["gate", "check", write(tmp_path, older)]) == 1
-    assert "does not record whether the run was complete" in capsys.readouterr().err
+    assert "does not record whether its run was complete" in capsys.readouterr().err
 
 
 def test_gate_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

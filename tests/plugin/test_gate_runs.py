@@ -253,3 +253,62 @@ def test_prints(profile):
     output = result.stdout.str() + result.stderr.str() + (project.path / "reports" / "gate.json").read_text()
     assert "very-secret-access-token" not in output
     assert "token was ***" in output
+
+
+PER_ORG_CHECKS = """
+import pytest
+
+pytestmark = pytest.mark.facts("flows", "apex_triggers", "validation_rules", "named_credentials", "remote_sites",
+                               "scheduled_jobs", "async_jobs", "limits")
+
+@pytest.mark.parametrize("n", range(3))
+def test_per_org(org, n):
+    assert org.facts.flows == () and org.facts.limits
+"""
+CROSS_ORG_CHECK = """
+import os
+from pathlib import Path
+
+import pytest
+
+@pytest.mark.facts({facts})
+def test_cross_{name}(orgs):
+    Path(os.environ["LOCKSTEP_WHERE"], "{name}-" + os.environ.get("PYTEST_XDIST_WORKER", "main")).touch()
+    assert [o.facts.{read} for o in orgs]
+"""
+
+
+def test_xdist_logs_in_once_per_org_and_cross_org_checks_share_one_worker(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under -n 2 an org costs at most its serial API calls plus what the cross-org checks read
+    from it (once, on the one worker that runs them all); decisions and counts are the same."""
+    names = ("a", "b", "c")
+    write_landscape(project.path, [{"name": n, "kind": "sandbox"} for n in names])
+    where = project.path / "where"
+    where.mkdir()
+    monkeypatch.setenv("LOCKSTEP_WHERE", str(where))
+    project.makepyfile(
+        test_per_org=PER_ORG_CHECKS,
+        test_cross_one=CROSS_ORG_CHECK.format(name="one", facts='"packages"', read="packages"),
+        test_cross_two=CROSS_ORG_CHECK.format(name="two", facts='"organization"', read="organization"),
+    )
+
+    def api_calls(*args: str) -> dict[str, object]:
+        for file in where.iterdir():
+            file.unlink()
+        result = project.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", *args)
+        gate = read_gate(project.path)
+        assert gate["counts"]["failed"] == gate["counts"]["errors"] == 0, result.stdout.str()[-3000:]
+        return {"calls": {n: o["api_calls"] for n, o in gate["orgs"].items()}, "counts": gate["counts"],
+                "decisions": {n: o["decision"] for n, o in gate["orgs"].items()}}
+
+    cross = api_calls("-k", "cross")["calls"]  # what the cross-org checks alone cost each org
+    assert cross == {n: 2 for n in names}  # one data query (organization), one tooling query (packages)
+    serial = api_calls()
+    parallel = api_calls("-n", "2")
+    assert set(serial["decisions"].values()) == {"go"}
+    assert parallel["decisions"] == serial["decisions"] and parallel["counts"] == serial["counts"]
+    for name in names:
+        assert parallel["calls"][name] <= serial["calls"][name] + cross[name], (parallel, serial, cross)
+    workers = {p.name.split("-", 1)[1] for p in where.iterdir()}
+    assert len(workers) == 1 and workers != {"main"}, workers
