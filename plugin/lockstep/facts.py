@@ -2,9 +2,12 @@
 
 Each fact is a property returning small frozen dataclasses. ``prefetch(*names)`` gathers
 several facts at once: their queries go out together through ``/composite`` (data) and
-``/tooling/composite`` (tooling), at most five queries per call, falling back to single
-queries when a composite call fails. A failed query is remembered and re-raised, so a
-rate-limited org is not asked again by every check.
+``/tooling/composite`` (tooling), at most five queries per call. A composite call that
+fails (rate limit, expired session, 5xx, dropped connection) marks every query of its batch
+failed; single queries are sent only when the composite resource itself is not served.
+A failed query, and a fact that cannot be built from the org's answer (a
+:class:`~lockstep.salesforce.errors.FactError`, ``<org>: fact <name>: <reason>``), are
+remembered and raised to each check that reads them: the org is not asked again.
 
 Checks declare what they read with ``@pytest.mark.facts("packages", "flows")`` (on the
 test or the module); before an org's first check the plugin gathers the union of the
@@ -16,12 +19,27 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from lockstep.salesforce.client import OrgClient
-from lockstep.salesforce.errors import RequestLimitExceeded, SalesforceError, SessionExpired
+from lockstep.fact_types import (
+    ApexTrigger,
+    Assignment,
+    AsyncJob,
+    Deployment,
+    EventSubscriber,
+    Flow,
+    InstalledPackage,
+    NamedCredential,
+    Organization,
+    PackageInstall,
+    PermissionSet,
+    RemoteSite,
+    ScheduledJob,
+    ValidationRule,
+)
+from lockstep.salesforce.client import OrgClient, error_for
+from lockstep.salesforce.errors import FactError, NotFound, SalesforceError, one_line
 
 __all__ = [
     "ApexTrigger", "Assignment", "AsyncJob", "Deployment", "EventSubscriber", "Facts", "Flow", "InstalledPackage",
@@ -37,122 +55,6 @@ _SYSTEM_PERMISSIONS = (
 )
 _OBJECT_ACCESS = (("Read", "read"), ("Create", "create"), ("Edit", "edit"), ("Delete", "delete"),
                   ("ViewAllRecords", "view_all"), ("ModifyAllRecords", "modify_all"))
-
-
-@dataclass(frozen=True)
-class Organization:
-    id: str
-    name: str
-    is_sandbox: bool
-    instance_name: str | None
-    organization_type: str | None
-
-
-@dataclass(frozen=True)
-class InstalledPackage:
-    namespace: str | None
-    name: str
-    version: str
-    managed: bool
-    beta: bool
-
-
-@dataclass(frozen=True)
-class PackageInstall:
-    id: str
-    status: str
-    created: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class Deployment:
-    id: str
-    status: str
-    created: dt.datetime | None
-    check_only: bool
-
-
-@dataclass(frozen=True)
-class Flow:
-    api_name: str
-    label: str
-    process_type: str | None
-    trigger_type: str | None
-    active_version: int | None
-    latest_version: int | None
-
-
-@dataclass(frozen=True)
-class ApexTrigger:
-    name: str
-    object: str | None
-    status: str
-
-
-@dataclass(frozen=True)
-class ValidationRule:
-    name: str
-    object: str | None
-    active: bool
-
-
-@dataclass(frozen=True)
-class NamedCredential:
-    name: str
-    label: str
-    endpoint: str | None
-
-
-@dataclass(frozen=True)
-class RemoteSite:
-    name: str
-    url: str | None
-    active: bool
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    name: str | None
-    job_type: str | None
-    state: str
-    next_fire: dt.datetime | None
-    previous_fire: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class AsyncJob:
-    id: str
-    job_type: str
-    status: str
-    class_name: str | None
-    errors: int
-    extended_status: str | None
-    created: dt.datetime | None
-    completed: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class EventSubscriber:
-    name: str
-    topic: str
-    type: str | None
-    status: str
-
-
-@dataclass(frozen=True)
-class PermissionSet:
-    name: str
-    label: str
-    is_profile: bool
-    system: Mapping[str, bool]
-    objects: Mapping[str, frozenset[str]]
-    fields: Mapping[str, frozenset[str]]
-
-
-@dataclass(frozen=True)
-class Assignment:
-    permission_set: str
-    username: str
 
 
 def parse_datetime(value: Any) -> dt.datetime | None:
@@ -276,10 +178,27 @@ def _permission_sets(sets: Rows, objects: Rows, fields: Rows) -> tuple[Permissio
     return tuple(sorted(result, key=lambda p: (p.is_profile, p.name)))
 
 
+class UnexpectedAnswer(ValueError):
+    """The org answered, but not with what a fact is built from."""
+
+
+def _organization(rows: Rows) -> Organization:
+    if not rows:
+        raise UnexpectedAnswer("no Organization row")
+    row = rows[0]
+    return Organization(str(row.get("Id")), str(row.get("Name")), bool(row.get("IsSandbox")),
+                        row.get("InstanceName"), row.get("OrganizationType"))
+
+
+def _versions(served: Any) -> str:
+    numbers = [str(v["version"]) for v in served]
+    if not numbers:
+        raise UnexpectedAnswer("no API version served")
+    return max(numbers, key=float)
+
+
 _BUILD: dict[str, Callable[..., Any]] = {
-    "organization": lambda rows: Organization(str(rows[0].get("Id")), str(rows[0].get("Name")),
-                                              bool(rows[0].get("IsSandbox")), rows[0].get("InstanceName"),
-                                              rows[0].get("OrganizationType")),
+    "organization": _organization,
     "packages": lambda rows: tuple(sorted((_package(r) for r in rows), key=lambda p: (p.namespace or "", p.name))),
     "package_installs": lambda rows: tuple(PackageInstall(str(r.get("Id")), str(r.get("Status")),
                                                           parse_datetime(r.get("CreatedDate"))) for r in rows),
@@ -327,7 +246,9 @@ class Facts:
         self._values: dict[str, Any] = {}
 
     def prefetch(self, *names: str) -> Facts:
-        """Gather the named facts (all when none are named) in as few API calls as possible."""
+        """Gather the named facts (all when none are named) in as few API calls as possible.
+
+        Every named fact is attempted; the first that failed is raised at the end."""
         wanted = names or FACT_NAMES
         unknown = [n for n in wanted if n not in FACT_NAMES]
         if unknown:
@@ -341,17 +262,22 @@ class Facts:
             for api, queries in pending.items():
                 for start in range(0, len(queries), MAX_QUERIES_PER_COMPOSITE):
                     self._run_batch(api, queries[start:start + MAX_QUERIES_PER_COMPOSITE])
+            first: SalesforceError | None = None
             for name in wanted:
-                self._value(name)
+                try:
+                    self._value(name)
+                except SalesforceError as exc:
+                    first = first or exc
+        if first is not None:
+            raise first
         return self
 
     def _single(self, api: str, soql: str) -> None:
         try:
-            rows = self.client.query(soql) if api == DATA else self.client.tooling_query(soql)
+            rows: Rows | SalesforceError = self.client.query(soql) if api == DATA else self.client.tooling_query(soql)
         except SalesforceError as exc:
-            self._rows[(api, soql)] = exc
-        else:
-            self._rows[(api, soql)] = rows
+            rows = exc
+        self._rows[(api, soql)] = rows
 
     def _run_batch(self, api: str, queries: list[str]) -> None:
         if len(queries) == 1:
@@ -359,45 +285,69 @@ class Facts:
             return
         prefix = f"{self.client.base_path}/{'tooling/' if api == TOOLING else ''}query/?q="
         subrequests = [{"method": "GET", "url": prefix + quote(q), "referenceId": f"q{i}"} for i, q in enumerate(queries)]
+        send = self.client.composite if api == DATA else self.client.tooling_composite
         try:
-            send = self.client.composite if api == DATA else self.client.tooling_composite
-            answers = {a.get("referenceId"): a for a in send(subrequests)}
-        except (RequestLimitExceeded, SessionExpired) as exc:
-            for soql in queries:
-                self._rows[(api, soql)] = exc
-            return
-        except SalesforceError:
-            answers = {}
-        for i, soql in enumerate(queries):
-            answer = answers.get(f"q{i}")
-            body = answer.get("body") if answer else None
-            if answer and answer.get("httpStatusCode") == 200 and isinstance(body, dict):
-                try:
-                    self._rows[(api, soql)] = self.client.more(body)
-                except SalesforceError as exc:
+            answers = {a.get("referenceId"): a for a in send(subrequests) if isinstance(a, Mapping)}
+        except SalesforceError as exc:
+            if not _composite_unsupported(exc):
+                for soql in queries:
                     self._rows[(api, soql)] = exc
-            else:
+                return
+            for soql in queries:
                 self._single(api, soql)
+            return
+        for i, soql in enumerate(queries):
+            self._rows[(api, soql)] = self._answer_rows(answers.get(f"q{i}"))
+
+    def _answer_rows(self, answer: Mapping[str, Any] | None) -> Rows | SalesforceError:
+        """The rows of one composite subrequest's answer, or the error it stands for."""
+        name = self.client.name
+        if answer is None:
+            return SalesforceError(name, "UNEXPECTED_ANSWER", "the composite answer has no result for the query")
+        status, body = answer.get("httpStatusCode"), answer.get("body")
+        if not isinstance(status, int):
+            return SalesforceError(name, "UNEXPECTED_ANSWER", "a composite result without an HTTP status")
+        if status != 200:
+            return error_for(name, status, body)
+        try:
+            return self.client.more(body)
+        except SalesforceError as exc:
+            return exc
 
     def _query_rows(self, api: str, soql: str) -> Rows:
         if (api, soql) not in self._rows:
             self._single(api, soql)
         rows = self._rows[(api, soql)]
         if isinstance(rows, SalesforceError):
-            raise rows
+            raise rows.again()
         return rows
 
+    def _build(self, name: str) -> Any:
+        if name == "limits":
+            answer = self.client.limits()
+            if not isinstance(answer, Mapping):
+                raise UnexpectedAnswer("limits is not a JSON object")
+            return {k: dict(v) if isinstance(v, Mapping) else v for k, v in answer.items()}
+        if name == "api_version":
+            return _versions(self.client.versions())
+        return _BUILD[name](*(self._query_rows(api, soql) for api, soql in _SOQL[name]))
+
     def _value(self, name: str) -> Any:
+        """The fact, built once; a failure (the org's error, or an answer the fact cannot be
+        built from) is remembered and raised again to every reader."""
         with self._lock:
             if name not in self._values:
-                if name == "limits":
-                    self._values[name] = {k: dict(v) if isinstance(v, Mapping) else v
-                                          for k, v in self.client.limits().items()}
-                elif name == "api_version":
-                    self._values[name] = max((str(v["version"]) for v in self.client.versions()), key=float)
-                else:
-                    self._values[name] = _BUILD[name](*(self._query_rows(api, soql) for api, soql in _SOQL[name]))
-            return self._values[name]
+                try:
+                    self._values[name] = self._build(name)
+                except SalesforceError as exc:
+                    self._values[name] = exc
+                except Exception as exc:  # an org's odd answer must cost this fact only
+                    reason = str(exc) if isinstance(exc, UnexpectedAnswer) else f"{type(exc).__name__}: {exc}"
+                    self._values[name] = FactError(self.client.name, name, f"unexpected answer: {one_line(reason)[:200]}")
+            value = self._values[name]
+        if isinstance(value, SalesforceError):
+            raise value.again()
+        return value
 
     organization = property(lambda self: self._value("organization"))
     limits = property(lambda self: self._value("limits"))
@@ -415,3 +365,8 @@ class Facts:
     event_subscribers = property(lambda self: self._value("event_subscribers"))
     permission_sets = property(lambda self: self._value("permission_sets"))
     assignments = property(lambda self: self._value("assignments"))
+
+
+def _composite_unsupported(exc: SalesforceError) -> bool:
+    """Whether the composite resource itself is not served (then single queries are worth it)."""
+    return isinstance(exc, NotFound) or exc.status in (404, 405) or exc.code == "METHOD_NOT_ALLOWED"

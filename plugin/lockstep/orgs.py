@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lockstep.profile import OrgConfig, Profile, ProfileError, suggest
 from lockstep.salesforce.auth import authenticator_for
-from lockstep.salesforce.client import CallCounter, OrgClient, new_session
+from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, CallCounter, OrgClient, new_session
 from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, one_line, redact
 
 if TYPE_CHECKING:
@@ -69,11 +69,6 @@ class Org:
         return self._counter.api_calls
 
     @property
-    def requests(self) -> int:
-        """Every HTTP request sent for this org (logins and version discovery included)."""
-        return self._counter.requests
-
-    @property
     def unreachable(self) -> str | None:
         """The reason the org could not be logged in to, or ``None``."""
         return self._error.message if self._error else None
@@ -84,18 +79,19 @@ class Org:
             if self._client is None and self._error is None:
                 self._client, self._error = self._login()
         if self._error is not None:
-            raise self._error
+            raise self._error.again()
         return self
 
     def _login(self) -> tuple[OrgClient | None, OrgUnreachable | None]:
         auth = self.config.auth
         ca_file = auth.get("ca_file") or (self._emulator.ca_cert if self._emulator else None)
-        session = new_session(self._counter, ca_file)
+        session = new_session(self._counter, ca_file, _timeout(self.config))
         try:
             authenticator = authenticator_for(
                 self.name, auth.method, auth.options, self._emulator.url if self._emulator else None
             )
-            client = OrgClient(self.name, authenticator, session, self._counter, self.config.api_version, self._delays)
+            client = OrgClient(self.name, authenticator, session, self._counter, self.config.api_version, self._delays,
+                               deadline=_deadline(self.config))
         except SalesforceError as exc:
             session.close()
             return None, OrgUnreachable(self.name, f"{exc.code}: {exc.message}")
@@ -105,15 +101,18 @@ class Org:
         return client, None
 
     def warm(self, facts: Sequence[str]) -> None:
-        """Gather ``facts`` together once (the facts the collected checks declared)."""
+        """Gather ``facts`` together once (the facts the collected checks declared).
+
+        Never raises: a failed fact is remembered by :class:`~lockstep.facts.Facts` and
+        reported by each check that reads it; an unreachable org by each of its checks."""
         with self._lock:
             if self._warmed or not facts:
                 return
             self._warmed = True
         try:
             self.facts.prefetch(*facts)
-        except SalesforceError:
-            pass  # remembered per query by Facts; each check that needs it reports it
+        except Exception:  # noqa: BLE001 - remembered per fact; one org must not take the run down
+            pass
 
     @property
     def client(self) -> OrgClient:
@@ -168,9 +167,9 @@ class OrgPool:
         def attempt(org: Org) -> None:
             try:
                 org.connect()
-            except OrgUnreachable:
+                org.warm((facts or {}).get(org.name, ()))
+            except Exception:  # noqa: BLE001 - remembered by the org; its checks report it
                 return
-            org.warm((facts or {}).get(org.name, ()))
 
         with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs)))) as pool:
             for done, _ in enumerate(pool.map(attempt, orgs), start=1):
@@ -255,6 +254,23 @@ class Landscape:
         if self._server is not None:
             server, self._server = self._server, None
             server.__exit__(None, None, None)
+
+
+def _timeout(config: OrgConfig) -> tuple[float, float]:
+    """The org's ``timeout`` (seconds: one number for reading, or ``{connect, read}``), if the
+    profile declares one; the client's defaults otherwise."""
+    value = getattr(config, "timeout", None)
+    if isinstance(value, Mapping):
+        return float(value.get("connect", DEFAULT_TIMEOUT[0])), float(value.get("read", DEFAULT_TIMEOUT[1]))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return DEFAULT_TIMEOUT[0], float(value)
+    return DEFAULT_TIMEOUT
+
+
+def _deadline(config: OrgConfig) -> float | None:
+    """Seconds of requests the org may spend in this process (profile ``deadline``, if declared)."""
+    value = getattr(config, "deadline", None)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else DEFAULT_DEADLINE
 
 
 def select_orgs(profile: Profile, selector: str | None) -> tuple[OrgConfig, ...]:

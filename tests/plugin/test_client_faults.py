@@ -13,7 +13,7 @@ from lockstep.emulator import Emulator
 from lockstep.facts import FACT_NAMES, Facts
 from lockstep.salesforce.auth import EmulatorAuth
 from lockstep.salesforce.client import CallCounter, OrgClient, new_session
-from lockstep.salesforce.errors import ConnectionFailed, RequestLimitExceeded, ServerError
+from lockstep.salesforce.errors import ConnectionFailed, NotFound, RequestLimitExceeded, ServerError
 from lockstep.salesforce.soql import format_soql
 
 SOQL = "SELECT Id, Name FROM Organization"
@@ -92,12 +92,12 @@ def test_facts_are_batched_and_cached(emulator: Emulator, admin: requests.Sessio
     assert client.api_calls == 6
 
 
-def test_composite_failure_falls_back_to_single_queries(emulator: Emulator, admin: requests.Session,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_composite_not_served_falls_back_to_single_queries(emulator: Emulator, admin: requests.Session,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     client = client_for(emulator)
 
     def refused(subrequests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        raise ServerError("alpha", None, "composite unavailable")
+        raise NotFound("alpha", None, "The requested resource does not exist", 404)
 
     monkeypatch.setattr(client, "composite", refused)
     facts = Facts(client).prefetch("organization", "apex_triggers", "named_credentials")

@@ -3,6 +3,9 @@
 Each authenticator's ``login(session)`` returns a :class:`Token` (access token as a
 :class:`~lockstep.salesforce.errors.Secret`, instance URL). ``can_refresh`` says whether
 logging in again can yield a new session (false for a fixed access token).
+``verify_session`` says whether the client should prove the token is accepted before use
+(``/services/oauth2/userinfo``, not charged): true for tokens obtained outside this run (a
+fixed access token, the Salesforce CLI's cache); a token endpoint's fresh token needs no proof.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ import requests
 
 from lockstep.salesforce.errors import (
     AuthenticationError,
-    ConnectionFailed,
     Secret,
     ServerError,
-    describe_transport_error,
     one_line,
+    transport_error,
 )
 
 __all__ = [
@@ -56,6 +58,7 @@ class Token:
 class Authenticator(Protocol):
     org: str
     can_refresh: bool
+    verify_session: bool
 
     def login(self, session: requests.Session) -> Token: ...
 
@@ -69,7 +72,7 @@ def _post(org: str, session: requests.Session, url: str, data: Mapping[str, str]
     try:
         response = session.post(url, data=dict(data), headers={"Accept": "application/json"})
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise ConnectionFailed(org, None, describe_transport_error(exc)) from None
+        raise transport_error(org, exc) from None
     try:
         body = response.json()
     except ValueError:
@@ -98,6 +101,7 @@ class JwtAuth:
     """OAuth 2.0 JWT bearer flow (connected app + private key): the CI standard."""
 
     can_refresh = True
+    verify_session = False
 
     def __init__(self, org: str, client_id: str, username: str, private_key: Secret | None = None,
                  private_key_file: Path | None = None, login_url: str = DEFAULT_LOGIN_URL,
@@ -141,6 +145,7 @@ class SfdxUrlAuth:
     """An SFDX auth URL ``force://<clientId>:<secret>:<refreshToken>@<host>`` (refresh token flow)."""
 
     can_refresh = True
+    verify_session = False
 
     def __init__(self, org: str, url: Secret) -> None:
         self.org = org
@@ -160,9 +165,10 @@ class SfdxUrlAuth:
 
 
 class SfCliAuth:
-    """A Salesforce CLI alias: ``sf org display --json --target-org ALIAS``."""
+    """A Salesforce CLI alias: ``sf org display --json --target-org ALIAS`` (its cached token may be stale)."""
 
     can_refresh = True
+    verify_session = True
 
     def __init__(self, org: str, alias: str, command: str = "sf") -> None:
         self.org, self.alias, self.command = org, alias, command
@@ -190,6 +196,7 @@ class ClientCredentialsAuth:
     """OAuth client credentials flow (a connected app with a Run As user; My Domain host)."""
 
     can_refresh = True
+    verify_session = False
 
     def __init__(self, org: str, client_id: str, client_secret: Secret, login_url: str) -> None:
         self.org, self.client_id, self.client_secret, self.login_url = org, client_id, client_secret, login_url
@@ -204,6 +211,7 @@ class PasswordAuth:
     """OAuth username-password flow (password + security token)."""
 
     can_refresh = True
+    verify_session = False
 
     def __init__(self, org: str, client_id: str, username: str, password: Secret,
                  client_secret: Secret | None = None, security_token: Secret | None = None,
@@ -224,6 +232,7 @@ class AccessTokenAuth:
     """A ready access token; it cannot be refreshed."""
 
     can_refresh = False
+    verify_session = True
 
     def __init__(self, org: str, access_token: Secret, instance_url: str) -> None:
         self.org, self.access_token, self.instance_url = org, access_token, instance_url
@@ -236,6 +245,7 @@ class EmulatorAuth:
     """A fresh session from the emulator's admin endpoint (orgs served by ``lockstep.emulator``)."""
 
     can_refresh = True
+    verify_session = False
 
     def __init__(self, org: str, url: str, name: str | None = None) -> None:
         self.org, self.url, self.name = org, url.rstrip("/"), name or org
@@ -246,7 +256,7 @@ class EmulatorAuth:
         try:
             response = session.post(endpoint, headers={"Accept": "application/json"})
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ConnectionFailed(self.org, None, describe_transport_error(exc)) from None
+            raise transport_error(self.org, exc) from None
         if response.status_code >= 500:
             raise ServerError(self.org, None, f"{host}: HTTP {response.status_code}", response.status_code)
         if response.status_code != 200:

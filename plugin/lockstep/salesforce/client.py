@@ -2,9 +2,16 @@
 
 One ``requests.Session`` per org, TLS always verified (a custom CA file when given).
 Every HTTP request goes through :class:`CountingAdapter`, the single place where calls
-are counted. Transient failures (5xx, dropped connections) are retried with a bounded
-backoff, an expired session is re-authenticated once, REQUEST_LIMIT_EXCEEDED is never
-retried.
+are counted and timeouts applied (default: 10 s to connect, 30 s to read). Transient
+failures (5xx, dropped connections, timeouts) of idempotent requests are retried with a
+bounded backoff; a create is never retried (a retried POST may leave a duplicate record);
+TLS failures are never retried; an expired session is re-authenticated once;
+REQUEST_LIMIT_EXCEEDED is never retried.
+
+A per-org circuit breaker keeps a failing org from multiplying its calls: after as many
+consecutive transport or 5xx failures as one call may attempt, or once the org has spent
+its time budget (``deadline``, default 600 s of requests), every further call fails at
+once with the remembered one-line error.
 """
 
 from __future__ import annotations
@@ -25,24 +32,30 @@ from simple_salesforce import Salesforce
 
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
+    AuthenticationError,
     ConnectionFailed,
+    DeadlineExceeded,
     NotFound,
     QueryError,
     RequestLimitExceeded,
     SalesforceError,
     ServerError,
     SessionExpired,
+    TlsError,
     WriteRefused,
-    describe_transport_error,
     one_line,
+    transport_error,
 )
 
-__all__ = ["CallCounter", "CountingAdapter", "OrgClient", "new_session"]
+__all__ = ["CallCounter", "CountingAdapter", "OrgClient", "error_for", "new_session"]
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT = (10.0, 120.0)
+Timeout = tuple[float, float]
+DEFAULT_TIMEOUT: Timeout = (10.0, 30.0)
+DEFAULT_DEADLINE = 600.0
 _UNCOUNTED_PREFIXES = ("/services/oauth2/", "/__emulator__/")
-_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_TRANSPORT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_REFUSED_TOKEN = ("Bad_OAuth_Token", "INVALID_SESSION_ID", "invalid_token")
 
 
 class CallCounter:
@@ -71,8 +84,7 @@ class CallCounter:
 class CountingAdapter(HTTPAdapter):
     """Counts every request it sends and gives each one a default timeout."""
 
-    def __init__(self, counter: CallCounter, ca_file: str | None = None,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, counter: CallCounter, ca_file: str | None = None, timeout: Timeout = DEFAULT_TIMEOUT) -> None:
         super().__init__()
         self.counter = counter
         self.ca_file = ca_file
@@ -91,13 +103,15 @@ class CountingAdapter(HTTPAdapter):
         return response
 
 
-def new_session(counter: CallCounter, ca_file: Path | str | None = None) -> requests.Session:
-    """A session that verifies TLS (against ``ca_file`` when given) and counts requests."""
+def new_session(counter: CallCounter, ca_file: Path | str | None = None,
+                timeout: Timeout = DEFAULT_TIMEOUT) -> requests.Session:
+    """A session that verifies TLS (against ``ca_file`` when given), counts requests and
+    applies ``timeout`` (connect, read seconds) to every request without one."""
     from lockstep import __version__
 
     session = requests.Session()
     session.verify = str(ca_file) if ca_file else True
-    adapter = CountingAdapter(counter, str(ca_file) if ca_file else None)
+    adapter = CountingAdapter(counter, str(ca_file) if ca_file else None, timeout)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = f"lockstep/{__version__}"
@@ -115,6 +129,53 @@ def _error_detail(content: Any) -> tuple[str | None, str]:
     return None, one_line(str(content))[:300]
 
 
+def error_for(org: str, status: int, content: Any) -> SalesforceError:
+    """The exception for an HTTP error answer (also a composite subrequest's)."""
+    code, message = _error_detail(content)
+    if status == 401:
+        return SessionExpired(org, code, message or "Session expired or invalid", status)
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return RequestLimitExceeded(org, code, message, status)
+    if code in ("MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"):
+        return QueryError(org, code, message, status)
+    if status == 404:
+        return NotFound(org, code, message or "The requested resource does not exist", status)
+    if status >= 500:
+        return ServerError(org, code or f"HTTP_{status}", message or f"HTTP {status}", status)
+    return SalesforceError(org, code or f"HTTP_{status}", message or f"HTTP {status}", status)
+
+
+class _Breaker:
+    """Remembers one org's failures: after ``threshold`` consecutive transport or 5xx failures,
+    a TLS failure, or ``budget`` seconds spent in requests, every further call fails at once."""
+
+    def __init__(self, org: str, threshold: int, budget: float | None) -> None:
+        self.org, self.threshold, self.budget = org, threshold, budget
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._spent = 0.0
+        self.error: SalesforceError | None = None
+
+    def check(self) -> None:
+        with self._lock:
+            if self.error is None and self.budget is not None and self._spent >= self.budget:
+                self.error = DeadlineExceeded(self.org, None, f"used up its time budget ({self.budget:g} s of requests);"
+                                                              " its remaining calls are refused")
+            if self.error is not None:
+                raise self.error.again()
+
+    def record(self, seconds: float, failure: SalesforceError | None) -> None:
+        """One attempt took ``seconds``; ``failure`` is its transport/5xx/TLS error, if any."""
+        with self._lock:
+            self._spent += seconds
+            if failure is None:
+                self._failures = 0
+                return
+            self._failures += 1
+            if self.error is None and (self._failures >= self.threshold or isinstance(failure, TlsError)):
+                self.error = failure
+
+
 class OrgClient:
     """REST and Tooling API access to one org; see the module docstring."""
 
@@ -126,12 +187,19 @@ class OrgClient:
         counter: CallCounter,
         api_version: str | None = None,
         retry_delays: Sequence[float] = (0.2, 0.8),
+        timeout: Timeout | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
         self.name = name
         self.counter = counter
         self._auth = authenticator
         self._session = session
         self._delays = tuple(retry_delays)
+        self._breaker = _Breaker(name, len(self._delays) + 1, deadline)
+        if timeout is not None:
+            for adapter in session.adapters.values():
+                if isinstance(adapter, CountingAdapter):
+                    adapter.default_timeout = timeout
         self._lock = threading.RLock()
         self._sf: Salesforce | None = None
         self.api_version = api_version
@@ -151,6 +219,8 @@ class OrgClient:
     def login(self) -> None:
         token = self._retrying(lambda: self._auth.login(self._session), idempotent=True)
         self.instance_url = token.instance_url.rstrip("/")
+        if self._auth.verify_session:
+            self._retrying(lambda: self._verify_session(token), idempotent=True)
         served = self.versions(token)
         if self.api_version is None:
             self.api_version = max((str(v["version"]) for v in served), key=float)
@@ -162,36 +232,50 @@ class OrgClient:
                 version=self.api_version,
             )
 
+    def _verify_session(self, token: Token) -> None:
+        """Prove a token obtained elsewhere (a fixed access token, the CLI's cache) is accepted,
+        with ``/services/oauth2/userinfo``: authenticated, not charged to the API allowance."""
+        url = f"{self.instance_url}/services/oauth2/userinfo"
+        try:
+            response = self._session.get(url, headers={"Accept": "application/json",
+                                                       "Authorization": f"Bearer {token.access_token.reveal()}"})
+        except _TRANSPORT as exc:
+            raise transport_error(self.name, exc) from None
+        if response.status_code >= 500:
+            raise ServerError(self.name, None, f"userinfo: HTTP {response.status_code}", response.status_code)
+        code, message = _error_detail(_json_or_text(response))
+        if response.status_code == 401 or response.status_code == 403 and (code in _REFUSED_TOKEN or any(
+                marker in message for marker in _REFUSED_TOKEN)):
+            raise AuthenticationError(self.name, code or "INVALID_SESSION_ID",
+                                      f"the access token was refused (userinfo: HTTP {response.status_code})",
+                                      response.status_code)
+
     def close(self) -> None:
         self._session.close()
 
     def _mapped(self, exc: sf_exc.SalesforceError) -> SalesforceError:
-        code, message = _error_detail(exc.content)
-        status = exc.status
-        if status == 401:
-            return SessionExpired(self.name, code, message or "Session expired or invalid", status)
-        if code == "REQUEST_LIMIT_EXCEEDED":
-            return RequestLimitExceeded(self.name, code, message, status)
-        if code in ("MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"):
-            return QueryError(self.name, code, message, status)
-        if status == 404:
-            return NotFound(self.name, code, message or "The requested resource does not exist", status)
-        if status >= 500:
-            return ServerError(self.name, code or f"HTTP_{status}", message or f"HTTP {status}", status)
-        return SalesforceError(self.name, code or f"HTTP_{status}", message or f"HTTP {status}", status)
+        return error_for(self.name, exc.status, exc.content)
 
     def _retrying(self, fn: Callable[[], T], idempotent: bool) -> T:
+        """Run ``fn`` through the breaker; retry transient failures of idempotent requests."""
         attempt = 0
         while True:
+            self._breaker.check()
+            started = time.monotonic()
             try:
-                return fn()
-            except (ServerError, ConnectionFailed) as exc:
+                result = fn()
+            except (ServerError, ConnectionFailed, TlsError) as exc:
                 error: SalesforceError = exc
-            except _TRANSIENT as exc:
-                error = ConnectionFailed(self.name, None, describe_transport_error(exc))
-                if not idempotent:
-                    raise error from None
-            if attempt >= len(self._delays):
+            except _TRANSPORT as exc:
+                error = transport_error(self.name, exc)
+            except BaseException:
+                self._breaker.record(time.monotonic() - started, None)
+                raise
+            else:
+                self._breaker.record(time.monotonic() - started, None)
+                return result
+            self._breaker.record(time.monotonic() - started, error)
+            if not idempotent or isinstance(error, TlsError) or attempt >= len(self._delays):
                 raise error
             time.sleep(self._delays[attempt])
             attempt += 1
@@ -231,13 +315,7 @@ class OrgClient:
             return response.text
 
     def _paged(self, first: Callable[[Salesforce], Any]) -> list[dict[str, Any]]:
-        page = self._call(first)
-        records = list(page.get("records", []))
-        while not page.get("done", True) and page.get("nextRecordsUrl"):
-            url = page["nextRecordsUrl"]
-            page = self._call(lambda sf: self._get_json(sf, url))
-            records.extend(page.get("records", []))
-        return records
+        return self.more(self._call(first))
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         """All records of a SOQL query (every page)."""
@@ -247,14 +325,18 @@ class OrgClient:
         """All records of a Tooling API query (every page)."""
         return self._paged(lambda sf: sf.toolingexecute("query/", params={"q": soql}))
 
-    def more(self, page: dict[str, Any]) -> list[dict[str, Any]]:
+    def more(self, page: Any) -> list[dict[str, Any]]:
         """The records of a query result page followed by every further page."""
-        records = list(page.get("records", []))
-        while not page.get("done", True) and page.get("nextRecordsUrl"):
-            url = page["nextRecordsUrl"]
+        records: list[dict[str, Any]] = []
+        while True:
+            rows = page.get("records") if isinstance(page, dict) else None
+            if not isinstance(rows, list):
+                raise SalesforceError(self.name, "UNEXPECTED_ANSWER", "a query answer without a list of records")
+            records.extend(rows)
+            url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not url:
+                return records
             page = self._call(lambda sf: self._get_json(sf, url))
-            records.extend(page.get("records", []))
-        return records
 
     def limits(self) -> dict[str, Any]:
         return self._call(lambda sf: sf.restful("limits/")) or {}
@@ -272,14 +354,15 @@ class OrgClient:
             def fetch() -> list[dict[str, Any]]:
                 try:
                     response = self._session.get(f"{self.instance_url}/services/data/", headers=headers)
-                except _TRANSIENT as exc:
-                    raise ConnectionFailed(self.name, None, describe_transport_error(exc)) from None
-                if response.status_code >= 500:
-                    raise ServerError(self.name, None, f"HTTP {response.status_code}", response.status_code)
+                except _TRANSPORT as exc:
+                    raise transport_error(self.name, exc) from None
                 if response.status_code >= 300:
-                    code, message = _error_detail(_json_or_text(response))
-                    raise SalesforceError(self.name, code or f"HTTP_{response.status_code}", message, response.status_code)
-                return list(response.json())
+                    raise error_for(self.name, response.status_code, _json_or_text(response))
+                served = _json_or_text(response)
+                if not isinstance(served, list) or not all(isinstance(v, dict) and "version" in v for v in served):
+                    raise SalesforceError(self.name, "UNEXPECTED_ANSWER",
+                                          "/services/data/ did not answer a list of API versions")
+                return served
 
             self._versions = self._retrying(fetch, idempotent=True)
         return self._versions

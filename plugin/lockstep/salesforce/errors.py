@@ -6,11 +6,15 @@ secret value replaced by ``***``.
 
 from __future__ import annotations
 
+import re
 import threading
+from typing import Self
 
 __all__ = [
     "AuthenticationError",
     "ConnectionFailed",
+    "DeadlineExceeded",
+    "FactError",
     "NotFound",
     "OrgUnreachable",
     "QueryError",
@@ -19,8 +23,10 @@ __all__ = [
     "Secret",
     "ServerError",
     "SessionExpired",
+    "TlsError",
     "WriteRefused",
     "redact",
+    "transport_error",
 ]
 
 _MASK = "***"
@@ -72,11 +78,12 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def describe_transport_error(exc: BaseException) -> str:
-    """A short reason for a connection-level failure: ``127.0.0.1:9: Connection refused``."""
-    request = getattr(exc, "request", None)
-    url = getattr(request, "url", None) or ""
-    host = url.split("://", 1)[-1].split("/", 1)[0] if url else ""
+_DROPPED = ("Remote end closed connection", "Connection aborted", "Connection reset", "Connection broken",
+            "IncompleteRead", "RemoteDisconnected", "ConnectionResetError", "BrokenPipe")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it wraps (urllib3 reasons, arguments, causes), outermost first."""
     seen: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in seen:
@@ -85,15 +92,59 @@ def describe_transport_error(exc: BaseException) -> str:
         if not isinstance(inner, BaseException):
             inner = next((a for a in getattr(current, "args", ()) if isinstance(a, BaseException)), None)
         current = inner or current.__cause__ or current.__context__
-    root = seen[-1]
+    return seen
+
+
+def _is_tls(exc: BaseException) -> bool:
+    import ssl
+
+    import requests
+
+    return any(isinstance(e, (requests.exceptions.SSLError, ssl.SSLError)) for e in _chain(exc))
+
+
+def _tls_reason(text: str) -> str:
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)", "", text)
+    marker = "certificate verify failed"
+    if marker in text.lower():
+        detail = text[text.lower().index(marker) + len(marker):].strip(" :)]\"'")
+        return "TLS: certificate verify failed" + (f": {detail}" if detail else "")
+    text = re.sub(r"^\[SSL(?:: [A-Z_]+)?\]\s*", "", text)
+    return f"TLS: {text or 'handshake failed'}"
+
+
+def describe_transport_error(exc: BaseException) -> str:
+    """A short reason for a connection-level failure: ``127.0.0.1:9: Connection refused``,
+    ``host: connection dropped by the server``, ``host: TLS: certificate verify failed: ...``."""
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None) or ""
+    host = url.split("://", 1)[-1].split("/", 1)[0] if url else ""
+    chain = _chain(exc)
+    root = chain[-1]
     text = one_line(str(root)) or type(root).__name__
-    if ": " in text and not isinstance(root, OSError) or "Failed to establish" in text:
-        text = text.rsplit(": ", 1)[-1]
-    if text.startswith("[Errno") and "]" in text:
-        text = text.split("]", 1)[1].strip()
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        text = "TLS certificate verify failed"
+    everything = " ".join(f"{type(e).__name__} {one_line(str(e))}" for e in chain)
+    timeout = re.search(r"(read|connect) timeout=([\d.]+)", everything)
+    if _is_tls(exc):
+        text = _tls_reason(text)
+    elif timeout and timeout.group(1) == "read":
+        text = f"no answer within {float(timeout.group(2)):g} s (read timeout)"
+    elif timeout:
+        text = f"no connection within {float(timeout.group(2)):g} s (connect timeout)"
+    elif any(marker in everything for marker in _DROPPED):
+        text = "connection dropped by the server"
+    else:
+        if ": " in text and not isinstance(root, OSError) or "Failed to establish" in text:
+            text = text.rsplit(": ", 1)[-1]
+        if text.startswith("[Errno") and "]" in text:
+            text = text.split("]", 1)[1].strip()
     return f"{host}: {text}" if host else text
+
+
+def transport_error(org: str, exc: BaseException) -> SalesforceError:
+    """The error for a request that got no HTTP answer: :class:`TlsError` for a TLS failure
+    (never retried), :class:`ConnectionFailed` otherwise (transient)."""
+    reason = describe_transport_error(exc)
+    return TlsError(org, None, reason) if _is_tls(exc) else ConnectionFailed(org, None, reason)
 
 
 class SalesforceError(Exception):
@@ -110,6 +161,20 @@ class SalesforceError(Exception):
 
     def __str__(self) -> str:
         return redact(f"{self.org}: {self.code}: {self.message}")
+
+    def again(self) -> Self:
+        """A fresh copy (no traceback) of a remembered error, to raise it once more."""
+        fresh = self.__class__.__new__(self.__class__)
+        fresh.__dict__.update(self.__dict__)
+        fresh.args = self.args
+        return fresh
+
+    @property
+    def answer(self) -> str:
+        """What the org answered, for a check's "found ...": ``HTTP 503 SERVER_UNAVAILABLE: <message>``,
+        or ``CONNECTION_FAILED: <reason>`` when no HTTP answer came."""
+        status = f"HTTP {self.status} " if self.status is not None else ""
+        return redact(f"{status}{self.code}: {self.message}")
 
 
 class AuthenticationError(SalesforceError):
@@ -140,6 +205,33 @@ class ServerError(SalesforceError):
 
 class ConnectionFailed(SalesforceError):
     default_code = "CONNECTION_FAILED"
+
+
+class TlsError(SalesforceError):
+    """The TLS handshake failed (certificate, protocol): not transient, never retried."""
+
+    default_code = "TLS_ERROR"
+
+
+class DeadlineExceeded(SalesforceError):
+    """The org used up the time the run grants it; further calls are refused."""
+
+    default_code = "DEADLINE_EXCEEDED"
+
+
+class FactError(SalesforceError):
+    """A fact that could not be built from the org's answer; raised to each check reading it.
+
+    Renders as ``<org>: fact <name>: <reason>``."""
+
+    default_code = "FACT_ERROR"
+
+    def __init__(self, org: str, fact: str, reason: str) -> None:
+        self.fact = fact
+        super().__init__(org, None, f"fact {fact}: {reason}")
+
+    def __str__(self) -> str:
+        return redact(f"{self.org}: {self.message}")
 
 
 class WriteRefused(SalesforceError):
