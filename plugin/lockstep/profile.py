@@ -331,13 +331,9 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
     loader = _Loader(root, os.environ if environ is None else environ)
     raw, resolved = loader.read(path, ())
     data = loader.interpolate(path, "", resolved)
-    upstream = (data.get("release") or {}).get("upstream")
-    if isinstance(upstream, dict) and "allow_partial" in upstream:  # read by the gate: a partial upstream go
-        loader.check_type(path, "release.upstream.allow_partial", upstream["allow_partial"], (bool,), "true or false")
-        upstream = without(upstream, "allow_partial")
     try:
         parse_release(data.get("release"))
-        parse_upstream(upstream)
+        parse_upstream((data.get("release") or {}).get("upstream"))
     except ReleasePolicyError as exc:
         raise loader.fail(path, exc.key, exc.problem) from None
     loader.check_expect(path, data.get("expect") or {})

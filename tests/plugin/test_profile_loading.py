@@ -183,7 +183,7 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
          "profiles/p.yaml: orgs[qa].auth.ca_file: no such file: profiles/ca.pem"),
         ("release: {upstream: {profile: staging, gate_file: g.json, allow_partial: 'yes'}}\n"
          "orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: a}}\n",
-         "profiles/p.yaml: release.upstream.allow_partial: expected true or false, got string"),
+         "profiles/p.yaml: release.upstream.allow_partial: expected true or false, got 'yes'"),
     ],
 )
 def test_profile_mistakes_give_one_line(tmp_path: Path, text: str, expected: str) -> None:
