@@ -206,8 +206,12 @@ def _is_moment(value: Any) -> bool:
 
 
 def _is_url(value: Any) -> bool:
-    """An http(s) URL; ``${emulator.url}`` stands for the emulator serving the profile (probes)."""
-    return isinstance(value, str) and bool(_URL.match(value.replace(_EMULATOR_URL, "https://emulator")))
+    return isinstance(value, str) and bool(_URL.match(value))
+
+
+def _is_probe_url(value: Any) -> bool:
+    """An http(s) URL, or one below ``${emulator.url}``: the emulator serving the profile."""
+    return _is_url(value) or (isinstance(value, str) and value.startswith(_EMULATOR_URL))
 
 
 def _is_api_version(value: Any) -> bool:
@@ -221,6 +225,7 @@ SCALAR = Value("a plain value (text, number, true/false)")
 VERSION = Value('a version string like "2.5.0.1" (quoted)', _is_version)
 VERSION_RULE = Fields("a version rule", version=VERSION, min_version=VERSION, max_version=VERSION)
 URL = Value("an http(s) URL", _is_url)
+PROBE_URL = Value("an http(s) URL (or ${emulator.url}/...)", _is_probe_url)
 API_NAME = Value("an object or field API name like Case or Account.Rating",
                  lambda value: isinstance(value, str) and bool(_API_NAME.match(value)))
 FIELD_VALUES = Each("a mapping of field API name -> value", SCALAR, key=API_NAME)
@@ -269,7 +274,7 @@ CATALOG: dict[str, Schema] = {
     "environment": TEXT,
     "endpoints": Each("a mapping of system -> URL per environment", Each("a mapping of environment -> URL", URL)),
     "probes": Each("a mapping of probe name -> probe", Fields(
-        "a probe", ("url",), url=Either(URL, Each("a mapping of environment -> URL", URL)),
+        "a probe", ("url",), url=Either(PROBE_URL, Each("a mapping of environment -> URL", PROBE_URL)),
         status=Number(100, 599, integer=True), max_latency_ms=Number(0), min_cert_days=Number(0),
         json=JSON_FIELDS, timeout_s=Number(0), ca_file=TEXT)),
     "event_subscribers": ListOf(TEXT),
@@ -288,9 +293,10 @@ CATALOG: dict[str, Schema] = {
 }
 
 
-def validate_expect(expect: Mapping[str, Any]) -> None:
+def validate_expect(expect: Mapping[str, Any], *, emulator: bool = False) -> None:
     """Raise :class:`ExpectationError` for the first mistake in ``expect``; unknown keys far from
-    every catalog key are custom expectations, left to the user's own checks."""
+    every catalog key are custom expectations, left to the user's own checks. ``emulator``: the
+    profile is served by the emulator, so probe URLs may use ``${emulator.url}``."""
     for key, value in expect.items():
         schema = CATALOG.get(key)
         if schema is None:
@@ -299,3 +305,10 @@ def validate_expect(expect: Mapping[str, Any]) -> None:
                 raise ExpectationError((key,), f"unknown key{close}")
         elif value is not None:
             schema.check(value, (key,))
+    for name, probe in (expect.get("probes") or {}).items():
+        url = probe.get("url") if isinstance(probe, Mapping) else None
+        for environment, text in (url.items() if isinstance(url, Mapping) else [(None, url)]):
+            if not emulator and isinstance(text, str) and text.startswith(_EMULATOR_URL):
+                path = ("probes", name, "url") + ((environment,) if environment is not None else ())
+                raise ExpectationError(path, f"{_EMULATOR_URL} needs a profile served by the emulator "
+                                             "(emulator: <state folder>)")

@@ -235,10 +235,10 @@ class _Loader:
         except AuthConfigError as exc:
             raise self.fail(path, exc.where, exc.problem) from None
 
-    def check_expect(self, path: Path, expect: Mapping[str, Any], org: str | None = None) -> None:
+    def check_expect(self, path: Path, expect: Mapping[str, Any], emulator: bool, org: str | None = None) -> None:
         """Validate one ``expect`` (shared, or an org's merged over it) against the catalog's schema."""
         try:
-            validate_expect(expect)
+            validate_expect(expect, emulator=emulator)
         except ExpectationError as exc:
             keys = ("orgs", org, "expect", *exc.path) if org else ("expect", *exc.path)
             prefix = f"orgs[{org}].expect" if org else "expect"
@@ -336,8 +336,8 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
         parse_upstream((data.get("release") or {}).get("upstream"))
     except ReleasePolicyError as exc:
         raise loader.fail(path, exc.key, exc.problem) from None
-    loader.check_expect(path, data.get("expect") or {})
     emulator = data.get("emulator")
+    loader.check_expect(path, data.get("expect") or {}, emulator is not None)
     orgs = []
     for org in data.get("orgs", []):
         label = f"orgs[{org['name']}]"
@@ -351,7 +351,7 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
         loader.check_auth(path, f"{label}.auth", auth, partial=False)
         method = auth.pop("method")
         expect = merge(data.get("expect") or {}, org.get("expect") or {})
-        loader.check_expect(path, expect, org["name"])
+        loader.check_expect(path, expect, emulator is not None, org["name"])
         orgs.append(
             OrgConfig(
                 name=org["name"],

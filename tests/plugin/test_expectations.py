@@ -92,6 +92,10 @@ def test_the_examples_cover_every_catalog_key() -> None:
      "expect.record_automation.Triage.expect.Priority: expected a plain value (text, number, true/false), found a list"),
     ({"deployed_at": "yesterday"},
      "expect.deployed_at: expected an ISO-8601 time like 2026-11-26T04:00:00+00:00, found 'yesterday'"),
+    ({"endpoints": {"ERP": {"sandbox": "${emulator.url}/erp"}}},
+     "expect.endpoints.ERP.sandbox: expected an http(s) URL, found '${emulator.url}/erp'"),
+    ({"probes": {"API": {"url": {"sandbox": "${emulator.url}/services/data/"}}}},
+     "expect.probes.API.url.sandbox: ${emulator.url} needs a profile served by the emulator (emulator: <state folder>)"),
     ({"event_subscribers": "OrderEventTrigger"}, "expect.event_subscribers: expected a list of strings, "
                                                  "found 'OrderEventTrigger'"),
 ])
@@ -118,7 +122,9 @@ def test_an_org_override_is_validated_after_merging(tmp_path: Path) -> None:
 
 
 def test_an_override_completes_and_null_removes_a_shared_expectation(tmp_path: Path) -> None:
+    (tmp_path / "profiles" / "states").mkdir(parents=True)
     profile = load(tmp_path, """\
+        emulator: states
         expect:
           probes: {API: {url: "${emulator.url}/services/data/"}}
           api_headroom: {min_remaining_percent: 10}
