@@ -121,3 +121,16 @@ def test_connect_all_survives_any_exception_while_gathering_facts(project: pytes
     finally:
         landscape.stop()
 
+
+
+def test_timeout_and_deadline_come_from_the_org_config_when_it_declares_them() -> None:
+    from types import SimpleNamespace
+
+    from lockstep.orgs import _deadline, _timeout
+    from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+
+    assert DEFAULT_TIMEOUT == (10.0, 30.0)
+    assert _timeout(SimpleNamespace()) == DEFAULT_TIMEOUT and _deadline(SimpleNamespace()) == DEFAULT_DEADLINE
+    assert _timeout(SimpleNamespace(timeout=5)) == (10.0, 5.0)
+    assert _timeout(SimpleNamespace(timeout={"connect": 3, "read": 60})) == (3.0, 60.0)
+    assert _deadline(SimpleNamespace(deadline=120)) == 120.0
