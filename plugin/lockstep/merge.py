@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["freeze", "merge", "without"]
+__all__ = ["freeze", "merge", "prune", "without"]
 
 
 def without(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -30,6 +30,13 @@ def merge(base: Any, over: Any) -> Any:
                 merged[key] = merge(base.get(key), value) if key in base else value
         return merged
     return over
+
+
+def prune(value: Any) -> Any:
+    """Drop the nulls left in a merged tree (a null removing a key the base never had)."""
+    if isinstance(value, dict):
+        return {k: prune(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def _method(auth: Any) -> Any:

@@ -22,7 +22,7 @@ import yaml
 
 from lockstep.auth_config import ENV_REF, PATH_KEYS, AuthConfigError, check_auth, secret_options
 from lockstep.expectations import ExpectationError, dotted, validate_expect
-from lockstep.merge import freeze, merge, without
+from lockstep.merge import freeze, merge, prune, without
 from lockstep.release_policy import ReleasePolicyError, parse_release
 from lockstep.salesforce.errors import Secret
 from lockstep.upstream import parse_upstream
@@ -350,7 +350,7 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
             raise loader.fail(path, label, "missing required key 'auth'")
         loader.check_auth(path, f"{label}.auth", auth, partial=False)
         method = auth.pop("method")
-        expect = merge(data.get("expect") or {}, org.get("expect") or {})
+        expect = prune(merge(data.get("expect") or {}, org.get("expect") or {}))
         loader.check_expect(path, expect, emulator is not None, org["name"])
         orgs.append(
             OrgConfig(
