@@ -3,12 +3,8 @@ hooks that exist only when ``--org-profile`` is given (registered by :func:`star
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
-import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from lockstep.options import (
+    check_rootdir,
+    gate_path,
+    join_gate_file_value,
+    parse_time,
+    selection,
+    utcnow,
+    write_unfinished,
+    writes_gate,
+)
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
@@ -37,20 +44,20 @@ def start(config: pytest.Config) -> Run:
     The controller first replaces the gate file by a no-go for a run that has not finished,
     so a run that stops with a usage error or is killed never leaves an older "go" behind.
     """
-    writes_gate = _writes_gate(config)
-    started = _utcnow()
-    gate_path = _gate_path(config)
+    controller = writes_gate(config)
+    started = utcnow()
+    path = gate_path(config)
     try:
-        _check_rootdir(config)
+        check_rootdir(config)
     except pytest.UsageError as exc:
-        if writes_gate and config.getoption("gate_file", None):
-            _write_unfinished(config, gate_path, str(exc), started)
+        if controller and config.getoption("gate_file", None):
+            write_unfinished(config, path, str(exc), started)
         raise
-    if writes_gate:
-        _join_gate_file_value(config)
-        _write_unfinished(config, gate_path, f"run started {started} and did not finish", started)
+    if controller:
+        join_gate_file_value(config)
+        write_unfinished(config, path, f"run started {started} and did not finish", started)
     try:
-        run = Run(config, gate_path, started)
+        run = Run(config, path, started)
         if not run.is_worker and not config.getoption("collectonly", False):
             try:
                 run.landscape.start_emulator()
@@ -60,105 +67,19 @@ def start(config: pytest.Config) -> Run:
                 message = " ".join(str(exc).split())
                 raise pytest.UsageError(f"{_shown(run.profile.path, config)}: emulator: cannot start: {message}") from None
     except pytest.UsageError as exc:
-        if writes_gate:
-            _write_unfinished(config, gate_path, str(exc), started)
+        if controller:
+            write_unfinished(config, path, str(exc), started)
         raise
     config.pluginmanager.register(run, "lockstep-state")
     if config.pluginmanager.hasplugin("xdist"):
+        from lockstep.scheduling import XdistHooks
+
         config.pluginmanager.register(XdistHooks(run), "lockstep-xdist")
     if config.pluginmanager.hasplugin("html") and not run.is_worker:
         from lockstep.report import HtmlHooks
 
         config.pluginmanager.register(HtmlHooks(lambda: run.gate), "lockstep-html")
     return run
-
-
-def _utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _writes_gate(config: pytest.Config) -> bool:
-    """Only the controller of a run that executes checks writes a gate (not --collect-only, --help, --markers)."""
-    if getattr(config, "workerinput", None) is not None:
-        return False
-    option = config.option
-    return not any(getattr(option, name, False) for name in ("collectonly", "help", "markers", "version"))
-
-
-def _write_unfinished(config: pytest.Config, path: Path, reason: str, started: str) -> None:
-    from lockstep import __version__
-    from lockstep.gate import unfinished_gate
-    from lockstep.report import write_gate
-    from lockstep.salesforce.errors import one_line
-
-    given = str(config.getoption("org_profile", "") or "")
-    name = Path(given).stem if given.endswith((".yaml", ".yml")) or "/" in given else given
-    gate = unfinished_gate(
-        one_line(reason), release=config.getoption("release", None), profile_name=name,
-        markexpr=config.getoption("markexpr", "") or "", started=started, version=__version__,
-        extra={**_selection(config), "complete": False},
-    )
-    try:
-        write_gate(path, gate)
-    except OSError as exc:
-        raise pytest.UsageError(f"--gate-file: cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _join_gate_file_value(config: pytest.Config) -> None:
-    """Hand xdist workers ``--gate-file=PATH`` as one argument: they parse the controller's
-    arguments again, after the unfinished gate exists, and would take a separate PATH for a
-    test path (moving their rootdir away from the controller's)."""
-    args = list(config.invocation_params.args)
-    joined, index = [], 0
-    while index < len(args):
-        if args[index] == "--gate-file" and index + 1 < len(args):
-            joined.append(f"--gate-file={args[index + 1]}")
-            index += 2
-        else:
-            joined.append(args[index])
-            index += 1
-    if joined != args:
-        config.invocation_params = dataclasses.replace(config.invocation_params, args=tuple(joined))
-
-
-def _selection(config: pytest.Config) -> dict[str, Any]:
-    """How the run was narrowed, as recorded in the gate."""
-    return {
-        "selection": config.getoption("orgs", None),
-        "keyword": config.getoption("keyword", "") or "",
-        "markexpr": config.getoption("markexpr", "") or "",
-    }
-
-
-def _parse_time(option: str, value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise pytest.UsageError(f"{option}: not an ISO-8601 date/time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def _check_rootdir(config: pytest.Config) -> None:
-    """pytest picks the rootdir before plugin options are known, so ``--gate-file /x/gate.json``
-    (an existing file, value as a separate argument) can move the rootdir; say so instead of
-    running somewhere else."""
-    if config.getoption("rootdir", None):
-        return
-    args = list(config.invocation_params.args)
-    invocation = config.invocation_params.dir.resolve()
-    root = Path(config.rootpath).resolve()
-    if root == invocation or root in invocation.parents:
-        return
-    for option in ("--gate-file", "--org-profile"):
-        for index, arg in enumerate(args[:-1]):
-            value = args[index + 1]
-            if arg == option and (invocation / value).exists():
-                raise pytest.UsageError(
-                    f"{option} {value}: pytest took the value for a test path and moved the rootdir to {root};"
-                    f" write {option}={value}"
-                )
 
 
 class Run:
@@ -170,8 +91,8 @@ class Run:
         from lockstep.profile import ProfileError, load_profile
         from lockstep.report import Recorder
 
-        self.now = _parse_time("--now", config.getoption("now"))
-        self.deployed_at = _parse_time("--deployed-at", config.getoption("deployed_at"))
+        self.now = parse_time("--now", config.getoption("now"))
+        self.deployed_at = parse_time("--deployed-at", config.getoption("deployed_at"))
         selector = config.getoption("orgs")
         try:
             profile = load_profile(config.getoption("org_profile"), Path(config.rootpath))
@@ -348,17 +269,12 @@ class Run:
         self.declared_facts = {name: tuple(sorted(names | cross)) for name, names in own.items()}
         groups = (getattr(self.config, "workerinput", None) or {}).get("lockstep_groups")
         if groups:
-            scopes = {}
-            for item in session.items:
-                org = _org_param(item)
-                if org is not None:
-                    scopes[item.nodeid] = f"org:{org}"
-                elif _is_cross_org(item):
-                    scopes[item.nodeid] = CROSS_ORG_GROUP
-            worker = self.config.workerinput["workerid"]  # type: ignore[attr-defined]
-            target = Path(groups) / f"{worker}.json"
-            target.with_suffix(".tmp").write_text(json.dumps(scopes), encoding="utf-8")
-            target.with_suffix(".tmp").replace(target)
+            from lockstep.scheduling import write_scopes
+
+            scopes = {item.nodeid: f"org:{org}" if org is not None else CROSS_ORG_GROUP
+                      for item in session.items
+                      if (org := _org_param(item)) is not None or _is_cross_org(item)}
+            write_scopes(Path(groups), self.config.workerinput["workerid"], scopes)  # type: ignore[attr-defined]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
@@ -407,7 +323,7 @@ class Run:
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
-                   **_selection(self.config), "deselected": deselected,
+                   **selection(self.config), "deselected": deselected,
                    "complete": not self.narrowed and not outside_phase},
         )
         write_gate(self.gate_path, self.gate)
@@ -420,54 +336,6 @@ class Run:
             from lockstep.report import terminal_summary
 
             terminal_summary(terminalreporter, self.gate, self.gate_path)
-
-
-class XdistHooks:
-    """Hooks that exist only when pytest-xdist is installed.
-
-    An org's checks must stay on one worker (one login per org). xdist's own ``loadgroup``
-    reads an ``@group`` suffix it can no longer add to node ids under pytest 9.2, so the
-    controller schedules by org itself: each worker writes its ``{nodeid: org}`` map into a
-    folder named in ``workerinput``, and the scheduler groups node ids by that map.
-    """
-
-    def __init__(self, state: Run) -> None:
-        self.state = state
-        self.groups: Path | None = None
-        option = state.config.option
-        if not state.is_worker and getattr(option, "dist", None) == "loadgroup" and getattr(option, "tx", None):
-            self.groups = Path(tempfile.mkdtemp(prefix="lockstep-groups-"))
-
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput.update(self.state.landscape.worker_input())
-        if self.groups is not None:
-            node.workerinput["lockstep_groups"] = str(self.groups)
-
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        if self.groups is None:
-            return None
-        from xdist.scheduler import LoadScopeScheduling
-
-        groups_dir = self.groups
-
-        class OrgScheduling(LoadScopeScheduling):  # type: ignore[misc]
-            groups: dict[str, str] | None = None
-
-            def _split_scope(self, nodeid: str) -> str:
-                if self.groups is None:
-                    self.groups = {}
-                    for file in sorted(groups_dir.glob("*.json")):
-                        self.groups.update(json.loads(file.read_text(encoding="utf-8")))
-                return self.groups.get(nodeid, nodeid)
-
-        return OrgScheduling(config, log)
-
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        if self.groups is not None:
-            shutil.rmtree(self.groups, ignore_errors=True)
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.state.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})
 
 
 def _org_param(item: pytest.Item) -> str | None:
@@ -496,9 +364,3 @@ def _shown(path: Path, config: pytest.Config) -> str:
         return path.relative_to(Path(config.rootpath).resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def _gate_path(config: pytest.Config) -> Path:
-    given = config.getoption("gate_file", None)
-    return Path(given) if given else Path(config.rootpath) / "reports" / "gate.json"
-

@@ -46,6 +46,8 @@ def run_catalog(tmp_path: Path, profile: Path, *check_files: str, args: tuple[st
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     output = proc.stdout + proc.stderr
     assert gate_file.exists(), output[-4000:]
+    gate = json.loads(gate_file.read_text())
+    assert gate["finished"], output[-4000:]  # not the gate written when the run started
     outcomes: dict[tuple[str, str], str] = {}
     messages: dict[tuple[str, str], str] = {}
     if junit.exists():
@@ -61,4 +63,4 @@ def run_catalog(tmp_path: Path, profile: Path, *check_files: str, args: tuple[st
                     message = (element.get("message") or "") + "\n" + (element.text or "")
                     break
             outcomes[key], messages[key] = outcome, message
-    return CatalogRun(proc.returncode, output, json.loads(gate_file.read_text()), outcomes, messages)
+    return CatalogRun(proc.returncode, output, gate, outcomes, messages)
