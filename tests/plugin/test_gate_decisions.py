@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lockstep.gate import RunInfo, Tally, build_gate, exit_code, outcome_of, phase_of
+from lockstep.gate import RunInfo, Tally, build_gate, exit_code, outcome_of, phase_of, unfinished_gate
 
 ORGS = {"prod": "production", "qa": "sandbox"}
 
@@ -171,3 +171,25 @@ def test_exit_code() -> None:
     assert exit_code({"decision": "no-go"}, 0) == 1
     assert exit_code({"decision": "no-go"}, 2) == 2
     assert exit_code({"decision": "go"}, 1) == 0
+
+
+def test_an_org_error_during_a_check_is_an_error_not_a_failed_check() -> None:
+    tally = green()
+    test = "checks/test_x.py::test_b[prod]"
+    tally.add(test, "setup", "passed", check="checks/test_x.py::test_b", org="prod")
+    tally.add(test, "call", "failed", check="checks/test_x.py::test_b", org="prod", org_error=True,
+              reason="prod: SERVER_UNAVAILABLE: HTTP 503")
+    result = gate(tally)
+    prod = result["orgs"]["prod"]
+    assert prod["failed"] == [] and [e["reason"] for e in prod["errors"]] == ["prod: SERVER_UNAVAILABLE: HTTP 503"]
+    assert prod["counts"]["errors"] == 1 and prod["counts"]["failed"] == 0
+    assert result["decision"] == "no-go" and "prod: 1 error" in result["reasons"]
+
+
+def test_the_gate_of_an_unfinished_run_is_no_go() -> None:
+    result = unfinished_gate("run started 2026-01-01T00:00:00+00:00 and did not finish", release="R1",
+                             profile_name="p", markexpr="readiness", extra={"complete": False})
+    assert result["decision"] == "no-go" and result["phase"] == "readiness" and result["finished"] is None
+    assert result["reasons"] == ["run started 2026-01-01T00:00:00+00:00 and did not finish"]
+    assert result["counts"]["executed"] == 0 and result["orgs"] == {} and result["complete"] is False
+    assert exit_code(result, 0) == 1
