@@ -98,8 +98,7 @@ def test_apex_rest_health(org):
         try:
             body = org.client.get(path)
         except SalesforceError as exc:
-            problems.append(f"{org.name}: Apex REST {name} GET {path}: expected HTTP 200, "
-                            f"found HTTP {exc.status} {exc.code}: {exc.message}")
+            problems.append(f"{org.name}: Apex REST {name} GET {path}: expected HTTP 200, found {exc.answer}")
             continue
         for field, want in sorted((spec.get("json") or {}).items()):
             found = _dig(body, field)

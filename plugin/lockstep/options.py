@@ -72,7 +72,16 @@ def selection(config: pytest.Config) -> dict[str, Any]:
         "selection": config.getoption("orgs", None),
         "keyword": config.getoption("keyword", "") or "",
         "markexpr": config.getoption("markexpr", "") or "",
+        "paths": narrowing_paths(config),
     }
+
+
+def narrowing_paths(config: pytest.Config) -> list[str]:
+    """The test files or node ids the run was limited to (folders run a whole catalog)."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return []
+    root = Path(config.invocation_params.dir)
+    return [arg for arg in config.args if "::" in arg or not (root / arg).is_dir()]
 
 
 def parse_time(option: str, value: str | None) -> dt.datetime | None:

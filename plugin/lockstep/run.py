@@ -17,6 +17,7 @@ from lockstep.options import (
     check_rootdir,
     gate_path,
     join_gate_file_value,
+    narrowing_paths,
     parse_time,
     selection,
     utcnow,
@@ -324,7 +325,7 @@ class Run:
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
                    **selection(self.config), "deselected": deselected,
-                   "complete": not self.narrowed and not outside_phase},
+                   "complete": not self.narrowed and not outside_phase and not narrowing_paths(self.config)},
         )
         write_gate(self.gate_path, self.gate)
         self.restore_signals()
