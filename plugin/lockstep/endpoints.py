@@ -26,7 +26,6 @@ then trusted automatically), so offline landscapes can probe something real.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import ssl
 import time
 from collections.abc import Iterable, Mapping, Sequence

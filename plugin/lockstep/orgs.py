@@ -48,7 +48,7 @@ class Org:
         self._client: OrgClient | None = None
         self._facts: Facts | None = None
         self._error: OrgUnreachable | None = None
-        self._warmed = False
+        self._warmed: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<Org {self.name} ({self.kind})>"
@@ -100,17 +100,19 @@ class Org:
             return None, OrgUnreachable(self.name, redact(one_line(f"{type(exc).__name__}: {exc}")))
         return client, None
 
-    def warm(self, facts: Sequence[str]) -> None:
-        """Gather ``facts`` together once (the facts the collected checks declared).
+    def warm(self, facts: Iterable[str]) -> None:
+        """Gather together the ``facts`` not asked for yet in this process (the facts the
+        collected checks declared).
 
         Never raises: a failed fact is remembered by :class:`~lockstep.facts.Facts` and
         reported by each check that reads it; an unreachable org by each of its checks."""
         with self._lock:
-            if self._warmed or not facts:
-                return
-            self._warmed = True
+            missing = [name for name in dict.fromkeys(facts) if name not in self._warmed]
+            self._warmed.update(missing)
+        if not missing:
+            return
         try:
-            self.facts.prefetch(*facts)
+            self.facts.prefetch(*missing)
         except Exception:  # noqa: BLE001 - remembered per fact; one org must not take the run down
             pass
 
@@ -156,18 +158,17 @@ class OrgPool:
                 self._orgs[name] = Org(self._configs[name], self._emulator, self._delays)
             return self._orgs[name]
 
-    def connect_all(self, names: Iterable[str] | None = None,
-                    facts: Mapping[str, Sequence[str]] | None = None,
+    def connect_all(self, names: Iterable[str], facts_of: Callable[[str], Iterable[str]] = lambda name: (),
                     progress: Callable[[int, int], None] | None = None) -> list[Org]:
-        """Connect orgs concurrently (bounded), gathering their declared ``facts``;
-        returns them sorted, unreachable ones included. ``progress(done, total)`` is
+        """Log in to the orgs concurrently (bounded) and gather ``facts_of(org name)`` for each;
+        returns them sorted by name, unreachable ones included. ``progress(done, total)`` is
         called as each org finishes."""
-        orgs = [self.get(n) for n in sorted(names if names is not None else self._configs)]
+        orgs = [self.get(n) for n in sorted(set(names))]
 
         def attempt(org: Org) -> None:
             try:
                 org.connect()
-                org.warm((facts or {}).get(org.name, ()))
+                org.warm(facts_of(org.name))
             except Exception:  # noqa: BLE001 - remembered by the org; its checks report it
                 return
 

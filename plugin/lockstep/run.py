@@ -3,11 +3,9 @@ hooks that exist only when ``--org-profile`` is given (registered by :func:`star
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,8 +116,6 @@ class Run:
         self.cross_org_facts: tuple[str, ...] = ()
         self.deselected = 0
         self.deselected_outside_phase = 0
-        self._warm_lock = threading.Lock()
-        self._warmed: dict[str, set[str]] = {}
         self._previous_sigterm: Any = None
 
     @property
@@ -130,41 +126,6 @@ class Run:
     def org_names(self) -> tuple[str, ...]:
         return self.landscape.org_names
 
-    def _warm(self, org: Org, facts: Iterable[str]) -> None:
-        """Gather the ``facts`` of ``org`` not asked for yet in this process, in one batch."""
-        with self._warm_lock:
-            done = self._warmed.setdefault(org.name, set())
-            missing = [name for name in facts if name not in done]
-            done.update(missing)
-        if not missing:
-            return
-        try:
-            org.facts.prefetch(*missing)
-        except Exception:  # noqa: BLE001 - remembered per fact by Facts; each check that reads it reports it
-            pass
-
-    def gather(self, names: Iterable[str], facts_of: Callable[[str], Iterable[str]],
-               progress: Callable[[int, int], None] | None = None) -> list[Org]:
-        """Log in to the orgs concurrently (bounded) and gather ``facts_of(org)`` for each;
-        returns them sorted by name, unreachable ones included."""
-        from lockstep.orgs import MAX_PARALLEL_LOGINS
-        from lockstep.salesforce.errors import OrgUnreachable
-
-        orgs = [self.landscape.pool.get(name) for name in sorted(set(names))]
-
-        def attempt(org: Org) -> None:
-            try:
-                org.connect()
-            except OrgUnreachable:
-                return
-            self._warm(org, facts_of(org.name))
-
-        with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs)))) as pool:
-            for done, _ in enumerate(pool.map(attempt, orgs), start=1):
-                if progress is not None:
-                    progress(done, len(orgs))
-        return orgs
-
     def connected_org(self, name: str, node: pytest.Item) -> Org:
         from lockstep.salesforce.errors import OrgUnreachable
 
@@ -174,14 +135,14 @@ class Run:
         except OrgUnreachable as exc:
             error = exc
         else:
-            self._warm(org, self.own_facts.get(name, ()))
+            org.warm(self.own_facts.get(name, ()))
             return org
         node.user_properties.append(("lockstep_unreachable", {"org": name, "reason": error.message}))
         pytest.fail(str(error), pytrace=False)
 
     def connected_orgs(self, node: pytest.Item) -> list[Org]:
         """Every selected org for a cross-org check, with only the facts cross-org checks declare."""
-        orgs = self.gather(self.org_names, lambda name: self.cross_org_facts)
+        orgs = self.landscape.pool.connect_all(self.org_names, lambda name: self.cross_org_facts)
         for org in orgs:
             if org.unreachable is not None:
                 node.user_properties.append(("lockstep_unreachable", {"org": org.name, "reason": org.unreachable}))
@@ -287,7 +248,7 @@ class Run:
         if needed:
             from lockstep.report import progress_printer
 
-            self.gather(needed, lambda name: self.declared_facts.get(name, ()),
+            self.landscape.pool.connect_all(needed, lambda name: self.declared_facts.get(name, ()),
                         progress_printer(self.config, len(needed)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

@@ -115,7 +115,7 @@ def test_connect_all_survives_any_exception_while_gathering_facts(project: pytes
     landscape = Landscape(profile, profile.orgs)
     landscape.start_emulator()
     try:
-        orgs = landscape.pool.connect_all(facts={"prod": ("organization",), "qa": ("organization",)})
+        orgs = landscape.pool.connect_all(landscape.org_names, lambda name: ("organization",))
         assert [o.unreachable for o in orgs] == [None, None]
         assert orgs[0].facts.organization.name == "prod"
     finally:
