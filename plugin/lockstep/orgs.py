@@ -60,6 +60,16 @@ class Org:
     allow_writes = property(lambda self: self.config.allow_writes)
 
     @property
+    def timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds: the profile's ``timeout`` is the read timeout."""
+        return (DEFAULT_TIMEOUT[0], self.config.timeout) if self.config.timeout else DEFAULT_TIMEOUT
+
+    @property
+    def deadline(self) -> float:
+        """Seconds of requests the org may spend in this process (the profile's ``deadline``)."""
+        return self.config.deadline or DEFAULT_DEADLINE
+
+    @property
     def expect(self) -> Mapping[str, Any]:
         return self.config.expect
 
@@ -85,13 +95,13 @@ class Org:
     def _login(self) -> tuple[OrgClient | None, OrgUnreachable | None]:
         auth = self.config.auth
         ca_file = auth.get("ca_file") or (self._emulator.ca_cert if self._emulator else None)
-        session = new_session(self._counter, ca_file, _timeout(self.config))
+        session = new_session(self._counter, ca_file, self.timeout)
         try:
             authenticator = authenticator_for(
                 self.name, auth.method, auth.options, self._emulator.url if self._emulator else None
             )
             client = OrgClient(self.name, authenticator, session, self._counter, self.config.api_version, self._delays,
-                               deadline=_deadline(self.config))
+                               deadline=self.deadline)
         except SalesforceError as exc:
             session.close()
             return None, OrgUnreachable(self.name, f"{exc.code}: {exc.message}")
@@ -255,23 +265,6 @@ class Landscape:
         if self._server is not None:
             server, self._server = self._server, None
             server.__exit__(None, None, None)
-
-
-def _timeout(config: OrgConfig) -> tuple[float, float]:
-    """The org's ``timeout`` (seconds: one number for reading, or ``{connect, read}``), if the
-    profile declares one; the client's defaults otherwise."""
-    value = getattr(config, "timeout", None)
-    if isinstance(value, Mapping):
-        return float(value.get("connect", DEFAULT_TIMEOUT[0])), float(value.get("read", DEFAULT_TIMEOUT[1]))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return DEFAULT_TIMEOUT[0], float(value)
-    return DEFAULT_TIMEOUT
-
-
-def _deadline(config: OrgConfig) -> float | None:
-    """Seconds of requests the org may spend in this process (profile ``deadline``, if declared)."""
-    value = getattr(config, "deadline", None)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else DEFAULT_DEADLINE
 
 
 def select_orgs(profile: Profile, selector: str | None) -> tuple[OrgConfig, ...]:

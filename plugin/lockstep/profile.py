@@ -31,7 +31,8 @@ __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile",
 
 KINDS = ("dev", "sandbox", "staging", "production", "subscriber")
 _TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "orgs")
-_ORG_KEYS = ("name", "kind", "tags", "auth", "allow_writes", "expect", "description", "api_version")
+_ORG_KEYS = ("name", "kind", "tags", "auth", "allow_writes", "expect", "description", "api_version", "timeout",
+             "deadline")
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -58,6 +59,8 @@ class OrgConfig:
     expect: Mapping[str, Any]
     api_version: str | None = None
     description: str = ""
+    timeout: float | None = None
+    deadline: float | None = None
 
     @property
     def is_production(self) -> bool:
@@ -218,9 +221,14 @@ class _Loader:
                 ("expect", (dict,), "a mapping"),
                 ("description", (str,), "a string"),
                 ("api_version", (str, float, int), "a version like '62.0'"),
+                ("timeout", (int, float), "seconds (a number)"),
+                ("deadline", (int, float), "seconds (a number)"),
             ):
                 if key in org:
                     self.check_type(path, f"{label}.{key}", org[key], kinds, what)
+            for key in ("timeout", "deadline"):
+                if key in org and (isinstance(org[key], bool) or org[key] <= 0):
+                    raise self.fail(path, f"{label}.{key}", f"expected a positive number of seconds, got {org[key]!r}")
             if "kind" in org and org["kind"] not in KINDS:
                 raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{suggest(org['kind'], KINDS)}")
             tags = org.get("tags", [])
@@ -361,6 +369,8 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
                 allow_writes=org.get("allow_writes", org["kind"] not in ("production", "subscriber")),
                 expect=freeze(expect),
                 api_version=_api_version(org.get("api_version")),
+                timeout=float(org["timeout"]) if "timeout" in org else None,
+                deadline=float(org["deadline"]) if "deadline" in org else None,
                 description=org.get("description", ""),
             )
         )

@@ -3,6 +3,7 @@ bounded, the other orgs are unaffected and the run ends with exit 1 (never INTER
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from plugin_helpers import read_gate, reasons, state, write_landscape
 from lockstep.emulator import Emulator
 from lockstep.facts import Facts
 from lockstep.orgs import Landscape
-from lockstep.profile import load_profile
+from lockstep.profile import ProfileError, load_profile
 
 ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}]
 CHECKS = """
@@ -122,15 +123,23 @@ def test_connect_all_survives_any_exception_while_gathering_facts(project: pytes
         landscape.stop()
 
 
-
-def test_timeout_and_deadline_come_from_the_org_config_when_it_declares_them() -> None:
-    from types import SimpleNamespace
-
-    from lockstep.orgs import _deadline, _timeout
+def test_timeout_and_deadline_come_from_the_profile(tmp_path: Path) -> None:
+    from lockstep.orgs import Org
     from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 
+    (tmp_path / "p.yaml").write_text(
+        "orgs:\n"
+        "  - {name: a, kind: sandbox, auth: {method: sf_cli, alias: a}, timeout: 5, deadline: 120}\n"
+        "  - {name: b, kind: sandbox, auth: {method: sf_cli, alias: b}}\n", encoding="utf-8")
+    profile = load_profile(tmp_path / "p.yaml", tmp_path)
     assert DEFAULT_TIMEOUT == (10.0, 30.0)
-    assert _timeout(SimpleNamespace()) == DEFAULT_TIMEOUT and _deadline(SimpleNamespace()) == DEFAULT_DEADLINE
-    assert _timeout(SimpleNamespace(timeout=5)) == (10.0, 5.0)
-    assert _timeout(SimpleNamespace(timeout={"connect": 3, "read": 60})) == (3.0, 60.0)
-    assert _deadline(SimpleNamespace(deadline=120)) == 120.0
+    a, b = Org(profile.org("a")), Org(profile.org("b"))
+    assert (a.timeout, a.deadline) == ((10.0, 5.0), 120.0)
+    assert (b.timeout, b.deadline) == (DEFAULT_TIMEOUT, DEFAULT_DEADLINE)
+
+
+def test_a_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "orgs:\n  - {name: a, kind: sandbox, auth: {method: sf_cli, alias: a}, timeout: 0}\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"orgs\[a\]\.timeout: expected a positive number of seconds, got 0"):
+        load_profile(tmp_path / "p.yaml", tmp_path)
