@@ -69,6 +69,7 @@ def test_demo_terminal_shows_one_row_per_org_and_the_decision(full_run):
     for org in gate["orgs"]:
         assert org in proc.stdout
     assert "NO-GO" in proc.stdout
+    assert "test_sandboxes_not_ahead_of_production (warning, does not block): qa: Salesforce release" in proc.stdout
 
 
 def test_demo_counts_api_calls_per_org(full_run):

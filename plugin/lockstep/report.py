@@ -128,14 +128,16 @@ def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path 
     for line in _table(_rows(gate)):
         tr.write_line(redact(line))
     findings = [
-        (where, item) for where, entry in [*gate.get("orgs", {}).items(), ("landscape", gate.get("landscape", {}))]
-        for item in [*entry.get("failed", []), *entry.get("errors", [])]
+        (where, kind, item)
+        for where, entry in [*gate.get("orgs", {}).items(), ("landscape", gate.get("landscape", {}))]
+        for kind in ("failed", "errors", "warnings") for item in entry.get(kind, [])
     ]
     if findings:
         tr.write_line("")
-    for where, item in findings[:_MAX_FINDINGS]:
+    for where, kind, item in findings[:_MAX_FINDINGS]:
         check = str(item.get("check", "")).rsplit("::", 1)[-1]
-        tr.write_line(redact(f"{where}  {check}: {item.get('reason', '')}"))
+        label = {"errors": " (error)", "warnings": " (warning, does not block)"}.get(kind, "")
+        tr.write_line(redact(f"{where}  {check}{label}: {item.get('reason', '')}"), yellow=kind == "warnings")
     if len(findings) > _MAX_FINDINGS:
         tr.write_line(f"... and {len(findings) - _MAX_FINDINGS} more in the gate file")
     reasons = gate.get("reasons", [])
