@@ -67,7 +67,8 @@ def _show(gate: dict[str, Any], path: str) -> str:
 def _check(gate: dict[str, Any], args: argparse.Namespace) -> list[str]:
     problems = [] if gate["decision"] == "go" else [f"decision is no-go ({len(gate.get('reasons', []))} reasons)"]
     if args.release is not None and gate.get("release") != args.release:
-        problems.append(f"release is {gate.get('release')!r}, expected {args.release!r}")
+        found = repr(gate["release"]) if gate.get("release") else "not given (the run had no --release)"
+        problems.append(f"release is {found}, expected {args.release!r}")
     if args.phase is not None and gate.get("phase") not in (args.phase, "all"):
         problems.append(f"phase is {gate.get('phase')!r}, expected {args.phase!r}")
     if args.profile is not None and (gate.get("profile") or {}).get("name") != args.profile:

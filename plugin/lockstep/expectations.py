@@ -20,7 +20,12 @@ from lockstep.versions import parse_version
 
 __all__ = ["CATALOG", "ExpectationError", "dotted", "validate_expect"]
 
-CUSTOM_KEY_CUTOFF = 0.75
+CUSTOM_KEY_CUTOFF = 0.85
+# Keys that belong elsewhere in a profile: inside expect they would silently do nothing.
+MISPLACED = {
+    **dict.fromkeys(("release", "windows", "freezes", "upstream", "orgs", "emulator", "extends"), "at the top level of the profile"),
+    **dict.fromkeys(("auth", "allow_writes", "timeout", "deadline", "kind", "tags"), "in the org's entry, beside expect"),
+}
 OBJECT_RIGHTS = ("read", "create", "edit", "delete", "view_all", "modify_all")
 FIELD_RIGHTS = ("read", "edit")
 DRIFT_CATEGORIES = ("packages", "permission_sets", "flows", "apex_triggers", "validation_rules")
@@ -276,7 +281,7 @@ CATALOG: dict[str, Schema] = {
     "probes": Each("a mapping of probe name -> probe", Fields(
         "a probe", ("url",), url=Either(PROBE_URL, Each("a mapping of environment -> URL", PROBE_URL)),
         status=Number(100, 599, integer=True), max_latency_ms=Number(0), min_cert_days=Number(0),
-        json=JSON_FIELDS, timeout_s=Number(0), ca_file=TEXT)),
+        json=JSON_FIELDS, timeout_s=Number(0.1, 30), ca_file=TEXT)),
     "event_subscribers": ListOf(TEXT),
     # checks/test_critical_processes.py
     "business_data": Each("a mapping of name -> record count", Fields(
@@ -299,6 +304,8 @@ def validate_expect(expect: Mapping[str, Any], *, emulator: bool = False) -> Non
     profile is served by the emulator, so probe URLs may use ``${emulator.url}``."""
     for key, value in expect.items():
         schema = CATALOG.get(key)
+        if key in MISPLACED:
+            raise ExpectationError((key,), f"not an expectation: '{key}' belongs {MISPLACED[key]}")
         if schema is None:
             close = _did_you_mean(str(key), tuple(CATALOG), CUSTOM_KEY_CUTOFF)
             if close:

@@ -16,25 +16,30 @@ import pytest
 from lockstep.salesforce.errors import (
     AuthenticationError,
     ConnectionFailed,
+    DeadlineExceeded,
+    FactError,
     OrgUnreachable,
     RequestLimitExceeded,
     SalesforceError,
     ServerError,
     SessionExpired,
+    TlsError,
     one_line,
     redact,
 )
 
 __all__ = [
-    "HtmlHooks", "Recorder", "annotate_report", "append_step_summary", "collection_reason", "markdown_summary",
-    "reason_line", "terminal_summary", "write_gate",
+    "ORG_ERRORS", "HtmlHooks", "Recorder", "annotate_report", "append_step_summary", "collection_reason",
+    "markdown_summary", "reason_line", "terminal_summary", "write_gate",
 ]
 
 _OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception)
 _MAX_FINDINGS = 30
 _COLUMNS = ("org", "kind", "passed", "failed", "errors", "skipped", "api calls", "decision")
-# The org failed, not the check: down, 5xx, expired session, API limit, login refused.
-_ORG_ERRORS = (ConnectionFailed, ServerError, SessionExpired, RequestLimitExceeded, AuthenticationError, OrgUnreachable)
+# The org failed, not the check: down, 5xx, TLS, expired session, API limit, login refused,
+# its time budget used up, or an answer a fact could not be built from.
+ORG_ERRORS = (ConnectionFailed, ServerError, TlsError, SessionExpired, RequestLimitExceeded, AuthenticationError,
+              OrgUnreachable, DeadlineExceeded, FactError)
 
 
 def _first_line(text: str) -> str:
@@ -94,6 +99,7 @@ def write_gate(path: Path, gate: Mapping[str, Any]) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a later CI stage may read it as another user
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -121,23 +127,33 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
+def _findings(gate: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """One line per finding: the landscape's first, then each org's failures, errors and
+    warnings; checks of one org failing for the same reason (an org in trouble) share a line."""
+    lines: list[tuple[str, str]] = []
+    for where, entry in [("landscape", gate.get("landscape", {})), *gate.get("orgs", {}).items()]:
+        for kind in ("failed", "errors", "warnings"):
+            by_reason: dict[str, list[str]] = {}
+            for item in entry.get(kind, []):
+                by_reason.setdefault(str(item.get("reason", "")), []).append(str(item.get("check", "")).rsplit("::", 1)[-1])
+            label = {"errors": " (error)", "warnings": " (warning, does not block)"}.get(kind, "")
+            for reason, checks in by_reason.items():
+                what = checks[0] if len(checks) == 1 else f"{len(checks)} checks"
+                lines.append((f"{where}  {what}{label}: {reason}", kind))
+    return lines
+
+
 def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path | None) -> None:
     """The "lockstep gate" section: one row per org, the reasons, then the decision."""
     tr = terminalreporter
     tr.write_sep("=", "lockstep gate")
     for line in _table(_rows(gate)):
         tr.write_line(redact(line))
-    findings = [
-        (where, kind, item)
-        for where, entry in [*gate.get("orgs", {}).items(), ("landscape", gate.get("landscape", {}))]
-        for kind in ("failed", "errors", "warnings") for item in entry.get(kind, [])
-    ]
+    findings = _findings(gate)
     if findings:
         tr.write_line("")
-    for where, kind, item in findings[:_MAX_FINDINGS]:
-        check = str(item.get("check", "")).rsplit("::", 1)[-1]
-        label = {"errors": " (error)", "warnings": " (warning, does not block)"}.get(kind, "")
-        tr.write_line(redact(f"{where}  {check}{label}: {item.get('reason', '')}"), yellow=kind == "warnings")
+    for line, kind in findings[:_MAX_FINDINGS]:
+        tr.write_line(redact(line), yellow=kind == "warnings")
     if len(findings) > _MAX_FINDINGS:
         tr.write_line(f"... and {len(findings) - _MAX_FINDINGS} more in the gate file")
     reasons = gate.get("reasons", [])
@@ -147,6 +163,11 @@ def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path 
         tr.write_line(redact(f"  - {reason}"))
     go = gate.get("decision") == "go"
     final = "GATE: GO" if go else f"GATE: NO-GO ({len(reasons)} reason{'s' if len(reasons) != 1 else ''})"
+    from lockstep.upstream import partial_problem
+
+    partial = partial_problem(gate)
+    if partial is not None:
+        final += f", from {partial}"
     if path is not None:
         final += f"  ->  {path}"
     tr.write_line(final, green=go, red=not go, bold=True)
@@ -243,7 +264,7 @@ def annotate_report(report: Any, exc: BaseException | None) -> None:
         report.user_properties.append(("lockstep_reason", reason_line(exc, report.longrepr, wasxfail)))
         if isinstance(exc, SalesforceError) and report.failed:
             report.longrepr = str(exc)
-        if isinstance(exc, _ORG_ERRORS) and report.failed:
+        if isinstance(exc, ORG_ERRORS) and report.failed:
             report.user_properties.append(("lockstep_org_error", True))
 
 

@@ -286,7 +286,8 @@ class Run:
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
                    **selection(self.config), "deselected": deselected,
-                   "complete": not self.narrowed and not outside_phase and not narrowing_paths(self.config)},
+                   "complete": not (self.narrowed or outside_phase or narrowing_paths(self.config)
+                                    or self.recorder.interrupted)},
         )
         write_gate(self.gate_path, self.gate)
         self.restore_signals()

@@ -98,6 +98,11 @@ def test_the_examples_cover_every_catalog_key() -> None:
      "expect.probes.API.url.sandbox: ${emulator.url} needs a profile served by the emulator (emulator: <state folder>)"),
     ({"event_subscribers": "OrderEventTrigger"}, "expect.event_subscribers: expected a list of strings, "
                                                  "found 'OrderEventTrigger'"),
+    ({"release": {"windows": []}}, "expect.release: not an expectation: 'release' belongs at the top level of the profile"),
+    ({"allow_writes": True}, "expect.allow_writes: not an expectation: 'allow_writes' belongs in the org's entry, "
+                             "beside expect"),
+    ({"probes": {"ERP": {"url": "https://erp.acme.example", "timeout_s": 0}}},
+     "expect.probes.ERP.timeout_s: expected a number from 0.1 to 30, found 0"),
 ])
 def test_each_mistake_is_one_line_naming_the_key(expect: dict[str, Any], error: str) -> None:
     with pytest.raises(ExpectationError) as info:
@@ -106,7 +111,8 @@ def test_each_mistake_is_one_line_naming_the_key(expect: dict[str, Any], error: 
 
 
 def test_custom_keys_pass_through_to_the_users_checks(tmp_path: Path) -> None:
-    profile = load(tmp_path, "expect:\n  my_thing: {anything: [1, 2]}\n  invoice_sync: true\n" + ORGS)
+    profile = load(tmp_path, "expect:\n  my_thing: {anything: [1, 2]}\n  invoice_sync: true\n  deployed_by: ci\n"
+                             "  flows_v2: {}\n  endpoint_probes: {}\n" + ORGS)
     assert profile.org("qa").expect["my_thing"]["anything"] == (1, 2)
     assert profile.expect["invoice_sync"] is True
 

@@ -207,4 +207,4 @@ def test_records_fixture(org, records):
     assert [(f["check"], f["reason"]) for f in gate["orgs"]["prod"]["failed"]] == [
         ("test_a.py::test_records_fixture", refused), ("test_a.py::test_smoke", refused)]
     assert gate["orgs"]["prod"]["skipped"] == []
-    result.stdout.fnmatch_lines([f"prod  test_records_fixture: {refused}", f"prod  test_smoke: {refused}"])
+    result.stdout.fnmatch_lines([f"prod  2 checks: {refused}"])
