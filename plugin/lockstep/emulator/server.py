@@ -97,6 +97,13 @@ class Emulator:
         self.store.replace(self._definitions())
 
     def start(self) -> Emulator:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # nothing half-started stays behind: thread, socket, certificate folder
+            raise
+
+    def _start(self) -> Emulator:
         self._tmp = Path(tempfile.mkdtemp(prefix="lockstep-emulator-"))
         hosts = (self.host, "localhost") if self.host != "localhost" else ("localhost", "127.0.0.1")
         tls = make_tls_files(self._tmp, hosts)
