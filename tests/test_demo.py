@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,3 +98,34 @@ def test_demo_under_xdist_gives_the_same_decisions(full_run, tmp_path):
         n: o["decision"] for n, o in serial["orgs"].items()
     }
     assert parallel["counts"] == serial["counts"]
+
+
+@pytest.mark.parametrize("faults", [{"error_rate": 1.0}, {"request_limit_exceeded": True}])
+def test_a_failing_org_is_left_out_of_cross_org_checks_like_an_unreachable_one(tmp_path, faults):
+    """qa answers every API call with an error: the cross-org checks still compare the other
+    orgs (their findings must not hide behind qa's error); qa is no-go and named in the gate."""
+    shutil.copy(REPO / "profiles" / "demo.yaml", tmp_path / "demo.yaml")
+    shutil.copytree(REPO / "profiles" / "demo", tmp_path / "demo")
+    qa = tmp_path / "demo" / "qa.yaml"
+    qa.write_text(qa.read_text() + yaml.safe_dump({"faults": faults}))
+    gate_file = tmp_path / "gate.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", f"--org-profile={tmp_path / 'demo.yaml'}", "-p", "no:cacheprovider",
+         f"--gate-file={gate_file}", "-k", "test_no_drift_between_orgs or package_versions"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    gate = json.loads(gate_file.read_text())
+    assert "Traceback" not in proc.stdout + proc.stderr
+    landscape = {item["check"].rsplit("::", 1)[-1]: item["reason"] for item in gate["landscape"]["failed"]}
+    assert not gate["landscape"]["errors"], gate["landscape"]["errors"]
+    assert "drift: 1 item differs between dev, prod, staging" in landscape["test_no_drift_between_orgs"]
+    assert "package acme_cpq: 4 orgs on 2.5.0.1, but sub-initech on 2.4.0.1" in \
+        landscape["test_same_package_versions_everywhere"]
+    assert "qa:" not in "\n".join(landscape.values())
+    code = "REQUEST_LIMIT_EXCEEDED" if faults.get("request_limit_exceeded") else "SERVER_UNAVAILABLE"
+    assert gate["orgs"]["qa"]["decision"] == "no-go"
+    assert reasons(gate, "qa").startswith(f"qa: {code}: ")
+    assert any(r.startswith(f"qa: unreachable: left out of cross-org checks: {code}: ") for r in gate["reasons"])
+    for name in ("dev", "prod", "staging", "sub-globex"):
+        assert gate["orgs"][name]["decision"] == "go", name

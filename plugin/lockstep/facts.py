@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -271,6 +271,18 @@ class Facts:
         if first is not None:
             raise first
         return self
+
+    def error_of(self, names: Iterable[str]) -> SalesforceError | None:
+        """The remembered failure of the first of ``names`` that failed, or ``None``.
+
+        Reports only facts already gathered (waiting for a ``prefetch`` in progress); never
+        asks the org."""
+        with self._lock:
+            for name in names:
+                value = self._values.get(name)
+                if isinstance(value, SalesforceError):
+                    return value.again()
+        return None
 
     def _single(self, api: str, soql: str) -> None:
         try:

@@ -3,6 +3,10 @@
 An :class:`OrgPool` lives for one pytest process. Each org is authenticated at most once
 per process and its client reused by every check; a failed login is remembered, so every
 check of that org reports the same one-line ``<org>: unreachable: <reason>`` error.
+
+The orgs of a pool share one cancel event: an interrupted :meth:`OrgPool.connect_all`
+(Ctrl-C, SIGTERM) and :meth:`OrgPool.close` set it, so no org sends a further request or
+waits out a retry backoff; a worker thread ends once its in-flight request returns.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ class Org:
     """One org of the profile, as checks see it."""
 
     def __init__(self, config: OrgConfig, emulator: EmulatorAccess | None = None,
-                 retry_delays: Sequence[float] = (0.2, 0.8)) -> None:
+                 retry_delays: Sequence[float] = (0.2, 0.8), cancel: threading.Event | None = None) -> None:
         self.config = config
+        self._cancel = cancel if cancel is not None else threading.Event()
         self._emulator = emulator
         self._delays = retry_delays
         self._lock = threading.Lock()
@@ -95,13 +100,13 @@ class Org:
     def _login(self) -> tuple[OrgClient | None, OrgUnreachable | None]:
         auth = self.config.auth
         ca_file = auth.get("ca_file") or (self._emulator.ca_cert if self._emulator else None)
-        session = new_session(self._counter, ca_file, self.timeout)
+        session = new_session(self._counter, ca_file, self.timeout, self._cancel, self.name)
         try:
             authenticator = authenticator_for(
                 self.name, auth.method, auth.options, self._emulator.url if self._emulator else None
             )
             client = OrgClient(self.name, authenticator, session, self._counter, self.config.api_version, self._delays,
-                               deadline=self.deadline)
+                               deadline=self.deadline, cancel=self._cancel)
         except SalesforceError as exc:
             session.close()
             return None, OrgUnreachable(self.name, f"{exc.code}: {exc.message}")
@@ -157,6 +162,7 @@ class OrgPool:
         self._delays = retry_delays
         self._orgs: dict[str, Org] = {}
         self._lock = threading.Lock()
+        self.cancel = threading.Event()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -165,27 +171,39 @@ class OrgPool:
     def get(self, name: str) -> Org:
         with self._lock:
             if name not in self._orgs:
-                self._orgs[name] = Org(self._configs[name], self._emulator, self._delays)
+                self._orgs[name] = Org(self._configs[name], self._emulator, self._delays, self.cancel)
             return self._orgs[name]
 
     def connect_all(self, names: Iterable[str], facts_of: Callable[[str], Iterable[str]] = lambda name: (),
                     progress: Callable[[int, int], None] | None = None) -> list[Org]:
         """Log in to the orgs concurrently (bounded) and gather ``facts_of(org name)`` for each;
         returns them sorted by name, unreachable ones included. ``progress(done, total)`` is
-        called as each org finishes."""
+        called as each org finishes.
+
+        Interrupted (Ctrl-C, SIGTERM, any exception in the waiting thread), it sets the pool's
+        cancel event, drops the orgs not started yet and re-raises without waiting: each
+        running org stops after its in-flight request."""
         orgs = [self.get(n) for n in sorted(set(names))]
 
         def attempt(org: Org) -> None:
+            if self.cancel.is_set():
+                return
             try:
                 org.connect()
                 org.warm(facts_of(org.name))
             except Exception:  # noqa: BLE001 - remembered by the org; its checks report it
                 return
 
-        with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs))))
+        try:
             for done, _ in enumerate(pool.map(attempt, orgs), start=1):
                 if progress is not None:
                     progress(done, len(orgs))
+        except BaseException:
+            self.cancel.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return orgs
 
     def api_calls(self) -> dict[str, int]:
@@ -193,6 +211,8 @@ class OrgPool:
             return {name: org.api_calls for name, org in sorted(self._orgs.items())}
 
     def close(self) -> None:
+        """Cancel every org's remaining work and close its connections."""
+        self.cancel.set()
         with self._lock:
             for org in self._orgs.values():
                 org.close()

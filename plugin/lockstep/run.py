@@ -141,15 +141,28 @@ class Run:
         pytest.fail(str(error), pytrace=False)
 
     def connected_orgs(self, node: pytest.Item) -> list[Org]:
-        """Every selected org for a cross-org check, with only the facts cross-org checks declare."""
+        """Every selected org for a cross-org check, with only the facts cross-org checks declare.
+
+        Left out, like an unreachable org, is an org whose cross-org facts failed (a 5xx,
+        the API limit, a dropped connection): one failing org must not hide the findings
+        among the others. Both are recorded as ``lockstep_unreachable`` (the gate names them);
+        the org is no-go through its own checks' errors as well."""
         orgs = self.landscape.pool.connect_all(self.org_names, lambda name: self.cross_org_facts)
+        usable = []
         for org in orgs:
-            if org.unreachable is not None:
-                node.user_properties.append(("lockstep_unreachable", {"org": org.name, "reason": org.unreachable}))
-        reachable = [o for o in orgs if o.unreachable is None]
-        if not reachable:
-            pytest.fail("lockstep: no org of the selection is reachable", pytrace=False)
-        return reachable
+            reason = org.unreachable
+            if reason is None:
+                failed = org.facts.error_of(self.cross_org_facts)
+                if failed is None:
+                    usable.append(org)
+                    continue
+                reason = f"left out of cross-org checks: {failed.code}: {failed.message}"
+            node.user_properties.append(("lockstep_unreachable", {"org": org.name, "reason": reason}))
+        if not usable:
+            pytest.fail("lockstep: no org of the selection is reachable and answered the cross-org facts"
+                        if any(o.unreachable is None for o in orgs)
+                        else "lockstep: no org of the selection is reachable", pytrace=False)
+        return usable
 
     def refuses_writes(self, item: pytest.Item) -> str | None:
         """The org of a ``writes`` check whose profile does not allow writes, else ``None``."""

@@ -3,6 +3,8 @@ and call counts that match what the emulator charged."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from lockstep.emulator import Emulator
 from lockstep.facts import FACT_NAMES, Facts
 from lockstep.salesforce.auth import EmulatorAuth
 from lockstep.salesforce.client import CallCounter, OrgClient, new_session
-from lockstep.salesforce.errors import ConnectionFailed, NotFound, RequestLimitExceeded, ServerError
+from lockstep.salesforce.errors import Cancelled, ConnectionFailed, NotFound, RequestLimitExceeded, ServerError
 from lockstep.salesforce.soql import format_soql
 
 SOQL = "SELECT Id, Name FROM Organization"
@@ -142,3 +144,43 @@ def test_c(orgs):
     gate = read_gate(project.path)
     counts = admin_counts(emulator, admin)
     assert {n: o["api_calls"] for n, o in gate["orgs"].items()} == {n: counts[n] for n in gate["orgs"]}
+
+
+def test_a_cancelled_client_sends_nothing_more(emulator: Emulator, admin: requests.Session) -> None:
+    cancel = threading.Event()
+    counter = CallCounter()
+    client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url),
+                       new_session(counter, emulator.ca_cert, cancel=cancel, org="alpha"), counter, cancel=cancel)
+    assert client.query(SOQL)[0]["Name"] == "alpha"
+    requests_before = counter.requests
+    cancel.set()
+    with pytest.raises(Cancelled, match=r"^alpha: CANCELLED: the run was interrupted"):
+        client.query(SOQL)
+    with pytest.raises(Cancelled):  # the session itself refuses too (an auth flow's own requests)
+        client._session.get(f"{emulator.url}/services/data/")
+    assert counter.requests == requests_before and admin_counts(emulator, admin)["alpha"] == 1
+
+
+def test_cancelling_ends_a_retry_backoff_at_once(emulator: Emulator, admin: requests.Session) -> None:
+    cancel = threading.Event()
+    counter = CallCounter()
+    client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url), new_session(counter, emulator.ca_cert), counter,
+                       retry_delays=(300.0, 300.0), cancel=cancel)
+    set_faults(emulator, admin, error_rate=1.0, error_status=503)
+    outcome: list[BaseException] = []
+
+    def query() -> None:
+        try:
+            client.query(SOQL)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=query, daemon=True)
+    thread.start()
+    while client.api_calls < 1 and thread.is_alive():
+        time.sleep(0.01)
+    cancel.set()
+    thread.join(timeout=60)  # a hang detector only: the backoff is 300 s
+    assert not thread.is_alive()
+    assert [type(e) for e in outcome] == [Cancelled]
+    assert admin_counts(emulator, admin)["alpha"] == 1

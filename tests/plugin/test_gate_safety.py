@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from plugin_helpers import read_gate, reasons, state, write_landscape
+import requests
+from plugin_helpers import admin_counts, external_profile, read_gate, reasons, state, write_landscape
 
 from lockstep.cli import main
+from lockstep.emulator import Emulator
 
 ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}]
 CHECKS = """
@@ -114,6 +116,50 @@ def test_sigterm_ends_the_run_as_interrupted(landscape: pytest.Pytester) -> None
     assert "run interrupted: Terminated: SIGTERM received" in gate["reasons"]
     assert gate["counts"]["passed"] >= 1
     assert "GATE: NO-GO" in output
+
+
+GATHER = """
+import pytest
+
+pytestmark = pytest.mark.facts("organization", "packages", "flows", "apex_triggers", "validation_rules",
+                               "named_credentials", "permission_sets", "scheduled_jobs", "remote_sites")
+
+def test_organization(org):
+    assert org.facts.organization.name == org.name
+"""
+LATENCY = 4.0  # seconds each request of beta takes
+
+
+def test_sigterm_while_gathering_facts_stops_every_org_after_its_request_in_flight(
+        project: pytest.Pytester, emulator: Emulator, admin: requests.Session) -> None:
+    """beta answers each request after LATENCY seconds and needs several to gather its facts;
+    SIGTERM during the first one must not wait for the others (nor for their retries)."""
+    external_profile(project.path, emulator)
+    project.makepyfile(test_checks=GATHER)
+    admin.patch(f"{emulator.url}/__emulator__/orgs/beta/faults", json={"latency_ms": int(LATENCY * 1000)}
+                ).raise_for_status()
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "--org-profile=ext", "-p", "no:cacheprovider"],
+                            cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        while admin_counts(emulator, admin)["alpha"] < 2:  # alpha gathered: beta's first batch is in flight
+            if proc.poll() is not None:
+                raise AssertionError(proc.communicate()[0][-3000:])
+            time.sleep(0.05)
+        beta_calls = admin_counts(emulator, admin)["beta"]
+        proc.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        output, _ = proc.communicate(timeout=120)
+        ended = time.monotonic() - signalled
+    finally:
+        proc.kill()
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, output
+    gate = read_gate(project.path)
+    assert gate["decision"] == "no-go" and gate["finished"]
+    assert "run interrupted: Terminated: SIGTERM received" in gate["reasons"]
+    time.sleep(LATENCY + 1)  # a request still in flight is counted by the emulator when it is answered
+    # At most the one request in flight at SIGTERM was answered; none was sent after it.
+    assert admin_counts(emulator, admin)["beta"] <= beta_calls + 1
+    assert ended < 3 * LATENCY, f"the run took {ended:.1f} s to end after SIGTERM"  # a hang detector
 
 
 def wait_for(path: Path, proc: subprocess.Popen[str]) -> None:

@@ -8,6 +8,10 @@ bounded backoff; a create is never retried (a retried POST may leave a duplicate
 TLS failures are never retried; an expired session is re-authenticated once;
 REQUEST_LIMIT_EXCEEDED is never retried.
 
+A cancel event (``threading.Event``, shared by the orgs of one pool) stops an org's work
+when the run is interrupted: once it is set, no further request is sent and no backoff
+waited out; every call fails at once with :class:`Cancelled` (``<org>: CANCELLED: ...``).
+
 A per-org circuit breaker keeps a failing org from multiplying its calls: after as many
 consecutive transport or 5xx failures as one call may attempt, or once the org has spent
 its time budget (``deadline``, default 600 s of requests), every further call fails at
@@ -33,6 +37,7 @@ from simple_salesforce import Salesforce
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
     AuthenticationError,
+    Cancelled,
     ConnectionFailed,
     DeadlineExceeded,
     NotFound,
@@ -84,13 +89,18 @@ class CallCounter:
 class CountingAdapter(HTTPAdapter):
     """Counts every request it sends and gives each one a default timeout."""
 
-    def __init__(self, counter: CallCounter, ca_file: str | None = None, timeout: Timeout = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, counter: CallCounter, ca_file: str | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
+                 cancel: threading.Event | None = None, org: str = "") -> None:
         super().__init__()
         self.counter = counter
         self.ca_file = ca_file
         self.default_timeout = timeout
+        self.cancel = cancel
+        self.org = org
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(self.org)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         if self.ca_file:
@@ -104,14 +114,16 @@ class CountingAdapter(HTTPAdapter):
 
 
 def new_session(counter: CallCounter, ca_file: Path | str | None = None,
-                timeout: Timeout = DEFAULT_TIMEOUT) -> requests.Session:
-    """A session that verifies TLS (against ``ca_file`` when given), counts requests and
-    applies ``timeout`` (connect, read seconds) to every request without one."""
+                timeout: Timeout = DEFAULT_TIMEOUT, cancel: threading.Event | None = None,
+                org: str = "") -> requests.Session:
+    """A session that verifies TLS (against ``ca_file`` when given), counts requests,
+    applies ``timeout`` (connect, read seconds) to every request without one, and sends
+    nothing once ``cancel`` is set (:class:`Cancelled` for ``org``)."""
     from lockstep import __version__
 
     session = requests.Session()
     session.verify = str(ca_file) if ca_file else True
-    adapter = CountingAdapter(counter, str(ca_file) if ca_file else None, timeout)
+    adapter = CountingAdapter(counter, str(ca_file) if ca_file else None, timeout, cancel, org)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = f"lockstep/{__version__}"
@@ -189,8 +201,10 @@ class OrgClient:
         retry_delays: Sequence[float] = (0.2, 0.8),
         timeout: Timeout | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.name = name
+        self._cancel = cancel if cancel is not None else threading.Event()
         self.counter = counter
         self._auth = authenticator
         self._session = session
@@ -253,6 +267,14 @@ class OrgClient:
     def close(self) -> None:
         self._session.close()
 
+    def cancel(self) -> None:
+        """Send no further request (the run was interrupted); calls fail with :class:`Cancelled`."""
+        self._cancel.set()
+
+    def _check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled(self.name)
+
     def _mapped(self, exc: sf_exc.SalesforceError) -> SalesforceError:
         return error_for(self.name, exc.status, exc.content)
 
@@ -260,6 +282,7 @@ class OrgClient:
         """Run ``fn`` through the breaker; retry transient failures of idempotent requests."""
         attempt = 0
         while True:
+            self._check_cancelled()
             self._breaker.check()
             started = time.monotonic()
             try:
@@ -277,7 +300,8 @@ class OrgClient:
             self._breaker.record(time.monotonic() - started, error)
             if not idempotent or isinstance(error, TlsError) or attempt >= len(self._delays):
                 raise error
-            time.sleep(self._delays[attempt])
+            if self._cancel.wait(self._delays[attempt]):
+                raise Cancelled(self.name) from None
             attempt += 1
 
     def _call(self, fn: Callable[[Salesforce], T], idempotent: bool = True) -> T:

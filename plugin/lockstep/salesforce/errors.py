@@ -12,6 +12,7 @@ from typing import Self
 
 __all__ = [
     "AuthenticationError",
+    "Cancelled",
     "ConnectionFailed",
     "DeadlineExceeded",
     "FactError",
@@ -211,6 +212,15 @@ class TlsError(SalesforceError):
     """The TLS handshake failed (certificate, protocol): not transient, never retried."""
 
     default_code = "TLS_ERROR"
+
+
+class Cancelled(SalesforceError):
+    """The run was interrupted (Ctrl-C, SIGTERM): no further request is sent to the org."""
+
+    default_code = "CANCELLED"
+
+    def __init__(self, org: str, message: str = "the run was interrupted; no further request is sent") -> None:
+        super().__init__(org, None, message)
 
 
 class DeadlineExceeded(SalesforceError):
