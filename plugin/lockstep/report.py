@@ -130,7 +130,10 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 def _findings(gate: Mapping[str, Any]) -> list[tuple[str, str]]:
     """One line per finding: the landscape's first, then each org's failures, errors and
     warnings; checks of one org failing for the same reason (an org in trouble) share a line."""
-    lines: list[tuple[str, str]] = []
+    lines: list[tuple[str, str]] = [
+        (f"landscape  cross-org checks left out {name}: {reason}", "errors")
+        for name, reason in gate.get("landscape", {}).get("left_out", {}).items()
+    ]
     for where, entry in [("landscape", gate.get("landscape", {})), *gate.get("orgs", {}).items()]:
         for kind in ("failed", "errors", "warnings"):
             by_reason: dict[str, list[str]] = {}
@@ -245,7 +248,7 @@ def _props(report: Any) -> dict[str, Any]:
     for entry in getattr(report, "user_properties", None) or ():
         if isinstance(entry, (tuple, list)) and len(entry) == 2 and str(entry[0]).startswith("lockstep_"):
             key, value = entry
-            if key == "lockstep_unreachable":
+            if key in ("lockstep_unreachable", "lockstep_left_out"):
                 props.setdefault(key, []).append(value)
             else:
                 props[key] = value
@@ -281,6 +284,7 @@ class Recorder:
         self.started = ""
         self.tally = Tally()
         self.unreachable: dict[str, str] = {}
+        self.left_out: dict[str, str] = {}
         self.collection_errors: list[tuple[str, str]] = []
         self.interrupted: str | None = None
         self.worker_api_calls: dict[str, int] = {}
@@ -288,9 +292,10 @@ class Recorder:
 
     def add_test_report(self, report: Any) -> None:
         props = _props(report)
-        for item in props.get("lockstep_unreachable", ()):
-            if isinstance(item, Mapping) and item.get("org"):
-                self.unreachable.setdefault(str(item["org"]), str(item.get("reason", "")))
+        for key, found in (("lockstep_unreachable", self.unreachable), ("lockstep_left_out", self.left_out)):
+            for item in props.get(key, ()):
+                if isinstance(item, Mapping) and item.get("org"):
+                    found.setdefault(str(item["org"]), str(item.get("reason", "")))
         wasxfail = getattr(report, "wasxfail", None)
         reason = props.get("lockstep_reason")
         if reason is None and not report.passed:
@@ -342,4 +347,6 @@ class Recorder:
             collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
             extra=extra,
         )
-        return build_gate(self.tally.results, info)
+        gate = build_gate(self.tally.results, info)
+        gate["landscape"]["left_out"] = {name: self.left_out[name] for name in sorted(self.left_out)}
+        return gate

@@ -145,8 +145,8 @@ class Run:
 
         Left out, like an unreachable org, is an org whose cross-org facts failed (a 5xx,
         the API limit, a dropped connection): one failing org must not hide the findings
-        among the others. Both are recorded as ``lockstep_unreachable`` (the gate names them);
-        the org is no-go through its own checks' errors as well."""
+        among the others. The gate names both (``unreachable``; ``landscape.left_out``); the
+        org is no-go through its own checks' errors as well."""
         orgs = self.landscape.pool.connect_all(self.org_names, lambda name: self.cross_org_facts)
         usable = []
         for org in orgs:
@@ -156,7 +156,8 @@ class Run:
                 if failed is None:
                     usable.append(org)
                     continue
-                reason = f"left out of cross-org checks: {failed.code}: {failed.message}"
+                node.user_properties.append(("lockstep_left_out", {"org": org.name, "reason": str(failed)}))
+                continue
             node.user_properties.append(("lockstep_unreachable", {"org": org.name, "reason": reason}))
         if not usable:
             pytest.fail("lockstep: no org of the selection is reachable and answered the cross-org facts"
