@@ -224,6 +224,12 @@ def _list(key: str, value: Any) -> list[Any]:
     return list(value)
 
 
+def _require(key: str, item: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    missing = [name for name in names if name not in item]
+    if missing:
+        raise ReleasePolicyError(key, f"missing required key {missing[0]!r}")
+
+
 def parse_release(data: Mapping[str, Any] | None) -> ReleasePolicy:
     """Validate a ``release:`` section into a :class:`ReleasePolicy` (``upstream`` is read elsewhere)."""
     data = _mapping("release", data or {}, _RELEASE_KEYS)
@@ -232,9 +238,7 @@ def parse_release(data: Mapping[str, Any] | None) -> ReleasePolicy:
     for index, item in enumerate(_list("release.windows", data.get("windows"))):
         key = f"release.windows[{index}]"
         item = _mapping(key, item, _WINDOW_KEYS)
-        for required in ("start", "end"):
-            if required not in item:
-                raise ReleasePolicyError(key, f"missing required key {required!r}")
+        _require(key, item, ("start", "end"))
         start, end = _time(f"{key}.start", item["start"]), _time(f"{key}.end", item["end"])
         if start == end and start != dt.time(0):
             raise ReleasePolicyError(key, "start and end are the same time (use 00:00-24:00 for a whole day)")
@@ -244,9 +248,7 @@ def parse_release(data: Mapping[str, Any] | None) -> ReleasePolicy:
     for index, item in enumerate(_list("release.freezes", data.get("freezes"))):
         key = f"release.freezes[{index}]"
         item = _mapping(key, item, _FREEZE_KEYS)
-        for required in ("from", "to"):
-            if required not in item:
-                raise ReleasePolicyError(key, f"missing required key {required!r}")
+        _require(key, item, ("from", "to"))
         first, last = _date(f"{key}.from", item["from"]), _date(f"{key}.to", item["to"])
         if last < first:
             raise ReleasePolicyError(f"{key}.to", f"{last} is before from {first}")
