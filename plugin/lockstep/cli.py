@@ -2,59 +2,43 @@
 
     lockstep emulator serve --state PATH [--host H] [--port N] [--latency-ms N]
     lockstep gate show PATH [--markdown]
-    lockstep gate check PATH [--release ID] [--phase PHASE] [--profile NAME] [--allow-partial]
+    lockstep gate check PATH [--run-id ID] [--max-age AGE] [--release ID] [--phase PHASE] [--profile NAME]
+                             [--allow-partial]
 
-``gate check`` exits 0 only for a "go" gate of a complete run (matching the given
-release/phase/profile), 1 for a no-go, a partial run (``--orgs``, ``-k``, deselected tests;
+``gate check`` exits 0 only for a consistent "go" gate of a complete run (of the given run,
+no older than the given age, matching the given release/phase/profile), 1 for a no-go, a
+"go" that another field contradicts, a partial run (``--orgs``, ``-k``, deselected tests;
 accepted with ``--allow-partial``) or a mismatch, 2 for a missing or malformed gate file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from lockstep.gate_file import GateFileError, acceptance_problems, go_problems, parse_age, read_gate
 from lockstep.upstream import partial_problem
 
 __all__ = ["main"]
-
-_GATE_KEYS = ("decision", "profile", "phase", "orgs", "counts", "reasons")
-
-
-class GateFileError(Exception):
-    pass
-
-
-def _load_gate(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GateFileError(f"{path}: no such gate file") from None
-    except (OSError, ValueError) as exc:
-        raise GateFileError(f"{path}: not a gate file: {' '.join(str(exc).split())}") from None
-    if not isinstance(data, dict) or any(key not in data for key in _GATE_KEYS):
-        raise GateFileError(f"{path}: not a gate file (expected keys: {', '.join(_GATE_KEYS)})")
-    if data["decision"] not in ("go", "no-go"):
-        raise GateFileError(f"{path}: unknown decision {data['decision']!r}")
-    return data
 
 
 def _show(gate: dict[str, Any], path: str) -> str:
     profile = gate.get("profile") or {}
     lines = [
         f"gate:     {path}",
-        f"decision: {gate['decision'].upper()}",
+        f"decision: {gate['decision'].upper()}" + "".join(f" (refused: {p})" for p in go_problems(gate)[:1]),
         f"release:  {gate.get('release') or '-'}",
         f"profile:  {profile.get('name', '')} (sha256 {str(profile.get('sha256', ''))[:12]})",
         f"phase:    {gate.get('phase', '')}",
-        f"run:      {gate.get('started', '')} .. {gate.get('finished', '')}",
-        "orgs:",
+        f"run:      {gate.get('run_id') or '-'}, {gate.get('started', '')} .. {gate.get('finished') or 'not finished'}",
     ]
-    for name, entry in (gate.get("orgs") or {}).items():
+    landscape = gate["landscape"]
+    for item in landscape.get("failed", []) + landscape.get("errors", []):
+        lines.append(f"landscape: {item.get('check', '')}: {item.get('reason', '')}")
+    lines.append("orgs:")
+    for name, entry in gate["orgs"].items():
         extra = "" if entry.get("reachable", True) else " (unreachable)"
         lines.append(f"  {name:<24} {entry.get('decision', '?').upper()}{extra}  api calls {entry.get('api_calls', 0)}")
         for item in entry.get("failed", []) + entry.get("errors", []):
@@ -65,7 +49,9 @@ def _show(gate: dict[str, Any], path: str) -> str:
 
 
 def _check(gate: dict[str, Any], args: argparse.Namespace) -> list[str]:
-    problems = [] if gate["decision"] == "go" else [f"decision is no-go ({len(gate.get('reasons', []))} reasons)"]
+    problems = go_problems(gate) if gate["decision"] == "go" else [
+        f"decision is no-go ({len(gate['reasons'])} reasons" + (f": {gate['reasons'][0]})" if gate["reasons"] else ")")]
+    problems += acceptance_problems(gate, run_id=args.run_id, max_age=args.max_age)
     if args.release is not None and gate.get("release") != args.release:
         found = repr(gate["release"]) if gate.get("release") else "not given (the run had no --release)"
         problems.append(f"release is {found}, expected {args.release!r}")
@@ -87,6 +73,9 @@ def _gate_parser() -> argparse.ArgumentParser:
     show.add_argument("--markdown", action="store_true", help="print the Markdown summary")
     check = commands.add_parser("check", help="exit 0 only for a go gate (optionally of a release/phase/profile)")
     check.add_argument("path")
+    check.add_argument("--run-id", default=None, help="accept only the gate of this run (pytest --run-id)")
+    check.add_argument("--max-age", default=None, type=_age, metavar="AGE",
+                       help="refuse a gate whose run finished longer ago (90m, 12h, 2d)")
     check.add_argument("--release", default=None)
     check.add_argument("--phase", default=None, choices=("readiness", "verification", "all"))
     check.add_argument("--profile", default=None)
@@ -95,10 +84,17 @@ def _gate_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _age(text: str) -> float:
+    try:
+        return parse_age(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def gate_main(argv: Sequence[str]) -> int:
     args = _gate_parser().parse_args(list(argv))
     try:
-        gate = _load_gate(args.path)
+        gate = read_gate(args.path)
     except GateFileError as exc:
         print(f"lockstep gate: {exc}", file=sys.stderr)
         return 2
@@ -114,7 +110,7 @@ def gate_main(argv: Sequence[str]) -> int:
     for problem in problems:
         print(f"lockstep gate: {args.path}: {problem}", file=sys.stderr)
     if not problems:
-        print(f"lockstep gate: {args.path}: GO")
+        print(f"lockstep gate: {args.path}: GO (run {gate.get('run_id') or '-'}, finished {gate['finished']})")
     return 1 if problems else 0
 
 

@@ -53,6 +53,7 @@ class RunInfo:
     started: str = ""
     finished: str = ""
     version: str = ""
+    run_id: str = ""
     exit_status: int = 0
     interrupted: str | None = None
     collection_errors: tuple[tuple[str, str], ...] = ()
@@ -214,15 +215,18 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
         reasons.append(f"pytest exit status {info.exit_status} ({name})")
     if not reasons and info.exit_status == 1 and all(r.outcome in ("passed", "skipped") for r in results):
         reasons.append("pytest reported a failure outside the checks")
+    decision = NO_GO if reasons else GO
     return {
-        "decision": NO_GO if reasons else GO,
+        "decision": decision,
+        "run_id": info.run_id,
         "release": info.release,
         "profile": {"name": info.profile_name, "sha256": info.profile_sha256},
         "phase": phase_of(info.markexpr, (p for r in results if r.executed for p in r.phases)),
         "started": info.started,
         "finished": info.finished,
         "lockstep_version": info.version,
-        "exit_status": info.exit_status,
+        "exit_status": exit_code({"decision": decision}, info.exit_status),
+        "pytest_exit_status": info.exit_status,
         "counts": counts,
         "orgs": orgs,
         "landscape": {"failed": landscape["failed"], "errors": landscape["errors"], "warnings": landscape["warnings"],
@@ -233,11 +237,13 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
 
 
 def unfinished_gate(reason: str, *, release: str | None = None, profile_name: str = "", markexpr: str = "",
-                    started: str = "", version: str = "", extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    started: str = "", version: str = "", run_id: str = "",
+                    extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A no-go gate for a run that has not (or never) finished: written when the run starts,
     replaced by the real gate at its end, so a killed run never leaves an older "go" behind."""
     return {
         "decision": NO_GO,
+        "run_id": run_id,
         "release": release,
         "profile": {"name": profile_name, "sha256": ""},
         "phase": phase_of(markexpr, ()),
@@ -245,6 +251,7 @@ def unfinished_gate(reason: str, *, release: str | None = None, profile_name: st
         "finished": None,
         "lockstep_version": version,
         "exit_status": None,
+        "pytest_exit_status": None,
         "counts": _counts(()),
         "orgs": {},
         "landscape": {"failed": [], "errors": [], "warnings": [], "skipped": []},

@@ -132,6 +132,11 @@ class Org:
             pass
 
     @property
+    def troubles(self) -> int:
+        """How many of this org's calls ended in org trouble (5xx, dropped connection, API limit, ...)."""
+        return self._client.troubles if self._client is not None else 0
+
+    @property
     def client(self) -> OrgClient:
         self.connect()
         assert self._client is not None

@@ -14,8 +14,9 @@ import pytest
 
 from lockstep.fixtures import endpoint_probes, lockstep_release, records  # noqa: F401  (fixtures for checks)
 from lockstep.gate import PHASES
+from lockstep.options import open_run, option
 from lockstep.run import ORG_PARAM as _ORG_PARAM
-from lockstep.run import start
+from lockstep.run import is_check, replace_gate_without_profile, start
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
@@ -35,12 +36,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--orgs", metavar="NAME,tag:x", default=None,
                     help="narrow the profile's orgs by name (globs allowed) or tag:TAG, comma-separated")
     group.addoption("--release", metavar="ID", default=None, help="release id recorded in the gate")
+    group.addoption("--run-id", metavar="ID", default=None,
+                    help="this run's identity, recorded in the gate (`lockstep gate check --run-id` accepts only"
+                         " its gate); default: the CI's run id (GITHUB_RUN_ID, CI_PIPELINE_ID, BUILD_TAG, ...)"
+                         " or a new random one")
     group.addoption("--gate-file", metavar="PATH", default=None,
                     help="where to write the gate JSON (default: <rootdir>/reports/gate.json)")
     group.addoption("--deployed-at", metavar="ISO", default=None,
                     help="when the deployment started (ISO-8601); recorded in the gate, available to checks")
     group.addoption("--now", metavar="ISO", default=None,
                     help="the clock checks use (ISO-8601); default: the current time")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    if option(early_config, "org_profile"):
+        open_run(early_config)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -92,8 +103,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if _run(config) is None:
+    run = _run(config)
+    if run is None:
+        if any(is_check(item) for item in items):
+            replace_gate_without_profile(config)
         return
+    others = [item.nodeid for item in items if not is_check(item)]
+    if others and not run.is_worker:
+        more = f" and {len(others) - 1} more collected tests use" if len(others) > 1 else " uses"
+        run.refuse_collection(f"{others[0]}{more} no Lockstep fixture (org, orgs, profile, ...): not checks;"
+                              " run the check catalog (the project's testpaths) or name check files")
     for item in items:
         callspec = getattr(item, "callspec", None)
         org = callspec.params.get(_ORG_PARAM) if callspec is not None else None

@@ -13,33 +13,17 @@ from typing import Any
 
 import pytest
 
-from lockstep.salesforce.errors import (
-    AuthenticationError,
-    ConnectionFailed,
-    DeadlineExceeded,
-    FactError,
-    OrgUnreachable,
-    RequestLimitExceeded,
-    SalesforceError,
-    ServerError,
-    SessionExpired,
-    TlsError,
-    one_line,
-    redact,
-)
+from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError, one_line, redact
 
 __all__ = [
     "ORG_ERRORS", "HtmlHooks", "Recorder", "annotate_report", "append_step_summary", "collection_reason",
-    "markdown_summary", "reason_line", "terminal_summary", "write_gate",
+    "markdown_summary", "reason_line", "terminal_summary", "unwritten_gate", "write_gate",
 ]
 
 _OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception)
 _MAX_FINDINGS = 30
 _COLUMNS = ("org", "kind", "passed", "failed", "errors", "skipped", "api calls", "decision")
-# The org failed, not the check: down, 5xx, TLS, expired session, API limit, login refused,
-# its time budget used up, or an answer a fact could not be built from.
-ORG_ERRORS = (ConnectionFailed, ServerError, TlsError, SessionExpired, RequestLimitExceeded, AuthenticationError,
-              OrgUnreachable, DeadlineExceeded, FactError)
+ORG_ERRORS = ORG_TROUBLE
 
 
 def _first_line(text: str) -> str:
@@ -107,6 +91,13 @@ def write_gate(path: Path, gate: Mapping[str, Any]) -> None:
         except OSError:
             pass
         raise
+
+
+def unwritten_gate(gate: Mapping[str, Any], path: Path, exc: OSError) -> dict[str, Any]:
+    """The gate shown when it could not be written: a no-go saying why (the file on disk is
+    the no-go written when the run started, or nothing; never a half-written file)."""
+    reason = f"the gate file could not be written: {path}: {exc.strerror or type(exc).__name__}"
+    return {**gate, "decision": "no-go", "reasons": [*gate.get("reasons", []), reason]}
 
 
 def _rows(gate: Mapping[str, Any]) -> list[tuple[str, ...]]:
@@ -332,7 +323,7 @@ class Recorder:
         self.started = _utcnow()
 
     def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
-             extra: Mapping[str, Any]) -> dict[str, Any]:
+             extra: Mapping[str, Any], run_id: str = "") -> dict[str, Any]:
         """The gate of this run: the recorded results plus the landscape's API call counts."""
         from lockstep import __version__
         from lockstep.gate import RunInfo, build_gate
@@ -343,7 +334,8 @@ class Recorder:
         info = RunInfo(
             orgs=landscape.kinds, release=release, profile_name=landscape.profile.name,
             profile_sha256=landscape.profile.sha256, markexpr=markexpr, started=self.started or _utcnow(),
-            finished=_utcnow(), version=__version__, exit_status=exit_status, interrupted=self.interrupted,
+            finished=_utcnow(), version=__version__, run_id=run_id, exit_status=exit_status,
+            interrupted=self.interrupted,
             collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
             extra=extra,
         )

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.options import (
-    check_rootdir,
+    catalog_args,
     gate_path,
-    join_gate_file_value,
+    join_option_values,
     narrowing_paths,
+    option,
     parse_time,
+    run_start,
     selection,
-    utcnow,
     write_unfinished,
     writes_gate,
 )
@@ -27,9 +28,10 @@ if TYPE_CHECKING:
     from lockstep.orgs import Org
     from lockstep.profile import Profile
 
-__all__ = ["ORG_PARAM", "Run", "Terminated", "start"]
+__all__ = ["ORG_PARAM", "Run", "Terminated", "is_check", "replace_gate_without_profile", "start"]
 
 ORG_PARAM = "_lockstep_org"
+_TROUBLES = pytest.StashKey[int]()
 CROSS_ORG_GROUP = "lockstep:cross-org"
 
 
@@ -40,21 +42,15 @@ class Terminated(KeyboardInterrupt):
 def start(config: pytest.Config) -> Run:
     """Load and validate the profile, start its emulator (controller only), register the hooks.
 
-    The controller first replaces the gate file by a no-go for a run that has not finished,
-    so a run that stops with a usage error or is killed never leaves an older "go" behind.
+    The gate file already holds the no-go of a run that has not finished (:func:`open_run`);
+    a usage error from here on replaces its reason by the error.
     """
     controller = writes_gate(config)
-    started = utcnow()
+    started, _ = run_start(config)
     path = gate_path(config)
-    try:
-        check_rootdir(config)
-    except pytest.UsageError as exc:
-        if controller and config.getoption("gate_file", None):
-            write_unfinished(config, path, str(exc), started)
-        raise
     if controller:
-        join_gate_file_value(config)
-        write_unfinished(config, path, f"run started {started} and did not finish", started)
+        join_option_values(config)
+    catalog_args(config)
     try:
         run = Run(config, path, started)
         if not run.is_worker and not config.getoption("collectonly", False):
@@ -116,6 +112,7 @@ class Run:
         self.cross_org_facts: tuple[str, ...] = ()
         self.deselected = 0
         self.deselected_outside_phase = 0
+        self.unwritten: list[str] = []
         self._previous_sigterm: Any = None
 
     @property
@@ -165,6 +162,11 @@ class Run:
                         else "lockstep: no org of the selection is reachable", pytrace=False)
         return usable
 
+    def refuse_collection(self, message: str) -> None:
+        """Stop the run with a usage error, recorded in the gate: the collected tests are not a catalog."""
+        self.recorder.collection_errors.append(("session", message))
+        raise pytest.UsageError(f"lockstep: {message}")
+
     def refuses_writes(self, item: pytest.Item) -> str | None:
         """The org of a ``writes`` check whose profile does not allow writes, else ``None``."""
         org = _org_param(item)
@@ -210,6 +212,9 @@ class Run:
             report.longrepr = writes_refused(refused)
             exc = None
         annotate_report(report, exc)
+        if report.failed and call.when == "call" and self._troubles(item) > item.stash.get(_TROUBLES, 1 << 62):
+            # the check caught the org's trouble and reported it as a finding: still the org's error
+            report.user_properties.append(("lockstep_org_error", True))
         return report
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -265,6 +270,21 @@ class Run:
             self.landscape.pool.connect_all(needed, lambda name: self.declared_facts.get(name, ()),
                         progress_printer(self.config, len(needed)))
 
+    def _troubles(self, item: pytest.Item) -> int:
+        pool = self.landscape.pool
+        return sum(pool.get(name).troubles for name in _orgs_of(item, self.org_names))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """Note the org trouble seen before the check's body runs (fixtures gather facts)."""
+        item.stash[_TROUBLES] = self._troubles(item)
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Under xdist the controller sees no items: a worker fails each test that is not a check."""
+        if not is_check(item):
+            pytest.fail(f"lockstep: {item.nodeid} uses no Lockstep fixture (org, orgs, profile, ...): not a check",
+                        pytrace=False)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
             self.recorder.add_test_report(report)
@@ -288,14 +308,14 @@ class Run:
         if self.config.getoption("collectonly", False):
             return
         from lockstep.gate import exit_code
-        from lockstep.report import append_step_summary, write_gate
+        from lockstep.report import append_step_summary, unwritten_gate, write_gate
 
         stopped = session.shouldfail or session.shouldstop
         if stopped and not self.recorder.interrupted:
             self.recorder.interrupted = str(stopped)
         deselected, outside_phase = self.recorder.deselected or (self.deselected, self.deselected_outside_phase)
         self.gate = self.recorder.gate(
-            self.landscape, int(exitstatus),
+            self.landscape, int(exitstatus), run_id=run_start(self.config)[1],
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
@@ -303,9 +323,15 @@ class Run:
                    "complete": not (self.narrowed or outside_phase or narrowing_paths(self.config)
                                     or self.recorder.interrupted)},
         )
-        write_gate(self.gate_path, self.gate)
         self.restore_signals()
-        append_step_summary(self.gate)
+        try:
+            write_gate(self.gate_path, self.gate)
+        except OSError as exc:
+            self.gate = unwritten_gate(self.gate, self.gate_path, exc)
+        try:
+            append_step_summary(self.gate)
+        except OSError as exc:
+            self.unwritten.append(f"lockstep: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
         session.exitstatus = exit_code(self.gate, int(exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -313,6 +339,24 @@ class Run:
             from lockstep.report import terminal_summary
 
             terminal_summary(terminalreporter, self.gate, self.gate_path)
+        for line in self.unwritten:
+            terminalreporter.write_line(line, red=True)
+
+
+def is_check(item: pytest.Item) -> bool:
+    """A check uses a fixture of Lockstep's (``org``, ``orgs``, ``profile``, ``lockstep_now``, ...);
+    any other test is not one."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(getattr(fixture.func, "__module__", "").startswith("lockstep.")
+               for fixtures in definitions.values() for fixture in fixtures)
+
+
+def replace_gate_without_profile(config: pytest.Config) -> None:
+    """Checks collected by a run without ``--org-profile`` cannot verify anything: an existing
+    gate file (of an earlier run) is replaced by a no-go, so it cannot pass for this run's."""
+    path = gate_path(config)
+    if writes_gate(config) and path.is_file():
+        write_unfinished(config, path, "checks ran without --org-profile: nothing was verified", run_start(config)[0])
 
 
 def _org_param(item: pytest.Item) -> str | None:

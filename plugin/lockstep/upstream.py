@@ -16,12 +16,12 @@ missing or wrong (an empty list means the upstream stage passed).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lockstep.gate_file import GateFileError, go_problems, read_gate
 from lockstep.release_policy import ReleasePolicyError
 
 __all__ = ["Upstream", "parse_upstream", "partial_problem", "upstream_problems"]
@@ -102,14 +102,13 @@ def upstream_problems(upstream: Upstream, release: str | None, now: dt.datetime,
         return [f"{what}: expected a go for this release, found no --release given to tie the stages together"]
     path = Path(upstream.gate_file).expanduser()
     path = path if path.is_absolute() else rootdir / path
-    try:
-        gate = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         return [f"{what}: expected a gate file for release {release}, found no file {upstream.gate_file}"]
-    except (OSError, ValueError) as exc:
-        return [f"{what}: expected a readable gate file, found {upstream.gate_file} unreadable ({type(exc).__name__})"]
-    if not isinstance(gate, Mapping):
-        return [f"{what}: expected a gate document, found {upstream.gate_file} is not one"]
+    try:
+        gate = read_gate(path)
+    except GateFileError as exc:
+        return [f"{what}: expected a readable gate file, found {upstream.gate_file} unreadable"
+                f" ({str(exc).removeprefix(str(path) + ': ')})"]
     problems = []
     if gate.get("release") != release:
         problems.append(f"{what}: expected a gate for release {release}, found release {gate.get('release')}")
@@ -127,6 +126,8 @@ def upstream_problems(upstream: Upstream, release: str | None, now: dt.datetime,
     if gate.get("decision") != "go":
         reasons = "; ".join(str(r) for r in (gate.get("reasons") or [])[:3])
         problems.append(f"{what}: expected go, found {gate.get('decision')}" + (f" ({reasons})" if reasons else ""))
+    problems += [f"{what}: expected a consistent go, found a gate whose {p.removeprefix('decision is go but ')}"
+                 for p in go_problems(gate)]
     finished = _when(gate.get("finished"))
     if finished is None:
         problems.append(f"{what}: expected a finish time in the gate file, found {gate.get('finished')!r}")

@@ -7,6 +7,7 @@ message of every (check, org) pair, read from the JUnit XML, and on the gate fil
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -64,3 +65,19 @@ def run_catalog(tmp_path: Path, profile: Path, *check_files: str, args: tuple[st
                     break
             outcomes[key], messages[key] = outcome, message
     return CatalogRun(proc.returncode, output, gate, outcomes, messages)
+
+
+def go_gate(**changes: object) -> dict:
+    """A consistent "go" gate of a complete run of one org, as Lockstep writes it, with ``changes``."""
+    from lockstep.gate import RunInfo, Tally, build_gate
+
+    tally = Tally()
+    tally.add("checks/test_a.py::test_a[stg]", "call", "passed", org="stg", phases=("verification",))
+    gate = build_gate(tally.results, RunInfo(orgs={"stg": "staging"}, profile_name="staging", markexpr="verification",
+                                             started="2026-11-26T09:50:00+00:00", finished="2026-11-26T10:00:00+00:00",
+                                             run_id="run-1", extra={"complete": True}))
+    if "finished" in changes and "started" not in changes:
+        finished = dt.datetime.fromisoformat(str(changes["finished"]))
+        gate["started"] = (finished - dt.timedelta(minutes=10)).isoformat()
+    gate.update(changes)
+    return gate

@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from catalog import STATES, run_catalog
+from catalog import STATES, go_gate, run_catalog
 from shared_run import from_json, once, to_json
 
 BASE = STATES / "catalog2" / "readiness.yaml"
@@ -19,9 +19,7 @@ WEEKEND = "2026-11-28T10:00:00+01:00"
 
 def landscape(folder, *, gate_file, upstream_finished, **upstream_gate):
     """A profile extending the planted one with a release policy, and the upstream stage's gate file."""
-    gate = {"decision": "go", "release": "2026.11", "profile": {"name": "staging", "sha256": "x"},
-            "phase": "verification", "finished": upstream_finished, "reasons": [], "complete": True}
-    gate.update(upstream_gate)
+    gate = go_gate(**{"release": "2026.11", "finished": upstream_finished, **upstream_gate})
     (folder / "staging-gate.json").write_text(json.dumps(gate))
     profile = {
         "extends": str(BASE),

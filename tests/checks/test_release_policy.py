@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from catalog import go_gate
 
 from lockstep.profile import ProfileError, load_profile
 from lockstep.release_policy import ReleasePolicyError, parse_release
@@ -82,9 +83,7 @@ def test_profile_loading_reports_release_mistakes_in_one_line(tmp_path):
 
 
 def gate_file(tmp_path, **changes):
-    gate = {"decision": "go", "release": "R1", "profile": {"name": "staging"}, "phase": "verification",
-            "finished": "2026-11-26T10:00:00+00:00", "reasons": [], "complete": True}
-    gate.update(changes)
+    gate = go_gate(**{"release": "R1", **changes})
     (tmp_path / "reports").mkdir(exist_ok=True)
     (tmp_path / "reports" / "staging-gate.json").write_text(json.dumps(gate))
 

@@ -20,10 +20,12 @@ from lockstep.salesforce.soql import format_soql, quote_soql_value
 
 def gate_doc(decision: str = "go", **extra: Any) -> dict[str, Any]:
     return {
-        "decision": decision, "release": "R1", "profile": {"name": "prod", "sha256": "ab" * 32}, "phase": "verification",
-        "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00", "counts": {"passed": 1},
+        "decision": decision, "run_id": "run-1", "release": "R1", "profile": {"name": "prod", "sha256": "ab" * 32},
+        "phase": "verification", "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00",
+        "exit_status": 0 if decision == "go" else 1, "counts": {"passed": 1, "executed": 1},
         "orgs": {"prod-emea": {"decision": decision, "kind": "production", "reachable": True, "api_calls": 6,
-                               "counts": {"passed": 1}, "failed": [], "errors": [], "warnings": [], "skipped": []}},
+                               "counts": {"passed": 1, "executed": 1}, "failed": [], "errors": [], "warnings": [],
+                               "skipped": []}},
         "landscape": {"failed": [], "errors": []}, "reasons": [] if decision == "go" else ["prod-emea: 1 failed check"],
         "selection": None, "keyword": "", "markexpr": "", "deselected": 0, "complete": True,
         **extra,

@@ -194,7 +194,7 @@ def test_xdist_gives_the_same_gate(landscape: pytest.Pytester) -> None:
 def test_flow(org):
     assert org.name != "prod", "prod: flow X: expected active, found inactive"
 
-def test_worker_input_has_no_secrets(request):
+def test_worker_input_has_no_secrets(request, profile):
     worker_input = getattr(request.config, "workerinput", {})
     assert set(worker_input.get("lockstep_emulator", {})) <= {"url", "ca_cert"}
     assert not any("token" in key for key in worker_input)

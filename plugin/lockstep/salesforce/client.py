@@ -36,6 +36,8 @@ from simple_salesforce import Salesforce
 
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
+    ORG_TROUBLE,
+    ApexError,
     AuthenticationError,
     Cancelled,
     ConnectionFailed,
@@ -148,6 +150,8 @@ def error_for(org: str, status: int, content: Any) -> SalesforceError:
         return SessionExpired(org, code, message or "Session expired or invalid", status)
     if code == "REQUEST_LIMIT_EXCEEDED":
         return RequestLimitExceeded(org, code, message, status)
+    if code == "APEX_ERROR":
+        return ApexError(org, code, message, status)
     if code in ("MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"):
         return QueryError(org, code, message, status)
     if status == 404:
@@ -219,6 +223,7 @@ class OrgClient:
         self.api_version = api_version
         self._versions: list[dict[str, Any]] | None = None
         self._writable = False
+        self.troubles = 0
         self.instance_url = ""
         self.login()
 
@@ -305,6 +310,15 @@ class OrgClient:
             attempt += 1
 
     def _call(self, fn: Callable[[Salesforce], T], idempotent: bool = True) -> T:
+        """Run one API request; count the org's trouble (:data:`ORG_TROUBLE`) it ends in, so that
+        a check that catches it is still reported as the org's error, not as a finding."""
+        try:
+            return self._call_once(fn, idempotent)
+        except ORG_TROUBLE:
+            self.troubles += 1
+            raise
+
+    def _call_once(self, fn: Callable[[Salesforce], T], idempotent: bool) -> T:
         """Run one API request with retries and at most one re-authentication."""
         reauthenticated = False
         while True:

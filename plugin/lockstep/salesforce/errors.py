@@ -11,6 +11,8 @@ import threading
 from typing import Self
 
 __all__ = [
+    "ORG_TROUBLE",
+    "ApexError",
     "AuthenticationError",
     "Cancelled",
     "ConnectionFailed",
@@ -257,3 +259,16 @@ class OrgUnreachable(SalesforceError):
 
     def __init__(self, org: str, reason: str) -> None:
         super().__init__(org, "unreachable", reason)
+
+
+class ApexError(SalesforceError):
+    """An Apex REST service's own code failed (HTTP 500 ``APEX_ERROR``): the org answered; the
+    service is broken. A finding, not org trouble; never retried."""
+
+    default_code = "APEX_ERROR"
+
+
+# The org failed, not the check: down, 5xx, TLS, expired session, API limit, login refused,
+# its time budget used up, or an answer a fact could not be built from.
+ORG_TROUBLE = (ConnectionFailed, ServerError, TlsError, SessionExpired, RequestLimitExceeded, AuthenticationError,
+               OrgUnreachable, DeadlineExceeded, FactError)
