@@ -180,7 +180,7 @@ import pytest
 from lockstep.salesforce.errors import SalesforceError, WriteRefused
 
 def test_read_only(org):
-    with pytest.raises(WriteRefused, match=r"create Account: writes are refused"):
+    with pytest.raises(WriteRefused, match=r"POST /services/data/v62.0/sobjects/Account/: writes are refused"):
         org.client.create("Account", {"Name": "x"})
 
 @pytest.mark.writes
