@@ -188,6 +188,12 @@ class OrgPool:
                 self._orgs[name] = Org(config, self._emulator, self._delays, self.cancel, guard)
             return self._orgs[name]
 
+    def take_refusals(self) -> list[str]:
+        """The writes refused to the current thread, by any org, since the last call."""
+        with self._lock:
+            orgs = [self._orgs[name] for name in sorted(self._orgs)]
+        return [line for org in orgs for line in org._guard.take_refusals()]
+
     @contextmanager
     def writes(self, name: str) -> Iterator[None]:
         """Let the current thread write to org ``name`` inside the block (one ``writes`` check);

@@ -241,9 +241,23 @@ def test_threads_started_by_a_writes_check_stay_read_only(org):
 
 @pytest.mark.writes
 def test_cross_org_check(orgs):
-    for org in orgs:
-        with pytest.raises(WriteRefused):
-            org.client.create("Account", {"Name": "guard-cross-org"})
+    qa = next(org for org in orgs if org.name == "qa")
+    qa.client.create("Account", {"Name": "guard-cross-org"})
+
+
+def test_swallowed_refusal(org):
+    try:
+        org.client.composite([sub(org, "DELETE", f"sobjects/Account/{MADE_UP}", "d")])
+    except Exception:
+        pass
+
+
+@pytest.mark.writes
+def test_swallowed_refusal_in_writes_check(org):
+    try:
+        org.client._sf.Account.create({"Name": "guard-swallowed"})
+    except Exception:
+        pass
 '''
 
 
@@ -288,6 +302,7 @@ def test_every_route_to_a_production_org_is_refused_and_nothing_reaches_it(outco
         inside = refused.get(f"test_routes.py::test_inside_writes_check[prod-{route}]", "passed")
         assert inside == WRITES_REFUSED, (route, inside)
     assert refused["test_routes.py::test_records_round_trip[prod]"] == WRITES_REFUSED
+    assert refused["test_routes.py::test_swallowed_refusal_in_writes_check[prod]"] == WRITES_REFUSED
     assert outcome["gate"]["orgs"]["prod"]["decision"] == "no-go"
     assert outcome["orgs"]["prod"]["writes"] == []
     assert outcome["orgs"]["prod"]["api_calls"] == 0  # not even the reads of a composite went out
@@ -308,9 +323,19 @@ def test_the_refusal_names_method_and_path(outcome: dict[str, Any]) -> None:
         assert refused[f"test_routes.py::test_outside_writes_check[prod-{route}]"] == f"prod: WRITE_REFUSED: {what}: {REFUSED}"
 
 
+def test_a_check_that_catches_the_refusal_still_fails(outcome: dict[str, Any]) -> None:
+    version = "/services/data/v62.0"
+    for org in ORGS:
+        assert failed(outcome, org)[f"test_routes.py::test_swallowed_refusal[{org}]"] == (
+            f"{org}: WRITE_REFUSED: POST {version}/composite: {REFUSED}")
+    assert "test_routes.py::test_swallowed_refusal_in_writes_check[qa]" not in failed(outcome, "qa")
+    assert [w["op"] for w in outcome["orgs"]["qa"]["writes"] if w["fields"].get("Name") == "guard-swallowed"] == ["create"]
+
+
 def test_a_sandbox_refuses_every_route_outside_writes_checks(outcome: dict[str, Any]) -> None:
     refused = failed(outcome, "qa")
     expected = {f"test_routes.py::test_outside_writes_check[qa-{route}]" for route in ROUTES}
+    expected.add("test_routes.py::test_swallowed_refusal[qa]")
     assert set(refused) == expected, sorted(set(refused) ^ expected)
     assert all(reason.startswith("qa: WRITE_REFUSED: ") and reason.endswith(REFUSED) for reason in refused.values())
 
@@ -319,8 +344,9 @@ def test_inside_a_writes_check_on_a_sandbox_every_route_reaches_the_org(outcome:
     """The guard is not a block on everything: the same routes write where writes are granted,
     each exactly once (a write leaking from the check outside would show twice)."""
     counts = outcome["gate"]["orgs"]["qa"]["counts"]
-    # every route inside a writes check, the records round trip and the thread check pass
-    assert (counts["passed"], counts["failed"], counts["errors"]) == (len(ROUTES) + 2, len(ROUTES), 0), counts
+    # every route inside a writes check, the records round trip, the thread check and the
+    # writes check that swallows nothing (its create is granted) pass
+    assert (counts["passed"], counts["failed"], counts["errors"]) == (len(ROUTES) + 3, len(ROUTES) + 1, 0), counts
     writes = outcome["orgs"]["qa"]["writes"]
     created = {w["id"]: w["fields"].get("Name") for w in writes if w["op"] == "create"}
     for route, ops in ROUTES.items():
@@ -342,4 +368,5 @@ def test_threads_and_cross_org_checks_get_no_write_grant(outcome: dict[str, Any]
     assert "test_routes.py::test_threads_started_by_a_writes_check_stay_read_only[qa]" not in failed(outcome, "qa")
     assert not [w for w in outcome["orgs"]["qa"]["writes"] if w["fields"].get("Name") in ("guard-thread", "guard-cross-org")]
     landscape = outcome["gate"]["landscape"]
-    assert not [item for item in landscape["failed"] + landscape["errors"] if "test_cross_org_check" in item["test"]]
+    assert [item["reason"] for item in landscape["failed"]] == [
+        f"qa: WRITE_REFUSED: POST /services/data/v62.0/sobjects/Account/: {REFUSED}"]

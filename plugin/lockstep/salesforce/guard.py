@@ -150,13 +150,21 @@ def write_of(method: str, url: str, body: Any = None, headers: Mapping[str, Any]
 
 
 class WriteGuard:
-    """Refuses the writes of one org's transport unless the sending thread holds the org's grant."""
+    """Refuses the writes of one org's transport unless the sending thread holds the org's grant,
+    and remembers each thread's refusals (a check that catches the exception still fails)."""
 
-    __slots__ = ("org", "_granted")
+    __slots__ = ("org", "_granted", "_refused")
 
     def __init__(self, org: str, granted: Callable[[], bool] = lambda: False) -> None:
         self.org = org
         self._granted = granted
+        self._refused = threading.local()
+
+    def take_refusals(self) -> list[str]:
+        """The refusals sent to the current thread since the last call (one line each)."""
+        refused: list[str] = getattr(self._refused, "lines", [])
+        self._refused.lines = []
+        return refused
 
     def check(self, method: str | None, url: str | None, body: Any = None,
               headers: Mapping[str, Any] | None = None) -> None:
@@ -164,7 +172,11 @@ class WriteGuard:
         the current thread may not send."""
         what = write_of(method or "", url or "", body, headers)
         if what is not None and not self._granted():
-            raise WriteRefused(self.org, None, f"{what}: {REFUSED}")
+            error = WriteRefused(self.org, None, f"{what}: {REFUSED}")
+            if not hasattr(self._refused, "lines"):
+                self._refused.lines = []
+            self._refused.lines.append(str(error))
+            raise error
 
 
 def new_guard(org: str, writable: bool) -> tuple[WriteGuard, Grant | None]:
