@@ -47,8 +47,8 @@ Grant = Callable[[], AbstractContextManager[None]]
 REFUSED = "writes are refused outside a check marked @pytest.mark.writes on an org that allows writes"
 _VERSIONED = re.compile(r"^/services/data/v\d+\.\d+(/.*)?$")
 _RUNS_CODE = ("executeanonymous", "runtestssynchronous", "runtestsasynchronous")
-_READ_PREFIXES = ("/services/data/", "/services/apexrest/", "/id/", "/__emulator__/")
-_READ_PATHS = ("/services/data", "/services/apexrest", "/services/oauth2/userinfo")
+_GET_PATHS = ("/services/data", "/services/apexrest", "/services/oauth2/userinfo")
+_GET_UNDER = ("/services/apexrest/", "/id/", "/__emulator__/")
 _EMULATOR_LOGIN = re.compile(r"^/__emulator__/orgs/[^/]+/sessions$")
 _OVERRIDES = ("x-http-method-override", "x-http-method", "x-method-override")
 _COMPOSITES = {"/composite": "compositeRequest", "/tooling/composite": "compositeRequest",
@@ -74,11 +74,9 @@ def _asks_other_method(url: str, headers: Mapping[str, Any]) -> bool:
 
 def _is_read_path(path: str) -> bool:
     """A GET/HEAD of ``path`` is a known read."""
-    if path in _READ_PATHS or path.startswith(_READ_PREFIXES[1:]):
+    if path in _GET_PATHS or path.startswith(_GET_UNDER):
         return True
-    if not path.startswith(_READ_PREFIXES[0]):
-        return False
-    return not any(s.lower() in _RUNS_CODE for s in path.split("/"))
+    return path.startswith("/services/data/") and not any(s.lower() in _RUNS_CODE for s in path.split("/"))
 
 
 def _subrequests(kind: str, body: Any) -> list[tuple[str, str, Any, Mapping[str, Any]]] | None:
