@@ -7,21 +7,28 @@ check of that org reports the same one-line ``<org>: unreachable: <reason>`` err
 The orgs of a pool share one cancel event: an interrupted :meth:`OrgPool.connect_all`
 (Ctrl-C, SIGTERM) and :meth:`OrgPool.close` set it, so no org sends a further request or
 waits out a retry backoff; a worker thread ends once its in-flight request returns.
+
+Each org's transport is read-only (:mod:`lockstep.salesforce.guard`). The pool keeps the
+write grant of each org whose profile allows writes; the org itself never holds it, so a
+check reaches no grant through ``org``. :meth:`OrgPool.writes` opens it for the thread
+running a ``writes`` check.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lockstep.profile import OrgConfig, Profile, ProfileError, suggest
 from lockstep.salesforce.auth import authenticator_for
 from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, CallCounter, OrgClient, new_session
-from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, one_line, redact
+from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, WriteRefused, one_line, redact
+from lockstep.salesforce.guard import Grant, WriteGuard, new_guard
 
 if TYPE_CHECKING:
     from lockstep.facts import Facts
@@ -43,8 +50,10 @@ class Org:
     """One org of the profile, as checks see it."""
 
     def __init__(self, config: OrgConfig, emulator: EmulatorAccess | None = None,
-                 retry_delays: Sequence[float] = (0.2, 0.8), cancel: threading.Event | None = None) -> None:
+                 retry_delays: Sequence[float] = (0.2, 0.8), cancel: threading.Event | None = None,
+                 guard: WriteGuard | None = None) -> None:
         self.config = config
+        self._guard = guard if guard is not None else WriteGuard(config.name)
         self._cancel = cancel if cancel is not None else threading.Event()
         self._emulator = emulator
         self._delays = retry_delays
@@ -100,7 +109,7 @@ class Org:
     def _login(self) -> tuple[OrgClient | None, OrgUnreachable | None]:
         auth = self.config.auth
         ca_file = auth.get("ca_file") or (self._emulator.ca_cert if self._emulator else None)
-        session = new_session(self._counter, ca_file, self.timeout, self._cancel, self.name)
+        session = new_session(self._counter, ca_file, self.timeout, self._cancel, self.name, self._guard)
         try:
             authenticator = authenticator_for(
                 self.name, auth.method, auth.options, self._emulator.url if self._emulator else None
@@ -166,6 +175,7 @@ class OrgPool:
         self._emulator = emulator
         self._delays = retry_delays
         self._orgs: dict[str, Org] = {}
+        self._grants: dict[str, Grant] = {}
         self._lock = threading.Lock()
         self.cancel = threading.Event()
 
@@ -176,8 +186,29 @@ class OrgPool:
     def get(self, name: str) -> Org:
         with self._lock:
             if name not in self._orgs:
-                self._orgs[name] = Org(self._configs[name], self._emulator, self._delays, self.cancel)
+                config = self._configs[name]
+                guard, grant = new_guard(name, config.allow_writes)
+                if grant is not None:
+                    self._grants[name] = grant
+                self._orgs[name] = Org(config, self._emulator, self._delays, self.cancel, guard)
             return self._orgs[name]
+
+    def take_refusals(self) -> list[str]:
+        """The writes refused to the current thread, by any org, since the last call."""
+        with self._lock:
+            orgs = [self._orgs[name] for name in sorted(self._orgs)]
+        return [line for org in orgs for line in org._guard.take_refusals()]
+
+    @contextmanager
+    def writes(self, name: str) -> Iterator[None]:
+        """Let the current thread write to org ``name`` inside the block (one ``writes`` check);
+        :class:`WriteRefused` when its profile does not allow writes."""
+        self.get(name)
+        grant = self._grants.get(name)
+        if grant is None:
+            raise WriteRefused(name, None, "allow_writes is false for this org")
+        with grant():
+            yield
 
     def connect_all(self, names: Iterable[str], facts_of: Callable[[str], Iterable[str]] = lambda name: (),
                     progress: Callable[[int, int], None] | None = None) -> list[Org]:

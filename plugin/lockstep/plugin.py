@@ -150,7 +150,7 @@ def org(request: pytest.FixtureRequest, _lockstep_org: str) -> Iterator[Org]:
     if request.node.get_closest_marker("writes") is None or not connected.allow_writes:
         yield connected
         return
-    with connected.client.writes_allowed():
+    with run.landscape.pool.writes(connected.name):
         yield connected
 
 

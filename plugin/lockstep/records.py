@@ -25,7 +25,7 @@ def writes_refused(org: str) -> str:
 class Records:
     """Create records through the org client and delete them all at :meth:`cleanup`.
 
-    Only usable in checks marked ``@pytest.mark.writes`` (the org client refuses writes
+    Only usable in checks marked ``@pytest.mark.writes`` (the org's transport refuses writes
     elsewhere). On an org whose profile does not allow writes the first ``create`` fails the
     check (fail-closed: a declared expectation is never silently left unverified), and
     nothing is sent to the org. Records are deleted newest first, so children go before

@@ -207,8 +207,12 @@ class Run:
 
         report = yield
         exc = call.excinfo.value if call.excinfo is not None else None
-        refused = self.refuses_writes(item) if isinstance(exc, WriteRefused) else None
-        if refused is not None:
+        refused = self.refuses_writes(item)
+        swallowed = self.landscape.pool.take_refusals()
+        if swallowed and report.passed:  # a check that catches a refused write still fails
+            report.outcome, report.longrepr = "failed", writes_refused(refused) if refused else swallowed[0]
+            exc = None
+        elif refused is not None and isinstance(exc, WriteRefused):
             report.longrepr = writes_refused(refused)
             exc = None
         annotate_report(report, exc)

@@ -9,7 +9,6 @@ import requests
 from plugin_helpers import SHARED_ORGS, write_landscape
 
 from lockstep.emulator import Emulator
-from lockstep.salesforce.client import CallCounter, new_session
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +22,11 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 @pytest.fixture
 def admin(emulator: Emulator) -> Iterator[requests.Session]:
-    """A session for the emulator's admin endpoint; the emulator is reset around each test."""
-    session = new_session(CallCounter(), emulator.ca_cert)
+    """A session for the emulator's admin endpoint (not an org's: those refuse writes); the
+    emulator is reset around each test."""
+    session = requests.Session()
+    session.verify = str(emulator.ca_cert)
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the emulator's CA
     session.post(f"{emulator.url}/__emulator__/reset").raise_for_status()
     yield session
     session.post(f"{emulator.url}/__emulator__/reset")

@@ -28,6 +28,7 @@ from lockstep.salesforce.errors import (
     ServerError,
     TlsError,
 )
+from lockstep.salesforce.guard import new_guard
 
 SOQL = "SELECT Id, Name FROM Organization"
 Answer = tuple[int, Any]
@@ -142,10 +143,12 @@ def test_a_create_answered_with_503_is_not_retried(emulator: Emulator, admin: re
             return response
 
     counter = CallCounter()
-    session = new_session(counter, emulator.ca_cert)
-    session.mount("https://", LostAnswer(counter, str(emulator.ca_cert)))
+    guard, grant = new_guard("alpha", writable=True)
+    assert grant is not None
+    session = new_session(counter, emulator.ca_cert, guard=guard)
+    session.mount("https://", LostAnswer(counter, str(emulator.ca_cert), guard=guard))
     client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url), session, counter, retry_delays=(0.0, 0.0))
-    with client.writes_allowed(), pytest.raises(ServerError) as info:
+    with grant(), pytest.raises(ServerError) as info:
         client.create("Account", {"Name": "Once"})
     assert str(info.value) == "alpha: SERVER_UNAVAILABLE: try again later"
     writes = admin.get(f"{emulator.url}/__emulator__/orgs/alpha").json()["writes"]
@@ -154,9 +157,13 @@ def test_a_create_answered_with_503_is_not_retried(emulator: Emulator, admin: re
 
 
 def test_a_create_failing_with_a_server_error_is_not_retried(emulator: Emulator, admin: requests.Session) -> None:
-    client = emulator_client(emulator)
+    guard, grant = new_guard("alpha", writable=True)
+    assert grant is not None
+    counter = CallCounter()
+    client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url), new_session(counter, emulator.ca_cert, guard=guard),
+                       counter, retry_delays=(0.0, 0.0))
     set_faults(emulator, admin, error_rate=1.0)
-    with client.writes_allowed(), pytest.raises(ServerError):
+    with grant(), pytest.raises(ServerError):
         client.create("Account", {"Name": "Once"})
     assert client.api_calls == 1 == admin_counts(emulator, admin)["alpha"]
 

@@ -2,7 +2,8 @@
 
 One ``requests.Session`` per org, TLS always verified (a custom CA file when given).
 Every HTTP request goes through :class:`CountingAdapter`, the single place where calls
-are counted and timeouts applied (default: 10 s to connect, 30 s to read). Transient
+are counted, timeouts applied (default: 10 s to connect, 30 s to read) and writes refused
+(:mod:`lockstep.salesforce.guard`: read-only unless the plugin grants writes). Transient
 failures (5xx, dropped connections, timeouts) of idempotent requests are retried with a
 bounded backoff; a create is never retried (a retried POST may leave a duplicate record);
 TLS failures are never retried; an expired session is re-authenticated once;
@@ -23,8 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -49,12 +49,12 @@ from lockstep.salesforce.errors import (
     ServerError,
     SessionExpired,
     TlsError,
-    WriteRefused,
     one_line,
     transport_error,
 )
+from lockstep.salesforce.guard import WriteGuard
 
-__all__ = ["CallCounter", "CountingAdapter", "OrgClient", "error_for", "new_session"]
+__all__ = ["CallCounter", "CountingAdapter", "GuardedSession", "OrgClient", "error_for", "new_session"]
 
 T = TypeVar("T")
 Timeout = tuple[float, float]
@@ -89,20 +89,23 @@ class CallCounter:
 
 
 class CountingAdapter(HTTPAdapter):
-    """Counts every request it sends and gives each one a default timeout."""
+    """Refuses writes (``guard``; read-only when none is given), counts every request it sends
+    and gives each one a default timeout."""
 
     def __init__(self, counter: CallCounter, ca_file: str | None = None, timeout: Timeout = DEFAULT_TIMEOUT,
-                 cancel: threading.Event | None = None, org: str = "") -> None:
+                 cancel: threading.Event | None = None, org: str = "", guard: WriteGuard | None = None) -> None:
         super().__init__()
         self.counter = counter
         self.ca_file = ca_file
         self.default_timeout = timeout
         self.cancel = cancel
         self.org = org
+        self.guard = guard if guard is not None else WriteGuard(org)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled(self.org)
+        self.guard.check(request.method, request.url, request.body, request.headers)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         if self.ca_file:
@@ -115,17 +118,32 @@ class CountingAdapter(HTTPAdapter):
         return response
 
 
+class GuardedSession(requests.Session):
+    """A session whose guard sees every request before any adapter does, so that mounting
+    another adapter does not get around it."""
+
+    def __init__(self, guard: WriteGuard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.guard.check(request.method, request.url, request.body, request.headers)
+        return super().send(request, **kwargs)
+
+
 def new_session(counter: CallCounter, ca_file: Path | str | None = None,
                 timeout: Timeout = DEFAULT_TIMEOUT, cancel: threading.Event | None = None,
-                org: str = "") -> requests.Session:
+                org: str = "", guard: WriteGuard | None = None) -> requests.Session:
     """A session that verifies TLS (against ``ca_file`` when given), counts requests,
-    applies ``timeout`` (connect, read seconds) to every request without one, and sends
-    nothing once ``cancel`` is set (:class:`Cancelled` for ``org``)."""
+    applies ``timeout`` (connect, read seconds) to every request without one, sends nothing
+    once ``cancel`` is set (:class:`Cancelled` for ``org``) and refuses writes through
+    ``guard`` (read-only when none is given)."""
     from lockstep import __version__
 
-    session = requests.Session()
+    guard = guard if guard is not None else WriteGuard(org)
+    session = GuardedSession(guard)
     session.verify = str(ca_file) if ca_file else True
-    adapter = CountingAdapter(counter, str(ca_file) if ca_file else None, timeout, cancel, org)
+    adapter = CountingAdapter(counter, str(ca_file) if ca_file else None, timeout, cancel, org, guard)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = f"lockstep/{__version__}"
@@ -222,7 +240,6 @@ class OrgClient:
         self._sf: Salesforce | None = None
         self.api_version = api_version
         self._versions: list[dict[str, Any]] | None = None
-        self._writable = False
         self.troubles = 0
         self.instance_url = ""
         self.login()
@@ -409,28 +426,13 @@ class OrgClient:
         """GET a path under ``/services/data/vNN.0/`` (relative) or an absolute ``/services/...`` path."""
         return self._call(lambda sf: self._get_json(sf, path))
 
-    @contextmanager
-    def writes_allowed(self) -> Iterator[None]:
-        """Allow ``create``/``delete`` inside the block; the client is read-only otherwise."""
-        previous, self._writable = self._writable, True
-        try:
-            yield
-        finally:
-            self._writable = previous
-
-    def _check_writable(self, what: str) -> None:
-        if not self._writable:
-            raise WriteRefused(self.name, None, f"{what}: writes are refused outside a check marked "
-                                                "@pytest.mark.writes on an org that allows writes")
-
     def create(self, sobject: str, fields: dict[str, Any]) -> str:
-        self._check_writable(f"create {sobject}")
+        """Create one record (refused at the transport unless the plugin granted writes)."""
         result = self._call(lambda sf: sf.restful(f"sobjects/{sobject}/", method="POST", data=json.dumps(fields)),
                             idempotent=False)
         return str(result["id"])
 
     def delete(self, sobject: str, record_id: str) -> None:
-        self._check_writable(f"delete {sobject} {record_id}")
         self._call(lambda sf: sf.restful(f"sobjects/{sobject}/{record_id}", method="DELETE"))
 
     def composite(self, subrequests: list[dict[str, Any]], all_or_none: bool = False) -> list[dict[str, Any]]:
