@@ -214,8 +214,6 @@ class _Loader:
                 ("expect", (dict,), "a mapping"),
                 ("description", (str,), "a string"),
                 ("api_version", (str, float, int), "a version like '62.0'"),
-                ("timeout", (int, float), "seconds (a number)"),
-                ("deadline", (int, float), "seconds (a number)"),
             ):
                 if key in org:
                     self.check_type(path, f"{label}.{key}", org[key], kinds, what)

@@ -25,11 +25,12 @@ __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlError", "file_problem", "
            "read_regular_file", "read_text_file"]
 
 MAX_BYTES = 1024 * 1024
-MAX_NODES = 50_000
+MAX_NODES = 20_000  # the largest demo profile has 326 nodes
 MAX_DEPTH = 50
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in
                ("null", "bool", "int", "float", "str", "timestamp", "seq", "map", "merge")}
 _MERGE = "tag:yaml.org,2002:merge"
+_SHOWN_LEVELS = 5  # key path levels named in a refusal inside deep nesting
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -97,7 +98,10 @@ def read_regular_file(path: Path, limit: int) -> bytes:
 def read_text_file(path: Path, limit: int) -> str:
     """A regular file's strict UTF-8 text (no NUL byte); errors give the position, never the content."""
     data = read_regular_file(path, limit)
-    text = _decode(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(f"not UTF-8 text (at {_position(data, exc.start)})") from None
     if "\0" in text:
         raise YamlError(f"not text: a NUL byte at {_position(data, data.index(0))}")
     return text
@@ -132,32 +136,49 @@ class _BoundedLoader(yaml.SafeLoader):
     def __init__(self, text: str, max_nodes: int, max_depth: int) -> None:
         super().__init__(text)
         self.max_nodes, self.max_depth = max_nodes, max_depth
-        self.nodes, self.depth = 0, 0
+        self.nodes = 0
         self.sizes: dict[int, int] = {}  # id of an anchored node -> its size with aliases expanded
+        self.trail: list[tuple[Node | None, Any]] = []  # (parent, index) of each node being composed
+
+    def refuse(self, problem: str, mark: Any) -> _Refused:
+        return _Refused(problem, mark, self.where())
+
+    def where(self) -> str:
+        """The key path of the node being composed (its first levels), items named by their ``name``."""
+        parts: list[str] = []
+        for level, (parent, index) in enumerate(self.trail):
+            if len(parts) == _SHOWN_LEVELS:
+                return "".join(parts) + "…"
+            if isinstance(parent, MappingNode) and isinstance(index, ScalarNode):
+                parts.append(f".{index.value}" if parts else str(index.value))
+            elif isinstance(parent, SequenceNode) and isinstance(index, int):
+                item = self.trail[level + 1][0] if level + 1 < len(self.trail) else None
+                parts.append(f"[{_item_name(item) or index}]")
+        return "".join(parts)
 
     def spend(self, count: int, mark: Any) -> None:
         self.nodes += count
         if self.nodes > self.max_nodes:
-            raise _Refused(f"more than {self.max_nodes} YAML nodes (aliases count at the size of what they repeat); "
-                           "a profile is far smaller", mark)
+            raise self.refuse(f"more than {self.max_nodes} YAML nodes (aliases count at the size of what they "
+                              "repeat); a profile is far smaller", mark)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
+        self.trail.append((parent, index))
         if isinstance(event, yaml.AliasEvent):
             node = super().compose_node(parent, index)
             if id(node) not in self.sizes:
-                raise _Refused(f"alias *{event.anchor} repeats a node that contains it", event.start_mark)
+                raise self.refuse(f"alias *{event.anchor} repeats a node that contains it", event.start_mark)
             self.spend(self.sizes[id(node)], event.start_mark)
-            return node
-        self.depth += 1
-        if self.depth > self.max_depth:
-            raise _Refused(f"nested deeper than {self.max_depth} levels", event.start_mark)
-        before = self.nodes
-        self.spend(1, event.start_mark)
-        node = super().compose_node(parent, index)
-        self.depth -= 1
-        if event.anchor is not None:
-            self.sizes[id(node)] = self.nodes - before
+        else:
+            if len(self.trail) > self.max_depth:
+                raise self.refuse(f"nested deeper than {self.max_depth} levels", event.start_mark)
+            before = self.nodes
+            self.spend(1, event.start_mark)
+            node = super().compose_node(parent, index)
+            if event.anchor is not None:
+                self.sizes[id(node)] = self.nodes - before
+        self.trail.pop()
         return node
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
@@ -197,7 +218,7 @@ def _check_nodes(root: Node) -> None:
                     stack.extend(((key, where), (value, where)))
 
 
-def _item_name(item: Node) -> str | None:
+def _item_name(item: Node | None) -> str | None:
     if isinstance(item, MappingNode):
         for key, value in item.value:
             if isinstance(key, ScalarNode) and key.value == "name" and isinstance(value, ScalarNode):
