@@ -87,13 +87,22 @@ def check_auth(auth: Mapping[str, Any], where: str, *, partial: bool,
     if method == "jwt" and not ({"private_key_file", "private_key"} & set(auth)):
         raise AuthConfigError(where, "method 'jwt' needs 'private_key_file' or 'private_key'")
     for key in URL_KEYS:
-        parts = urlsplit(auth[key]) if isinstance(auth.get(key), str) else None
-        if key in auth and (parts is None or parts.scheme != "https" or not parts.hostname):
+        parts = _https_parts(auth[key]) if key in auth else None
+        if key in auth and parts is None:
             raise AuthConfigError(f"{where}.{key}", f"expected an https:// URL, found {auth[key]!r}")
     for key in sorted(PATH_KEYS & set(auth)):
         problem = file_problem(Path(auth[key]), PATH_FILE_BYTES)
         if problem:
             raise AuthConfigError(f"{where}.{key}", f"{problem}: {display(Path(auth[key]))}")
+
+
+def _https_parts(value: Any) -> Any:
+    """The parts of an https URL with a host; None for anything else (``https://[bad``, text, a number)."""
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        return parts if parts is not None and parts.scheme == "https" and parts.hostname else None
+    except ValueError:
+        return None
 
 
 def secret_options(method: str, auth: Mapping[str, Any]) -> dict[str, Any]:

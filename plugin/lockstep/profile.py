@@ -107,6 +107,11 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a key, say) escaped, so a message stays one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _display(path: Path, rootdir: Path | None) -> str:
     for base in (rootdir, Path.cwd()):
         if base is not None:
@@ -143,7 +148,7 @@ class _Loader:
 
     def fail(self, path: Path, where: str, problem: str) -> ProfileError:
         prefix = f"{_display(path, self.rootdir)}: "
-        return ProfileError(prefix + (f"{where}: {problem}" if where else problem))
+        return ProfileError(_one_line(prefix + (f"{where}: {problem}" if where else problem)))
 
     def read(self, path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Return (raw, resolved) merged trees of ``path`` and its ``extends`` chain."""
