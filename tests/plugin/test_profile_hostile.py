@@ -4,13 +4,16 @@ before any API call and within seconds; never an INTERNALERROR, a hang or a sile
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from plugin_helpers import admin_counts
 
 from lockstep.emulator import Emulator
+from lockstep.endpoints import Probe, probe_all
 
 CHECK = "def test_reachable(org):\n    assert org.facts.organization and org.facts.limits\n"
 RUN_TIMEOUT = 20  # seconds; a refusal takes about one, a hang or a bomb never ends
@@ -201,3 +204,20 @@ def test_upstream_max_age_must_be_finite(project: pytest.Pytester, emulator: Emu
     top = f"release: {{upstream: {{profile: qa, gate_file: g.json, max_age_hours: {age}}}}}\n"
     line = refused(project, emulator, admin, profile(emulator, top=top))
     assert line.startswith("release.upstream.max_age_hours: expected a positive number of hours")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_probe_ca_file_that_is_no_regular_file_is_an_error_not_a_hang(tmp_path: Path, kind: str) -> None:
+    ca_file = tmp_path / "ca.pem"
+    if kind == "fifo":
+        os.mkfifo(ca_file)
+    else:
+        ca_file = Path("/dev/zero")
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.extend(
+        probe_all([Probe("erp", "https://127.0.0.1:9/health", ca_file=str(ca_file))]).values()), daemon=True)
+    worker.start()
+    worker.join(RUN_TIMEOUT)
+    assert len(results) == 1, "probing with a FIFO or device as CA file did not end"
+    what = "a FIFO (named pipe)" if kind == "fifo" else "a character device"
+    assert results[0].error == f"CA file {ca_file} unusable ({what}, not a regular file)"
