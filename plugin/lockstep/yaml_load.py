@@ -190,8 +190,9 @@ class _BoundedLoader(yaml.SafeLoader):
             raise _Refused(f"invalid {kind} value: {reason}", node.start_mark) from None
 
 
-def _check_nodes(root: Node) -> None:
-    """Refuse duplicate keys and tags other than the plain ones, naming the key path."""
+def _check_nodes(loader: _BoundedLoader, root: Node) -> None:
+    """Refuse duplicate keys (by value: ``1`` and ``0x1`` are one key) and tags other than the plain
+    ones, naming the key path."""
     seen: set[int] = set()
     stack: list[tuple[Node, str]] = [(root, "")]
     while stack:
@@ -205,11 +206,13 @@ def _check_nodes(root: Node) -> None:
             for index, item in enumerate(node.value):
                 stack.append((item, f"{where}[{_item_name(item) or index}]"))
         elif isinstance(node, MappingNode):
-            first: dict[tuple[str, str], Node] = {}
+            first: dict[Any, Node] = {}
             for key, value in node.value:
                 if isinstance(key, ScalarNode) and key.tag != _MERGE:
                     path = f"{where}.{key.value}" if where else str(key.value)
-                    earlier = first.setdefault((key.tag, key.value), key)
+                    if key.tag not in _PLAIN_TAGS:
+                        raise _Refused(f"unsupported YAML tag {key.tag}", key.start_mark, path)
+                    earlier = first.setdefault(loader.construct_object(key), key)
                     if earlier is not key:
                         raise _Refused(f"duplicate key {key.value!r} at line {key.start_mark.line + 1} "
                                        f"(first at line {earlier.start_mark.line + 1})", None, path)
@@ -234,7 +237,7 @@ def load_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEP
         root = loader.get_single_node()
         if root is None:
             return None
-        _check_nodes(root)
+        _check_nodes(loader, root)
         return loader.construct_document(root)
     except _Refused as exc:
         where = _at(exc.mark)
