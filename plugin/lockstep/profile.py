@@ -25,7 +25,7 @@ from lockstep.release_policy import ReleasePolicyError, parse_release
 from lockstep.salesforce.errors import Secret
 from lockstep.scalars import api_version, seconds_problem
 from lockstep.upstream import parse_upstream
-from lockstep.yaml_load import YamlError, load_yaml_file, read_text_file
+from lockstep.yaml_load import MAX_BYTES, YamlError, file_problem, load_yaml_file, read_text_file
 
 __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
 
@@ -169,8 +169,9 @@ class _Loader:
         if extends is None:
             return without(data, "extends"), without(resolved, "extends")
         base_path = (path.parent / extends).resolve()
-        if not base_path.is_file():
-            raise self.fail(path, "extends", f"no such file: {extends}")
+        problem = file_problem(base_path, MAX_BYTES)
+        if problem:
+            raise self.fail(path, "extends", f"{problem}: {extends}")
         base_raw, base_resolved = self.read(base_path, (*chain, path))
         return (
             merge(base_raw, without(data, "extends")),

@@ -101,7 +101,7 @@ def read_text_file(path: Path, limit: int) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlError(f"not UTF-8 text (at {_position(data, exc.start)})") from None
+        raise YamlError(f"not UTF-8 text: an invalid byte at {_position(data, exc.start)}") from None
     if "\0" in text:
         raise YamlError(f"not text: a NUL byte at {_position(data, data.index(0))}")
     return text

@@ -221,3 +221,11 @@ def test_a_probe_ca_file_that_is_no_regular_file_is_an_error_not_a_hang(tmp_path
     assert len(results) == 1, "probing with a FIFO or device as CA file did not end"
     what = "a FIFO (named pipe)" if kind == "fifo" else "a character device"
     assert results[0].error == f"CA file {ca_file} unusable ({what}, not a regular file)"
+
+
+def test_extends_naming_a_fifo_is_refused_not_read(project: pytest.Pytester, emulator: Emulator,
+                                                   admin: requests.Session) -> None:
+    (project.path / "profiles").mkdir()
+    os.mkfifo(project.path / "profiles" / "base.yaml")
+    line = refused(project, emulator, admin, profile(emulator, top="extends: base.yaml\n"), subprocess=True)
+    assert line == "extends: a FIFO (named pipe), not a regular file: base.yaml"

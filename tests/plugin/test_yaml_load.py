@@ -96,4 +96,4 @@ def test_text_files_refuse_nul_and_bad_utf8_without_quoting_them(tmp_path: Path)
     with pytest.raises(YamlError) as latin:
         read_text_file(tmp_path / "latin", 100)
     assert str(nul.value) == "not text: a NUL byte at line 1, column 7 (byte offset 6)"
-    assert str(latin.value) == "not UTF-8 text (at line 1, column 2 (byte offset 1))"
+    assert str(latin.value) == "not UTF-8 text: an invalid byte at line 1, column 2 (byte offset 1)"
