@@ -39,8 +39,14 @@ class YamlError(Exception):
     """A file or document refused: ``where`` is the key path ('' for the whole file), ``problem`` one line."""
 
     def __init__(self, problem: str, where: str = "") -> None:
+        where, problem = _printable(where), _printable(problem)
         super().__init__(f"{where}: {problem}" if where else problem)
         self.where, self.problem = where, problem
+
+
+def _printable(text: str) -> str:
+    """Control characters escaped (a key may hold a newline), so a message stays one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _size(limit: int) -> str:
@@ -159,8 +165,8 @@ class _BoundedLoader(yaml.SafeLoader):
     def spend(self, count: int, mark: Any) -> None:
         self.nodes += count
         if self.nodes > self.max_nodes:
-            raise self.refuse(f"more than {self.max_nodes} YAML nodes (aliases count at the size of what they "
-                              "repeat); a profile is far smaller", mark)
+            raise self.refuse(f"more than {self.max_nodes} YAML nodes (an alias counts at the size of what it "
+                              "repeats)", mark)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
