@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lockstep.salesforce.errors import Secret
+from lockstep.yaml_load import file_problem
 
 __all__ = ["ENV_REF", "METHODS", "PATH_KEYS", "AuthConfigError", "check_auth", "secret_options"]
 
@@ -29,6 +30,7 @@ METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # method -> (re
 }
 SECRET_KEYS = {"client_secret", "password", "security_token", "access_token", "private_key"}
 PATH_KEYS = {"private_key_file", "ca_file"}
+PATH_FILE_BYTES = 1024 * 1024  # a key or a CA bundle (all public CAs together are about 300 KiB)
 URL_KEYS = ("login_url", "instance_url")
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _ANY_REF = re.compile(r"\$\{[^}]*\}?")
@@ -85,12 +87,22 @@ def check_auth(auth: Mapping[str, Any], where: str, *, partial: bool,
     if method == "jwt" and not ({"private_key_file", "private_key"} & set(auth)):
         raise AuthConfigError(where, "method 'jwt' needs 'private_key_file' or 'private_key'")
     for key in URL_KEYS:
-        parts = urlsplit(auth[key]) if isinstance(auth.get(key), str) else None
-        if key in auth and (parts is None or parts.scheme != "https" or not parts.hostname):
+        parts = _https_parts(auth[key]) if key in auth else None
+        if key in auth and parts is None:
             raise AuthConfigError(f"{where}.{key}", f"expected an https:// URL, found {auth[key]!r}")
     for key in sorted(PATH_KEYS & set(auth)):
-        if not Path(auth[key]).is_file():
-            raise AuthConfigError(f"{where}.{key}", f"no such file: {display(Path(auth[key]))}")
+        problem = file_problem(Path(auth[key]), PATH_FILE_BYTES)
+        if problem:
+            raise AuthConfigError(f"{where}.{key}", f"{problem}: {display(Path(auth[key]))}")
+
+
+def _https_parts(value: Any) -> Any:
+    """The parts of an https URL with a host; None for anything else (``https://[bad``, text, a number)."""
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        return parts if parts is not None and parts.scheme == "https" and parts.hostname else None
+    except ValueError:
+        return None
 
 
 def secret_options(method: str, auth: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,10 +30,14 @@ import ssl
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from lockstep.auth_config import PATH_FILE_BYTES
+from lockstep.yaml_load import file_problem
 
 __all__ = ["EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes", "probe_all"]
 
@@ -227,6 +231,10 @@ async def _probe_all(probes: Sequence[Probe]) -> list[ProbeResult]:
     clients: dict[str | None, httpx.AsyncClient] = {}
     broken: dict[str | None, str] = {}
     for ca_file in sorted({p.ca_file for p in probes}, key=str):
+        problem = file_problem(Path(ca_file), PATH_FILE_BYTES) if ca_file else None
+        if problem:  # a FIFO or a device would block the SSL context's read
+            broken[ca_file] = f"CA file {ca_file} unusable ({problem})"
+            continue
         try:
             verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
         except (OSError, ssl.SSLError) as exc:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lockstep.scalars import api_version, is_number
 from lockstep.versions import parse_version
 
 __all__ = ["CATALOG", "ExpectationError", "dotted", "validate_expect"]
@@ -97,12 +98,12 @@ class Number(Value):
     """A number (or an integer) within optional bounds; the type is named first, then the range."""
 
     def __init__(self, low: float | None = None, high: float | None = None, *, integer: bool = False) -> None:
-        self.noun, self.kinds = ("an integer", (int,)) if integer else ("a number", (int, float))
+        self.noun, self.integer = ("an integer", True) if integer else ("a number", False)
         bounds = "" if low is None else f" from {low:g} to {high:g}" if high is not None else f" of at least {low:g}"
         super().__init__(self.noun + bounds, lambda v: (low is None or v >= low) and (high is None or v <= high))
 
     def check(self, value: Any, path: KeyPath) -> None:
-        if isinstance(value, bool) or not isinstance(value, self.kinds):
+        if not is_number(value, integer=self.integer):
             raise ExpectationError(path, f"expected {self.noun}, found {_shown(value)}")
         super().check(value, path)
 
@@ -219,11 +220,6 @@ def _is_probe_url(value: Any) -> bool:
     return _is_url(value) or (isinstance(value, str) and value.startswith(_EMULATOR_URL))
 
 
-def _is_api_version(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (str, int, float)) and bool(
-        re.fullmatch(r"\d+(\.\d+)?", str(value)))
-
-
 BOOL = Value("true or false", lambda value: isinstance(value, bool))
 TEXT = Value("a string", lambda value: isinstance(value, str) and bool(value.strip()))
 SCALAR = Value("a plain value (text, number, true/false)")
@@ -294,7 +290,7 @@ CATALOG: dict[str, Schema] = {
     # checks/test_readiness.py
     "api_headroom": Fields("a mapping with min_remaining_percent and/or min_remaining",
                            min_remaining_percent=Number(0, 100), min_remaining=Number(0, integer=True)),
-    "production_api_version": Value('an API version like "62.0"', _is_api_version),
+    "production_api_version": Value('an API version like "62.0"', lambda value: api_version(value) is not None),
 }
 
 

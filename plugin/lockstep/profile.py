@@ -18,14 +18,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from lockstep.auth_config import ENV_REF, PATH_KEYS, AuthConfigError, check_auth, secret_options
 from lockstep.expectations import ExpectationError, dotted, validate_expect
 from lockstep.merge import freeze, merge, prune, without
 from lockstep.release_policy import ReleasePolicyError, parse_release
 from lockstep.salesforce.errors import Secret
+from lockstep.scalars import api_version, seconds_problem
 from lockstep.upstream import parse_upstream
+from lockstep.yaml_load import MAX_BYTES, YamlError, file_problem, load_yaml_file, read_text_file
 
 __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
 
@@ -34,6 +34,8 @@ _TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "orgs")
 _ORG_KEYS = ("name", "kind", "tags", "auth", "allow_writes", "expect", "description", "api_version", "timeout",
              "deadline")
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SECONDS_LIMIT = {"timeout": 3600.0, "deadline": 86400.0}  # one read; all requests of an org in one run
+SECRET_FILE_BYTES = 64 * 1024
 
 
 class ProfileError(Exception):
@@ -105,6 +107,11 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _one_line(text: str) -> str:
+    """Control characters (a newline in a key, say) escaped, so a message stays one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _display(path: Path, rootdir: Path | None) -> str:
     for base in (rootdir, Path.cwd()):
         if base is not None:
@@ -141,25 +148,16 @@ class _Loader:
 
     def fail(self, path: Path, where: str, problem: str) -> ProfileError:
         prefix = f"{_display(path, self.rootdir)}: "
-        return ProfileError(prefix + (f"{where}: {problem}" if where else problem))
+        return ProfileError(_one_line(prefix + (f"{where}: {problem}" if where else problem)))
 
     def read(self, path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Return (raw, resolved) merged trees of ``path`` and its ``extends`` chain."""
         if path in chain:
             raise self.fail(path, "extends", "circular extends chain")
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise self.fail(path, "", f"cannot read profile: {exc.strerror or exc}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-            raise self.fail(path, "", f"YAML syntax error{where}: {problem}") from None
-        except yaml.YAMLError as exc:
-            raise self.fail(path, "", f"YAML syntax error: {' '.join(str(exc).split())}") from None
+            data = load_yaml_file(path)
+        except YamlError as exc:
+            raise self.fail(path, exc.where, exc.problem) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -171,8 +169,9 @@ class _Loader:
         if extends is None:
             return without(data, "extends"), without(resolved, "extends")
         base_path = (path.parent / extends).resolve()
-        if not base_path.is_file():
-            raise self.fail(path, "extends", f"no such file: {extends}")
+        problem = file_problem(base_path, MAX_BYTES)
+        if problem:
+            raise self.fail(path, "extends", f"{problem}: {extends}")
         base_raw, base_resolved = self.read(base_path, (*chain, path))
         return (
             merge(base_raw, without(data, "extends")),
@@ -221,14 +220,16 @@ class _Loader:
                 ("expect", (dict,), "a mapping"),
                 ("description", (str,), "a string"),
                 ("api_version", (str, float, int), "a version like '62.0'"),
-                ("timeout", (int, float), "seconds (a number)"),
-                ("deadline", (int, float), "seconds (a number)"),
             ):
                 if key in org:
                     self.check_type(path, f"{label}.{key}", org[key], kinds, what)
-            for key in ("timeout", "deadline"):
-                if key in org and (isinstance(org[key], bool) or org[key] <= 0):
-                    raise self.fail(path, f"{label}.{key}", f"expected a positive number of seconds, got {org[key]!r}")
+            for key, limit in _SECONDS_LIMIT.items():
+                problem = seconds_problem(org[key], limit) if key in org else None
+                if problem:
+                    raise self.fail(path, f"{label}.{key}", problem)
+            if "api_version" in org and api_version(org["api_version"]) is None:
+                raise self.fail(path, f"{label}.api_version",
+                                f"expected an API version like '62.0' (20.0 to 99.0), got {org['api_version']!r}")
             if "kind" in org and org["kind"] not in KINDS:
                 raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{suggest(org['kind'], KINDS)}")
             tags = org.get("tags", [])
@@ -291,11 +292,10 @@ class _Loader:
         if isinstance(value, _Rel):
             text = self.interpolate(path, where, value.text)
             if text.startswith("file:"):
-                file = value.base / text[5:]
                 try:
-                    return Secret(file.read_text(encoding="utf-8").strip())
-                except OSError:
-                    raise self.fail(path, where, f"cannot read secret file {text[5:]!r}") from None
+                    return Secret(read_text_file(value.base / text[5:], SECRET_FILE_BYTES).strip())
+                except YamlError as exc:
+                    raise self.fail(path, where, f"secret file {text[5:]!r}: {exc.problem}") from None
             return value.base / text
         if isinstance(value, str):
 
@@ -324,12 +324,6 @@ def _item_label(where: str, index: int, item: Any) -> str:
 def _sha256(data: Any) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _api_version(value: Any) -> str | None:
-    if value is None:
-        return None
-    return f"{value:.1f}" if isinstance(value, (int, float)) else str(value)
 
 
 def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping[str, str] | None = None) -> Profile:
@@ -368,7 +362,7 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
                 auth=AuthConfig(method, MappingProxyType(secret_options(method, auth))),
                 allow_writes=org.get("allow_writes", org["kind"] not in ("production", "subscriber")),
                 expect=freeze(expect),
-                api_version=_api_version(org.get("api_version")),
+                api_version=api_version(org.get("api_version")),
                 timeout=float(org["timeout"]) if "timeout" in org else None,
                 deadline=float(org["deadline"]) if "deadline" in org else None,
                 description=org.get("description", ""),

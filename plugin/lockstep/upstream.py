@@ -23,6 +23,7 @@ from typing import Any
 
 from lockstep.gate_file import GateFileError, go_problems, read_gate
 from lockstep.release_policy import ReleasePolicyError
+from lockstep.scalars import is_number
 
 __all__ = ["Upstream", "parse_upstream", "partial_problem", "upstream_problems"]
 
@@ -60,7 +61,7 @@ def parse_upstream(data: Any) -> Upstream | None:
     if phase not in _PHASES:
         raise ReleasePolicyError(f"{key}.phase", f"unknown value {phase!r} (use {', '.join(_PHASES)})")
     age = data.get("max_age_hours")
-    if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0):
+    if age is not None and (not is_number(age) or age <= 0):
         raise ReleasePolicyError(f"{key}.max_age_hours", f"expected a positive number of hours, got {age!r}")
     partial = data.get("allow_partial", False)
     if not isinstance(partial, bool):

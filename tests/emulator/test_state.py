@@ -63,7 +63,8 @@ def test_ids_are_deterministic(tmp_path: Path) -> None:
         ("org: {name: a}\ncredentials: {jwt_certificate: certs/none.crt}\n", "a.yaml: credentials.jwt_certificate: cannot read"),
         ("org: {name: a}\nscheduled_jobs:\n  - {name: J, next_fire: soon}\n", "a.yaml: scheduled_jobs[0].next_fire: expected a datetime"),
         ("org: [name, a]\n", "a.yaml: org: expected a mapping, got list"),
-        ("org: {name: a\n", "a.yaml: line 2: invalid YAML"),
+        ("org: {name: a\n", "a.yaml: YAML syntax error at line 2, column 1: expected ',' or '}'"),
+        ("org: {name: a}\norg: {name: b}\n", "a.yaml: org: duplicate key 'org' at line 2 (first at line 1)"),
     ],
 )
 def test_bad_state_file_is_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:

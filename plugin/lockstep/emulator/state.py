@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from lockstep.emulator.faults import FaultError, Faults
+from lockstep.yaml_load import YamlError, load_yaml_file
 
 __all__ = ["Credentials", "OrgDefinition", "StateError", "load_states", "parse_when"]
 
@@ -30,7 +29,7 @@ ORG_KEYS = (
 CREDENTIAL_KEYS = (
     "client_id", "client_secret", "password", "security_token", "refresh_token", "jwt_certificate",
 )
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAX_BYTES, _MAX_NODES = 32 * 1024 * 1024, 2_000_000  # a state file may list many records
 _DURATION = re.compile(
     r"^(?P<sign>[+-])P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
 )
@@ -173,14 +172,9 @@ def _load_file(source: Path, now: dt.datetime) -> OrgDefinition:
     from lockstep.emulator.tables import build_tables
 
     try:
-        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "yaml"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _fail(source, where, f"invalid YAML: {problem}") from None
-    except OSError as exc:
-        raise StateError(f"{source}: cannot read: {exc.strerror}") from None
+        data = load_yaml_file(source, max_bytes=_MAX_BYTES, max_nodes=_MAX_NODES)
+    except YamlError as exc:
+        raise StateError(f"{source}: {exc}") from None
     data = expect_mapping(source, "(top level)", data)
     check_keys(source, "", data, TOP_LEVEL_KEYS)
     org = expect_mapping(source, "org", data.get("org"))
