@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Mapping
 
-from lockstep.emulator import describe, query, records, unserved
+from lockstep.emulator import describe, query, records, replication, unserved
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
 from lockstep.emulator.store import Org, Session, Store
 
@@ -195,7 +195,15 @@ def _sobjects(call: Call, method: str, version: str, api: str, parts: list[str],
     if parts[1] == "describe" and len(parts) == 2:
         if not read_only:
             return _not_allowed(method, "GET,HEAD")
-        return _conditional(call, describe.describe_object(obj, prefix, api))
+        return _conditional(call, describe.describe_object(obj, prefix, api, org.tables))
+    if parts[1] in ("updated", "deleted") and len(parts) == 2 and api == "data":
+        if not read_only:
+            return _not_allowed(method, "GET,HEAD")
+        return replication.changed(org, obj.name, parts[1], params)
+    if len(parts) == 3 and api == "data" and parts[1] != "describe":
+        if method != "PATCH":
+            return _not_allowed(method, "PATCH")
+        return records.upsert(org, obj.name, parts[1], parts[2], body, call.session.user_id, version)
     if len(parts) != 2:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     record_id = parts[1]
