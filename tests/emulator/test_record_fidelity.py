@@ -125,3 +125,21 @@ def test_describe_lists_the_states_picklist_values_custom_fields_and_record_type
     support = case["recordTypeInfos"][0]
     assert support["recordTypeId"].startswith("012") and support["urls"]["layout"].endswith(support["recordTypeId"])
     assert sf.query("SELECT COUNT() FROM RecordType WHERE SobjectType = 'Case'")["totalSize"] == 2
+
+
+def test_collections_update_retrieve_and_delete_by_ids(emu: Emulator, sf: Salesforce) -> None:
+    ids = [sf.Account.create({"Name": name})["id"] for name in ("C1", "C2")]
+    updated = call(emu, "PATCH", f"{V}/composite/sobjects", json={"records": [
+        {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Retail"}, {"attributes": {"type": "Account"}, "Name": "x"}]})
+    assert updated.json() == [{"id": ids[0], "success": True, "errors": []},
+                              {"success": False, "errors": [{"statusCode": "MISSING_ARGUMENT",
+                                                             "message": "Id not specified in an update call", "fields": []}]}]
+    got = call(emu, "GET", f"{V}/composite/sobjects/Account", params={"ids": ",".join(ids), "fields": "Name,Industry"})
+    assert [(r["Name"], r["Industry"]) for r in got.json()] == [("C1", "Retail"), ("C2", None)]
+    sf.Account.delete(ids[1])
+    deleted = call(emu, "DELETE", f"{V}/composite/sobjects", params={"ids": ",".join(ids)})
+    assert deleted.json() == [{"id": ids[0], "success": True, "errors": []},
+                              {"id": ids[1], "success": False, "errors": [{"statusCode": "ENTITY_IS_DELETED",
+                                                                           "message": "entity is deleted", "fields": []}]}]
+    rolled = call(emu, "DELETE", f"{V}/composite/sobjects", params={"ids": "001000000000000AAA", "allOrNone": "true"})
+    assert rolled.json()[0]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"

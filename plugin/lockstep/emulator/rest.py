@@ -146,7 +146,7 @@ def _route(call: Call, method: str, version: str, api: str, parts: list[str],
         if len(parts) == 1:
             return composite(call, version, api, method, body) if method == "POST" else _not_allowed(method, "POST")
         if parts[1] == "sobjects" and api == "data":
-            return collection(call, version, method, parts[2:], body)
+            return collection(call, version, method, parts[2:], body, params)
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     if head == "sobjects":
         return _sobjects(call, method, version, api, parts[1:], params, body)
