@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from conftest import cli_for
+from conftest import cli_for, fresh_home
 from sf_cli_helpers import SfCli
 
 from lockstep.emulator import Emulator
@@ -45,10 +45,13 @@ def sf(sf_bin_path: str, sf_home: Path, emulator: Emulator) -> SfCli:
     return cli_for(sf_bin_path, sf_home, emulator.ca_cert)
 
 
-@pytest.fixture
-def logged_in(sf: SfCli, emulator: Emulator) -> SfCli:
-    sf.login_access_token("acme", emulator.url, emulator.orgs[0]["access_token"])
-    return sf
+@pytest.fixture(scope="module")
+def logged_in(sf_bin_path: str, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SfCli]:
+    """One CLI home logged in to the org, shared by the read-only command tests of this module."""
+    with fresh_home(tmp_path_factory.mktemp("logged-in")) as home:
+        sf = cli_for(sf_bin_path, home, emulator.ca_cert)
+        sf.login_access_token("acme", emulator.url, emulator.orgs[0]["access_token"])
+        yield sf
 
 
 def _api_calls(emulator: Emulator) -> int:

@@ -41,9 +41,13 @@ def _profile(path: Path, auth: dict[str, Any]) -> Path:
     return path
 
 
+# A production org, a sandbox and a subscriber: every kind of org the catalog treats differently.
+ORGS = ("dev", "prod", "sub-globex")
+
+
 def _run_catalog(folder: Path, profile: Path, env: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str], str]:
     gate_file, junit = folder / "gate.json", folder / "junit.xml"
-    command = [sys.executable, "-m", "pytest", str(REPO / "checks"), "--org-profile", str(profile),
+    command = [sys.executable, "-m", "pytest", str(REPO / "checks"), "--org-profile", str(profile), "--orgs", ",".join(ORGS),
                f"--gate-file={gate_file}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO)]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     output = done.stdout + done.stderr
@@ -59,17 +63,18 @@ def test_the_catalog_runs_through_sf_cli_like_through_the_emulator(
         sf_bin_path: str, sf_home: Path, demo: Emulator, tmp_path: Path) -> None:
     sf: SfCli = cli_for(sf_bin_path, sf_home, demo.ca_cert)
     for org in demo.orgs:
-        sf.login_access_token(org["name"], demo.url, org["access_token"])
+        if org["name"] in ORGS:
+            sf.login_access_token(org["name"], demo.url, org["access_token"])
     via_cli = _profile(tmp_path / "via-cli.yaml", {"method": "sf_cli", "alias": "{alias}", "ca_file": str(demo.ca_cert)})
     (tmp_path / "cli").mkdir()
     gate, outcomes, output = _run_catalog(tmp_path / "cli", via_cli, sf.env)
     tokens = [org["access_token"] for org in demo.orgs]
     assert not [t for t in tokens if t in output], "an access token reached the output"
 
-    assert sorted(gate["orgs"]) == sorted(o["name"] for o in demo.orgs)
+    assert sorted(gate["orgs"]) == sorted(ORGS)
     assert all(entry["reachable"] for entry in gate["orgs"].values()), output[-4000:]
     assert "INVALID_SESSION_ID" not in output and ": sf_cli: " not in output, output[-4000:]
-    assert sum(1 for o in outcomes.values() if o == "passed") > 50
+    assert sum(1 for o in outcomes.values() if o == "passed") > 30
 
     requests.post(f"{demo.url}/__emulator__/reset", verify=str(demo.ca_cert)).raise_for_status()
     reference = _profile(tmp_path / "reference.yaml", {"method": "emulator", "url": demo.url, "ca_file": str(demo.ca_cert)})
