@@ -3,6 +3,7 @@
     lockstep emulator serve --state PATH [--host H] [--port N] [--latency-ms N]
     lockstep gate show PATH [--markdown]
     lockstep gate check PATH [--release ID] [--phase PHASE] [--profile NAME] [--allow-partial]
+    lockstep init [-o profiles/orgs.yaml] [--sf sf]
 
 ``gate check`` exits 0 only for a "go" gate of a complete run (matching the given
 release/phase/profile), 1 for a no-go, a partial run (``--orgs``, ``-k``, deselected tests;
@@ -124,6 +125,7 @@ commands:
   emulator serve --state PATH   serve emulated Salesforce orgs over HTTPS
   gate show PATH                print a gate file
   gate check PATH               exit 0 only for a go gate
+  init [-o FILE]                write a starter profile from the Salesforce CLI's orgs
 """
 
 
@@ -142,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(rest[1:])
     if command == "gate":
         return gate_main(rest)
+    if command == "init":
+        from lockstep.init import init_main
+
+        return init_main(rest)
     sys.stderr.write(f"lockstep: unknown command {command!r}\n{_USAGE}")
     return 2
 
