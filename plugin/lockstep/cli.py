@@ -4,6 +4,7 @@
     lockstep gate show PATH [--markdown]
     lockstep gate check PATH [--release ID] [--phase PHASE] [--profile NAME] [--allow-partial]
     lockstep init [-o profiles/orgs.yaml] [--sf sf]
+    lockstep expect --org-profile P --org NAME
 
 ``gate check`` exits 0 only for a "go" gate of a complete run (matching the given
 release/phase/profile), 1 for a no-go, a partial run (``--orgs``, ``-k``, deselected tests;
@@ -126,6 +127,7 @@ commands:
   gate show PATH                print a gate file
   gate check PATH               exit 0 only for a go gate
   init [-o FILE]                write a starter profile from the Salesforce CLI's orgs
+  expect --org-profile P --org NAME   print the expect: block the org satisfies now
 """
 
 
@@ -148,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lockstep.init import init_main
 
         return init_main(rest)
+    if command == "expect":
+        from lockstep.baseline import expect_main
+
+        return expect_main(rest)
     sys.stderr.write(f"lockstep: unknown command {command!r}\n{_USAGE}")
     return 2
 
