@@ -4,6 +4,8 @@
     lockstep gate show PATH [--markdown]
     lockstep gate check PATH [--run-id ID] [--max-age AGE] [--release ID] [--phase PHASE] [--profile NAME]
                              [--allow-partial]
+    lockstep init [-o profiles/orgs.yaml] [--sf sf]
+    lockstep expect --org-profile P --org NAME
 
 ``gate check`` exits 0 only for a consistent "go" gate of a complete run (of the given run,
 no older than the given age, matching the given release/phase/profile), 1 for a no-go, a
@@ -120,6 +122,8 @@ commands:
   emulator serve --state PATH   serve emulated Salesforce orgs over HTTPS
   gate show PATH                print a gate file
   gate check PATH               exit 0 only for a go gate
+  init [-o FILE]                write a starter profile from the Salesforce CLI's orgs
+  expect --org-profile P --org NAME   print the expect: block the org satisfies now
 """
 
 
@@ -138,6 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(rest[1:])
     if command == "gate":
         return gate_main(rest)
+    if command == "init":
+        from lockstep.init import init_main
+
+        return init_main(rest)
+    if command == "expect":
+        from lockstep.baseline import expect_main
+
+        return expect_main(rest)
     sys.stderr.write(f"lockstep: unknown command {command!r}\n{_USAGE}")
     return 2
 

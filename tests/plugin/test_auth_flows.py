@@ -124,6 +124,57 @@ def test_sf_cli_alias(served: tuple[Emulator, Path], tmp_path: Path) -> None:
         SfCliAuth("authy", "x", command=str(tmp_path / "missing")).login(new_session(CallCounter()))
 
 
+REDACTED = "[REDACTED] Use 'sf org auth show-access-token' to view"
+
+
+def _fake_sf(folder: Path, answers: dict[str, tuple[int, dict[str, Any]]]) -> Path:
+    """A stand-in ``sf``: the JSON answer (and exit status) for each subcommand; others exit 2."""
+    script = folder / "sf"
+    table = {key: [code, json.dumps(body)] for key, (code, body) in answers.items()}
+    script.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"table = json.loads({json.dumps(json.dumps(table))})\n"
+        "args = sys.argv[1:]\n"
+        "assert args[-3:-1] == ['--json', '--target-org'], args\n"
+        "key = ' '.join(args[:-3])\n"
+        "if key not in table:\n"
+        "    print(json.dumps({'status': 2, 'name': 'CommandNotFound', 'message': f'{key} is not a sf command.'}))\n"
+        "    sys.exit(2)\n"
+        "code, body = table[key]\n"
+        "print(body)\n"
+        "sys.exit(code)\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_sf_cli_reads_a_redacted_token_with_show_access_token(served: tuple[Emulator, Path], tmp_path: Path) -> None:
+    emu, _ = served
+    token = EmulatorAuth("authy", emu.url).login(new_session(CallCounter(), emu.ca_cert)).access_token.reveal()
+    fake = _fake_sf(tmp_path, {
+        "org display": (0, {"status": 0, "result": {"accessToken": REDACTED, "instanceUrl": emu.url + "/"}}),
+        "org auth show-access-token": (0, {"status": 0, "result": {"accessToken": token}}),
+    })
+    assert org_name(connect(emu, SfCliAuth("authy", "authy-alias", command=str(fake)))) == "authy"
+
+
+@pytest.mark.parametrize(("answers", "expected"), [
+    ({"org display": (0, {"status": 0, "result": {"accessToken": REDACTED, "instanceUrl": "https://x.example"}})},
+     "authy: sf_cli: alias 'a': sf org auth show-access-token: org auth show-access-token is not a sf command."),
+    ({"org display": (1, {"status": 1, "name": "NamedOrgNotFoundError", "message": "No authorization information\nfound for a."})},
+     "authy: sf_cli: alias 'a': sf org display: No authorization information found for a."),
+    ({"org display": (0, {"status": 0, "result": {"accessToken": "00Dx!tok"}})},
+     "authy: sf_cli: alias 'a': sf org display gave no instanceUrl"),
+    ({"org display": (0, {"status": 0, "result": {"accessToken": REDACTED, "instanceUrl": "https://x.example"}}),
+      "org auth show-access-token": (0, {"status": 0, "result": {"accessToken": REDACTED}})},
+     "authy: sf_cli: alias 'a': the Salesforce CLI gave no access token"),
+])
+def test_sf_cli_failures_are_one_line(tmp_path: Path, answers: dict[str, Any], expected: str) -> None:
+    fake = _fake_sf(tmp_path, answers)
+    with pytest.raises(AuthenticationError) as info:
+        SfCliAuth("authy", "a", command=str(fake)).login(new_session(CallCounter()))
+    assert str(info.value) == expected
+
+
 @pytest.mark.parametrize(("auth", "expected"), [
     (lambda url: PasswordAuth("authy", CLIENT_ID, USERNAME, Secret("wrong-password"), Secret(CLIENT_SECRET), None, url),
      "authy: invalid_grant: authentication failure"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any, Awaitable, Callable, MutableMapping
 from urllib.parse import parse_qsl
 
-from lockstep.emulator import oauth
+from lockstep.emulator import oauth, unserved
 from lockstep.emulator.admin import PREFIX, handle_admin
 from lockstep.emulator.responses import ApiResponse, error, render_json
 from lockstep.emulator.rest import BAD_JSON, Call, dispatch, versions
@@ -23,6 +24,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 _JSON = "application/json;charset=UTF-8"
 _DEFAULT_VERSIONS = ("31.0", "62.0")
+_SLASHES = re.compile(r"//+")
 
 
 class _QuietDrops(logging.Filter):
@@ -50,7 +52,7 @@ class EmulatorApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope["method"]
-        path = scope["path"]
+        path = _SLASHES.sub("/", scope["path"])  # Salesforce serves //services/data like /services/data
         params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         raw = await _read_body(receive)
         pretty = headers.get("x-prettyprint") == "1"
@@ -60,6 +62,9 @@ class EmulatorApp:
             return
         if path == "/services/oauth2/token":
             await self._token(send, method, headers, raw)
+            return
+        if unserved.is_unserved_api(path):
+            await _respond(send, unserved.answer(path, headers), pretty=False)
             return
         org, session = self._resolve(headers)
         if org is not None and org.faults.down:
@@ -175,6 +180,8 @@ async def _respond(send: Send, response: ApiResponse, *, pretty: bool, cache: bo
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
     if response.status == 204 or response.body is None and response.status in (204, 304):
         payload = b""
+    elif isinstance(response.body, bytes):  # an XML answer; its content type is in its headers
+        payload = response.body
     else:
         payload = render_json(response.body, pretty=pretty)
         headers.append((b"content-type", _JSON.encode()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -17,6 +18,7 @@ MAX_QUERIES = 5
 MAX_COLLECTION = 200
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
 _QUERY_PATH = re.compile(r"/(query|queryAll)(/|$)|/composite/sobjects")
+_ROLLED_BACK = "Record rolled back because not all records were valid and the request was using AllOrNone header"
 _HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 
 
@@ -158,16 +160,61 @@ def _subrequest(call: Call, version: str, api: str, sub: dict[str, Any], url: st
     return dispatch(sub_call, sub["method"].upper(), path, dict(parse_qsl(parts.query)), body)
 
 
-def collection(call: Call, version: str, method: str, parts: list[str], body: Any) -> ApiResponse:
-    """sObject Collections: create (POST) and upsert by Id (PATCH .../{type}/Id)."""
-    if method not in ("POST", "PATCH") or (method == "PATCH" and len(parts) != 2) or (method == "POST" and parts):
-        return error("METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are POST,PATCH")
+def _result(response: ApiResponse, record_id: str | None) -> dict[str, Any]:
+    if response.status < 300:
+        return {"id": response.body["id"] if isinstance(response.body, dict) else str(record_id), "success": True, "errors": []}
+    problem = response.body[0] if isinstance(response.body, list) and response.body else {}
+    result: dict[str, Any] = {"id": record_id} if record_id else {}
+    result.update({"success": False, "errors": [{"statusCode": problem.get("errorCode"), "message": problem.get("message"),
+                                                  "fields": problem.get("fields", [])}]})
+    return result
+
+
+def _by_ids(call: Call, version: str, method: str, parts: list[str], params: Mapping[str, str]) -> ApiResponse:
+    """``DELETE ?ids=&allOrNone=`` and ``GET .../{type}?ids=&fields=``."""
+    ids = [i.strip() for i in params.get("ids", "").split(",") if i.strip()]
+    if not ids:
+        return error("MISSING_ARGUMENT", "ids parameter is required")
+    if len(ids) > MAX_COLLECTION:
+        return error("EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call")
+    if method == "GET":
+        if len(parts) != 1 or not params.get("fields"):
+            return error("MISSING_ARGUMENT", "fields parameter is required") if len(parts) == 1 else \
+                error("NOT_FOUND", "The requested resource does not exist")
+        found = [records.retrieve(call.org, parts[0], i, "data", version, params["fields"]) for i in ids]
+        problem = next((r for r in found if r.status >= 400 and r.error_code not in ("NOT_FOUND", "ENTITY_IS_DELETED")), None)
+        return problem or ApiResponse(200, [r.body if r.status == 200 else None for r in found])
+    snapshot = _snapshot(call) if params.get("allOrNone", "").lower() == "true" else None
+    out = []
+    for record_id in ids:
+        sobject = next((name for name, rows in call.org.tables.items()
+                        if any(str(row.get("Id", ""))[:15] == record_id[:15] for row in rows)), "")
+        response = records.delete(call.org, sobject, record_id) if sobject else error("INVALID_CROSS_REFERENCE_KEY",
+                                                                                      "invalid cross reference id")
+        out.append(_result(response, record_id))
+    if snapshot is not None and any(not r["success"] for r in out):
+        _rollback(call, snapshot)
+        for result in out:
+            if result["success"]:
+                result.update({"success": False, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                                              "message": _ROLLED_BACK, "fields": []}]})
+    return ApiResponse(200, out)
+
+
+def collection(call: Call, version: str, method: str, parts: list[str], body: Any,
+               params: Mapping[str, str] | None = None) -> ApiResponse:
+    """sObject Collections: create (POST), update (PATCH), upsert by Id (PATCH .../{type}/Id),
+    retrieve (GET .../{type}?ids=&fields=) and delete (DELETE ?ids=)."""
+    if method in ("DELETE", "GET") and (method == "GET" or not parts):
+        return _by_ids(call, version, method, parts, params or {})
+    if method not in ("POST", "PATCH") or (method == "PATCH" and len(parts) not in (0, 2)) or (method == "POST" and parts):
+        return error("METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,POST,PATCH,DELETE")
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         return error("JSON_PARSER_ERROR", "The request body must be a JSON object with a records array")
     items: list[Any] = body["records"]
     if len(items) > MAX_COLLECTION:
         return error("EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call")
-    if method == "PATCH" and parts[1] != "Id":
+    if method == "PATCH" and parts and parts[1] != "Id":
         return error("NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {parts[1]}")
     all_or_none = bool(body.get("allOrNone", False))
     snapshot = _snapshot(call) if all_or_none else None
@@ -179,16 +226,15 @@ def collection(call: Call, version: str, method: str, parts: list[str], body: An
         if record_id:
             response = records.update(call.org, sobject, str(record_id), fields, call.session.user_id)
             created = False
+        elif method == "PATCH" and not parts:
+            response, created = error("MISSING_ARGUMENT", "Id not specified in an update call"), False
         else:
             response = records.create(call.org, sobject, fields, call.session.user_id, version)
             created = True
-        if response.status < 300:
-            result: dict[str, Any] = {"id": response.body["id"] if response.body else str(record_id), "success": True, "errors": []}
-        else:
-            problem = response.body[0] if isinstance(response.body, list) and response.body else {}
-            result = {"success": False, "errors": [{"statusCode": problem.get("errorCode"), "message": problem.get("message"),
-                                                      "fields": problem.get("fields", [])}]}
-        if method == "PATCH":
+        result = _result(response, str(record_id) if record_id else None)
+        if response.status >= 300:
+            result.pop("id", None)
+        if method == "PATCH" and parts:
             result["created"] = created if result["success"] else False
         out.append(result)
     if snapshot is not None and any(not r["success"] for r in out):
@@ -196,7 +242,6 @@ def collection(call: Call, version: str, method: str, parts: list[str], body: An
         for result in out:
             if result["success"]:
                 result.update({"success": False, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                                                              "message": "Record rolled back because not all records were valid and the request was using AllOrNone header",
-                                                              "fields": []}]})
+                                                              "message": _ROLLED_BACK, "fields": []}]})
                 result.pop("id", None)
     return ApiResponse(200, out)

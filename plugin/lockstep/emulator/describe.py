@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from lockstep.emulator.records import WRITABLE
-from lockstep.emulator.schema import SCHEMA, SObject
+from lockstep.emulator.schema import SCHEMA, SObject, extend_with_custom_fields
 
 __all__ = ["describe_global", "describe_object", "sobject_basic"]
 
@@ -56,6 +57,26 @@ def describe_global(api: str, prefix: str) -> dict[str, Any]:
     return {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": objects}
 
 
+def _picklist(values: list[str]) -> list[dict[str, Any]]:
+    return [{"active": True, "defaultValue": False, "label": v, "validFor": None, "value": v} for v in values]
+
+
+def _record_types(obj: SObject, prefix: str, tables: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The object's active record types from the org's ``RecordType`` records, then Master, as Salesforce lists them."""
+    def info(record_id: str, name: str, developer_name: str, master: bool) -> dict[str, Any]:
+        return {"active": True, "available": True, "defaultRecordTypeMapping": master, "developerName": developer_name,
+                "master": master, "name": name, "recordTypeId": record_id,
+                "urls": {"layout": f"{prefix}/sobjects/{obj.name}/describe/layouts/{record_id}"}}
+
+    rows = [r for r in tables.get("RecordType", []) if r.get("SobjectType") == obj.name and r.get("IsActive", True)
+            and not r.get("IsDeleted")]
+    infos = [info(r["Id"], str(r.get("Name") or r.get("DeveloperName")), str(r.get("DeveloperName") or r.get("Name")),
+                  False) for r in sorted(rows, key=lambda r: str(r.get("Name")))]
+    if not infos and obj.name not in WRITABLE:
+        return []
+    return infos + [info("012000000000000AAA", "Master", "Master", True)]
+
+
 def _field(obj: SObject, name: str, ftype: str) -> dict[str, Any]:
     relationship = next((rel for rel, (lookup, _t) in obj.parents.items() if lookup == name), None)
     targets: list[str] = []
@@ -81,15 +102,26 @@ def _field(obj: SObject, name: str, ftype: str) -> dict[str, Any]:
     }
 
 
-def describe_object(obj: SObject, prefix: str, api: str = "data") -> dict[str, Any]:
+def describe_object(obj: SObject, prefix: str, api: str = "data", tables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The object's describe; ``tables`` (the org's records) add its custom fields, picklist values, record types."""
+    tables = tables or {}
+    if api == "data":
+        obj = extend_with_custom_fields({obj.name: obj}, {obj.name: tables.get(obj.name, [])})[obj.name]
     result = sobject_basic(obj, prefix)
-    result["fields"] = [_field(obj, name, obj.fields[name].type) for name in obj.field_names(api)]
+    rows = [r for r in tables.get(obj.name, []) if not r.get("IsDeleted")]
+    fields = []
+    for name in obj.field_names(api):
+        field = _field(obj, name, obj.fields[name].type)
+        if field["type"] in ("picklist", "multipicklist"):
+            field["picklistValues"] = _picklist(sorted({str(r[name]) for r in rows if r.get(name) not in (None, "")}))
+        fields.append(field)
+    result["fields"] = fields
     result["childRelationships"] = [
         {"cascadeDelete": False, "childSObject": child, "deprecatedAndHidden": False, "field": lookup,
          "relationshipName": rel, "restrictedDelete": False}
         for rel, (child, lookup) in obj.children.items()
     ]
-    result["recordTypeInfos"] = []
+    result["recordTypeInfos"] = _record_types(obj, prefix, tables) if api == "data" else []
     result["supportedScopes"] = [{"label": "All " + result["labelPlural"].lower(), "name": "everything"}]
     result["networkScopeFieldName"] = None
     return result

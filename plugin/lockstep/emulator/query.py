@@ -47,8 +47,11 @@ def _page(org: Org, version: str, cursor: Cursor, locator_id: str | None, offset
     return ApiResponse(200, body)
 
 
-def run_query(org: Org, version: str, soql: str | None, *, api: str, include_deleted: bool, batch: int) -> ApiResponse:
+def run_query(org: Org, version: str, soql: str | None, *, api: str, include_deleted: bool, batch: int,
+              columns: bool = False) -> ApiResponse:
+    """A first page of results, or with ``columns`` (``&columns=true``) the query's column metadata."""
     from lockstep.emulator.soql import SoqlError, execute
+    from lockstep.emulator.soql.columns import column_metadata
 
     if soql is None:
         return error("MALFORMED_QUERY", "A query string has to be specified")
@@ -62,6 +65,8 @@ def run_query(org: Org, version: str, soql: str | None, *, api: str, include_del
         )
     except SoqlError as exc:
         return error(exc.error_code, exc.message)
+    if columns:
+        return ApiResponse(200, column_metadata(soql, org.tables, api=api))
     extras = {"entity": result.sobject} if api == "tooling" else {}
     cursor = Cursor(list(result.records), result.total_size, batch, api, extras)
     locator_id = None

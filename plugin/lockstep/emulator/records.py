@@ -10,7 +10,7 @@ from lockstep.emulator.schema import SCHEMA, SObject, find_object, key_prefix, m
 from lockstep.emulator.store import Org
 from lockstep.emulator.values import BadValue, coerce_value, complete_row, derive_compounds, to_json
 
-__all__ = ["create", "delete", "find_record", "retrieve", "update", "visible_object"]
+__all__ = ["create", "custom_field", "delete", "find_record", "retrieve", "update", "upsert", "visible_object"]
 
 WRITABLE = frozenset({"Account", "Contact", "Lead", "Case", "Opportunity"})
 _REQUIRED = {
@@ -44,16 +44,28 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _values(obj: SObject | None, sobject: str, fields: Mapping[str, Any]) -> dict[str, Any] | ApiResponse:
+def custom_field(org: Org, sobject: str, name: str) -> str | None:
+    """The spelling of a custom field the org's state gives ``sobject`` (its records hold it), or None."""
+    lowered = name.lower()
+    if not lowered.endswith("__c"):
+        return "Name" if lowered == "name" and sobject.endswith("__c") else None
+    for row in org.tables.get(sobject, []):
+        for key in row:
+            if key.lower() == lowered:
+                return key
+    return None
+
+
+def _values(org: Org, obj: SObject | None, sobject: str, fields: Mapping[str, Any]) -> dict[str, Any] | ApiResponse:
     values: dict[str, Any] = {}
     locked: list[str] = []
     for name, value in fields.items():
         if name == "attributes":
             continue
         spec = obj.find_field(name, "data") if obj else None
-        if spec is None and not name.endswith("__c"):
+        canonical = spec.name if spec else custom_field(org, sobject, name)
+        if canonical is None:
             return error("INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject}")
-        canonical = spec.name if spec else name
         if canonical in _SYSTEM_FIELDS and (canonical != "Name" or sobject in _NAMED):
             locked.append(canonical)
             continue
@@ -98,7 +110,7 @@ def create(org: Org, sobject: str, fields: Any, user_id: str, version: str) -> A
         return error("INVALID_TYPE_FOR_OPERATION", f"entity type {name} does not support insert")
     if not isinstance(fields, dict):
         return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
-    values = _values(obj, name, fields)
+    values = _values(org, obj, name, fields)
     if isinstance(values, ApiResponse):
         return values
     missing = [f for f in _REQUIRED.get(name, ()) if values.get(f) in (None, "")]
@@ -138,8 +150,10 @@ def retrieve(org: Org, sobject: str, record_id: str, api: str, version: str, wan
     if obj is None:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     row = find_record(org, obj.name, record_id)
-    if row is None or row.get("IsDeleted"):
+    if row is None:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    if row.get("IsDeleted"):
+        return error("ENTITY_IS_DELETED", "entity is deleted")
     names = obj.field_names(api)
     if wanted:
         names = []
@@ -175,7 +189,7 @@ def update(org: Org, sobject: str, record_id: str, fields: Any, user_id: str) ->
     obj, row = found
     if not isinstance(fields, dict):
         return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
-    values = _values(obj, obj.name, fields)
+    values = _values(org, obj, obj.name, fields)
     if isinstance(values, ApiResponse):
         return values
     now = _now()
@@ -196,3 +210,31 @@ def delete(org: Org, sobject: str, record_id: str) -> ApiResponse:
     row["SystemModstamp"] = _now()
     org.writes.append({"op": "delete", "sobject": obj.name, "id": row["Id"], "fields": {}})
     return ApiResponse(204)
+
+
+def upsert(org: Org, sobject: str, field_name: str, value: str, fields: Any, user_id: str, version: str) -> ApiResponse:
+    """``PATCH sobjects/X/<ExternalIdField>/<value>``: create (201) or update (200, 204 before v46) by external id."""
+    obj = visible_object(sobject, "data")
+    if obj is None:
+        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+    spec = obj.find_field(field_name, "data")
+    key = spec.name if spec is not None and spec.name == "Id" else custom_field(org, obj.name, field_name)
+    if key is None:
+        return error("NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field_name}")
+    if not isinstance(fields, dict):
+        return error("JSON_PARSER_ERROR", "Cannot deserialize instance of SObject from a non-object value")
+    matches = [row for row in org.tables.get(obj.name, []) if not row.get("IsDeleted")
+               and row.get(key) is not None and str(row.get(key)).lower() == value.lower()]
+    if len(matches) > 1:
+        return ApiResponse(300, [f"/services/data/v{version}/sobjects/{obj.name}/{row['Id']}" for row in matches])
+    if not matches:
+        if key == "Id":
+            return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+        created = create(org, obj.name, {**fields, key: value}, user_id, version)
+        if created.status == 201:
+            created.body["created"] = True
+        return created
+    updated = update(org, obj.name, matches[0]["Id"], fields, user_id)
+    if updated.status != 204 or float(version) < 46:
+        return updated
+    return ApiResponse(200, {"id": matches[0]["Id"], "success": True, "errors": [], "created": False})

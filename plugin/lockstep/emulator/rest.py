@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Mapping
 
-from lockstep.emulator import describe, query, records
+from lockstep.emulator import describe, query, records, replication, unserved
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
 from lockstep.emulator.store import Org, Session, Store
 
@@ -26,8 +26,10 @@ _RESOURCES = (
     "consent", "tokenizer", "compactLayouts", "knowledgeManagement", "sobjects", "actions", "support",
 )
 
-_TOOLING_RESOURCES = ("query", "sobjects", "composite", "executeAnonymous", "runTestsAsynchronous", "runTestsSynchronous",
-                      "completions", "search", "apexManifest")
+# The tooling root lists only what is served; Salesforce's others get an honest "not served".
+_TOOLING_RESOURCES = ("query", "sobjects", "composite")
+_TOOLING_UNSERVED = ("executeAnonymous", "runTestsAsynchronous", "runTestsSynchronous", "completions", "search",
+                     "apexManifest")
 
 
 @dataclass
@@ -129,7 +131,7 @@ def _route(call: Call, method: str, version: str, api: str, parts: list[str],
         if len(parts) > 2:
             return error("NOT_FOUND", NOT_FOUND_MESSAGE)
         return query.run_query(org, version, params.get("q"), api=api, include_deleted=head == "queryAll",
-                               batch=query.batch_size(call.headers))
+                               batch=query.batch_size(call.headers), columns=params.get("columns") == "true")
     if head == "limits" and api == "data":
         if not read_only:
             return _not_allowed(method, "GET,HEAD")
@@ -144,10 +146,13 @@ def _route(call: Call, method: str, version: str, api: str, parts: list[str],
         if len(parts) == 1:
             return composite(call, version, api, method, body) if method == "POST" else _not_allowed(method, "POST")
         if parts[1] == "sobjects" and api == "data":
-            return collection(call, version, method, parts[2:], body)
+            return collection(call, version, method, parts[2:], body, params)
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     if head == "sobjects":
         return _sobjects(call, method, version, api, parts[1:], params, body)
+    if head in (_TOOLING_UNSERVED if api == "tooling" else _RESOURCES):
+        where = f"/services/data/v{version}/{'tooling/' if api == 'tooling' else ''}{head}"
+        return error("NOT_FOUND", unserved.message(f"resource {where}"))
     return error("NOT_FOUND", NOT_FOUND_MESSAGE)
 
 
@@ -190,7 +195,15 @@ def _sobjects(call: Call, method: str, version: str, api: str, parts: list[str],
     if parts[1] == "describe" and len(parts) == 2:
         if not read_only:
             return _not_allowed(method, "GET,HEAD")
-        return _conditional(call, describe.describe_object(obj, prefix, api))
+        return _conditional(call, describe.describe_object(obj, prefix, api, org.tables))
+    if parts[1] in ("updated", "deleted") and len(parts) == 2 and api == "data":
+        if not read_only:
+            return _not_allowed(method, "GET,HEAD")
+        return replication.changed(org, obj.name, parts[1], params)
+    if len(parts) == 3 and api == "data" and parts[1] != "describe":
+        if method != "PATCH":
+            return _not_allowed(method, "PATCH")
+        return records.upsert(org, obj.name, parts[1], parts[2], body, call.session.user_id, version)
     if len(parts) != 2:
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     record_id = parts[1]

@@ -70,6 +70,8 @@ OBJECTS: list[SObject] = [
         datetime="LastLoginDate",
     ),
     sobject("Group", "00G", DATA, string="Name DeveloperName", picklist="Type", email="Email"),
+    sobject("RecordType", "012", DATA, string="Name DeveloperName Description NamespacePrefix",
+            picklist="SobjectType", boolean="IsActive"),
     sobject(
         "Profile", "00e", DATA,
         open_prefixes=("Permissions",),

@@ -165,7 +165,13 @@ class SfdxUrlAuth:
 
 
 class SfCliAuth:
-    """A Salesforce CLI alias: ``sf org display --json --target-org ALIAS`` (its cached token may be stale)."""
+    """A Salesforce CLI alias, logged in with ``sf org login ...`` (its cached token may be stale).
+
+    ``sf org display --json`` gives the instance URL (and refreshes a stale token). Current
+    CLIs redact its ``accessToken``; the token is then read with
+    ``sf org auth show-access-token --json``. Older CLIs show the token in ``org display``.
+    The token never reaches output: errors quote the CLI's message, never its result.
+    """
 
     can_refresh = True
     verify_session = True
@@ -173,23 +179,43 @@ class SfCliAuth:
     def __init__(self, org: str, alias: str, command: str = "sf") -> None:
         self.org, self.alias, self.command = org, alias, command
 
-    def login(self, session: requests.Session) -> Token:
-        argv = [self.command, "org", "display", "--json", "--target-org", self.alias]
+    def _run(self, *args: str) -> dict[str, Any]:
+        argv = [self.command, *args, "--json", "--target-org", self.alias]
+        shown = " ".join(args)
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False,
+                                  stdin=subprocess.DEVNULL)
         except FileNotFoundError:
             raise AuthenticationError(self.org, "sf_cli", f"the Salesforce CLI {self.command!r} is not on PATH") from None
         except subprocess.TimeoutExpired:
-            raise AuthenticationError(self.org, "sf_cli", "sf org display timed out") from None
+            raise AuthenticationError(self.org, "sf_cli", f"sf {shown} timed out") from None
         try:
             payload = json.loads(done.stdout or "{}")
         except ValueError:
             payload = {}
         result = payload.get("result") if isinstance(payload, dict) else None
-        if done.returncode != 0 or not isinstance(result, dict) or "accessToken" not in result:
+        if done.returncode != 0 or not isinstance(result, dict):
             message = (payload.get("message") if isinstance(payload, dict) else None) or one_line(done.stderr)[:200]
-            raise AuthenticationError(self.org, "sf_cli", f"alias {self.alias!r}: {message or 'no access token'}")
-        return Token(Secret(str(result["accessToken"])), str(result.get("instanceUrl", "")))
+            raise AuthenticationError(self.org, "sf_cli",
+                                      f"alias {self.alias!r}: sf {shown}: {one_line(str(message or 'no result'))[:300]}")
+        return result
+
+    def login(self, session: requests.Session) -> Token:
+        shown = self._run("org", "display")
+        instance_url = str(shown.get("instanceUrl") or "").rstrip("/")
+        if not instance_url:
+            raise AuthenticationError(self.org, "sf_cli", f"alias {self.alias!r}: sf org display gave no instanceUrl")
+        token = shown.get("accessToken")
+        if not _usable_token(token):
+            token = self._run("org", "auth", "show-access-token").get("accessToken")
+        if not _usable_token(token):
+            raise AuthenticationError(self.org, "sf_cli", f"alias {self.alias!r}: the Salesforce CLI gave no access token")
+        return Token(Secret(str(token)), instance_url)
+
+
+def _usable_token(value: Any) -> bool:
+    """An access token, not a placeholder such as ``[REDACTED] Use 'sf org auth show-access-token' to view``."""
+    return isinstance(value, str) and bool(value) and not any(c.isspace() for c in value) and not value.startswith("[")
 
 
 class ClientCredentialsAuth:

@@ -1,0 +1,47 @@
+"""Fixtures for the real-client tests: the installed ``sf`` CLI and an emulator it trusts.
+
+Without the clients these tests skip, naming the install command; under CI (``CI=true``)
+they fail instead, so a missing install never passes for a tested feature.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sf_cli_helpers import INSTALL, SfCli, cli_bin_path, processes_with_home, stop
+
+
+@pytest.fixture(scope="session")
+def sf_bin_path() -> str:
+    found = cli_bin_path()
+    if found is None:
+        reason = f"the Salesforce CLI and Node 22 are not installed; run {INSTALL}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {reason} (.ci/run does)", pytrace=False)
+        pytest.skip(reason)
+    return found
+
+
+@contextmanager
+def fresh_home(folder: Path) -> Iterator[Path]:
+    """A fresh HOME for the CLI; fails if the CLI left a process behind in it (e.g. a detached 'sf update')."""
+    home = folder / "home"
+    home.mkdir()
+    yield home
+    left = processes_with_home(home)
+    stop(left)
+    assert not left, f"the Salesforce CLI left processes behind (pids {left}), e.g. a detached 'sf update'"
+
+
+@pytest.fixture
+def sf_home(tmp_path: Path) -> Iterator[Path]:
+    with fresh_home(tmp_path) as home:
+        yield home
+
+
+def cli_for(bin_path: str, home: Path, ca_cert: Path) -> SfCli:
+    return SfCli(bin_path, home, ca_cert)
