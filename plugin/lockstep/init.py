@@ -10,15 +10,15 @@ expectations to fill in. No token is read or written: each run asks the CLI for 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from lockstep.salesforce.auth import SfCliError, sf_json
 
 __all__ = ["init_main", "orgs_from_sf", "starter_profile"]
 
@@ -89,21 +89,9 @@ def starter_profile(orgs: Sequence[Mapping[str, Any]]) -> str:
 
 def _sf_org_list(command: str) -> dict[str, Any]:
     try:
-        done = subprocess.run([command, "org", "list", "--json"], capture_output=True, text=True, timeout=300,
-                              check=False, stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise InitError(f"the Salesforce CLI {command!r} is not on PATH") from None
-    except subprocess.TimeoutExpired:
-        raise InitError("sf org list timed out") from None
-    try:
-        payload = json.loads(done.stdout or "{}")
-    except ValueError:
-        payload = {}
-    result = payload.get("result") if isinstance(payload, dict) else None
-    if done.returncode != 0 or not isinstance(result, dict):
-        message = payload.get("message") if isinstance(payload, dict) else None
-        raise InitError(f"sf org list failed: {' '.join(str(message or done.stderr or 'no result').split())[:300]}")
-    return result
+        return sf_json(command, ["org", "list"], timeout=300)
+    except SfCliError as exc:
+        raise InitError(str(exc)) from None
 
 
 def init_main(argv: Sequence[str]) -> int:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sf_cli_helpers import INSTALL, SfCli, cli_bin_path, processes_with_home, stop
+from sf_cli_helpers import INSTALL, cli_bin_path, fresh_home
 
 
 @pytest.fixture(scope="session")
@@ -26,22 +25,7 @@ def sf_bin_path() -> str:
     return found
 
 
-@contextmanager
-def fresh_home(folder: Path) -> Iterator[Path]:
-    """A fresh HOME for the CLI; fails if the CLI left a process behind in it (e.g. a detached 'sf update')."""
-    home = folder / "home"
-    home.mkdir()
-    yield home
-    left = processes_with_home(home)
-    stop(left)
-    assert not left, f"the Salesforce CLI left processes behind (pids {left}), e.g. a detached 'sf update'"
-
-
 @pytest.fixture
 def sf_home(tmp_path: Path) -> Iterator[Path]:
     with fresh_home(tmp_path) as home:
         yield home
-
-
-def cli_for(bin_path: str, home: Path, ca_cert: Path) -> SfCli:
-    return SfCli(bin_path, home, ca_cert)

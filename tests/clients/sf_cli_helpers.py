@@ -11,6 +11,8 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,3 +110,18 @@ def stop(pids: list[int]) -> None:
             os.kill(pid, signal.SIGTERM)
         except OSError:
             pass
+
+
+@contextmanager
+def fresh_home(folder: Path) -> Iterator[Path]:
+    """A fresh HOME for the CLI; fails if the CLI left a process behind in it (e.g. a detached 'sf update')."""
+    home = folder / "home"
+    home.mkdir()
+    yield home
+    left = processes_with_home(home)
+    stop(left)
+    assert not left, f"the Salesforce CLI left processes behind (pids {left}), e.g. a detached 'sf update'"
+
+
+def cli_for(bin_path: str, home: Path, ca_cert: Path) -> SfCli:
+    return SfCli(bin_path, home, ca_cert)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import cli_for
+from sf_cli_helpers import cli_for
 from sf_cli_helpers import REPO
 
 from lockstep.emulator import Emulator

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from conftest import cli_for, fresh_home
+from sf_cli_helpers import cli_for, fresh_home
 from sf_cli_helpers import SfCli
 
 from lockstep.emulator import Emulator

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from conftest import cli_for
+from sf_cli_helpers import cli_for
 from sf_cli_helpers import REPO, SfCli
 
 from lockstep.emulator import Emulator

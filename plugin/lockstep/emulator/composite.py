@@ -192,13 +192,21 @@ def _by_ids(call: Call, version: str, method: str, parts: list[str], params: Map
         response = records.delete(call.org, sobject, record_id) if sobject else error("INVALID_CROSS_REFERENCE_KEY",
                                                                                       "invalid cross reference id")
         out.append(_result(response, record_id))
-    if snapshot is not None and any(not r["success"] for r in out):
-        _rollback(call, snapshot)
-        for result in out:
-            if result["success"]:
-                result.update({"success": False, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                                                              "message": _ROLLED_BACK, "fields": []}]})
+    _all_or_none(call, snapshot, out, keep_ids=True)
     return ApiResponse(200, out)
+
+
+def _all_or_none(call: Call, snapshot: Any, out: list[dict[str, Any]], keep_ids: bool = False) -> None:
+    """allOrNone: when one record failed, undo the others and report them rolled back."""
+    if snapshot is None or all(r["success"] for r in out):
+        return
+    _rollback(call, snapshot)
+    for result in out:
+        if result["success"]:
+            result.update({"success": False, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                                          "message": _ROLLED_BACK, "fields": []}]})
+            if not keep_ids:
+                result.pop("id", None)
 
 
 def collection(call: Call, version: str, method: str, parts: list[str], body: Any,
@@ -237,11 +245,5 @@ def collection(call: Call, version: str, method: str, parts: list[str], body: An
         if method == "PATCH" and parts:
             result["created"] = created if result["success"] else False
         out.append(result)
-    if snapshot is not None and any(not r["success"] for r in out):
-        _rollback(call, snapshot)
-        for result in out:
-            if result["success"]:
-                result.update({"success": False, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                                                              "message": _ROLLED_BACK, "fields": []}]})
-                result.pop("id", None)
+    _all_or_none(call, snapshot, out)
     return ApiResponse(200, out)

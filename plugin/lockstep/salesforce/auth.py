@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -164,6 +164,37 @@ class SfdxUrlAuth:
         return _token(_post(self.org, session, _token_url(base), data), base)
 
 
+class SfCliError(Exception):
+    """The Salesforce CLI failed; the message is one line and never quotes the command's result."""
+
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def sf_json(command: str, args: Sequence[str], timeout: float, target: str | None = None) -> dict[str, Any]:
+    """The ``result`` of ``<command> <args> --json [--target-org <target>]``; :class:`SfCliError`
+    when the CLI is missing, times out or answers without a result."""
+    shown = " ".join(args)
+    argv = [command, *args, "--json", *(("--target-org", target) if target else ())]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              check=False, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise SfCliError(f"the Salesforce CLI {command!r} is not on PATH", missing=True) from None
+    except subprocess.TimeoutExpired:
+        raise SfCliError(f"sf {shown} timed out") from None
+    try:
+        payload = json.loads(done.stdout or "{}")
+    except ValueError:
+        payload = {}
+    result = payload.get("result") if isinstance(payload, dict) else None
+    if done.returncode != 0 or not isinstance(result, dict):
+        message = (payload.get("message") if isinstance(payload, dict) else None) or one_line(done.stderr)[:200]
+        raise SfCliError(f"sf {shown}: {one_line(str(message or 'no result'))[:300]}")
+    return result
+
+
 class SfCliAuth:
     """A Salesforce CLI alias, logged in with ``sf org login ...`` (its cached token may be stale).
 
@@ -180,25 +211,11 @@ class SfCliAuth:
         self.org, self.alias, self.command = org, alias, command
 
     def _run(self, *args: str) -> dict[str, Any]:
-        argv = [self.command, *args, "--json", "--target-org", self.alias]
-        shown = " ".join(args)
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False,
-                                  stdin=subprocess.DEVNULL)
-        except FileNotFoundError:
-            raise AuthenticationError(self.org, "sf_cli", f"the Salesforce CLI {self.command!r} is not on PATH") from None
-        except subprocess.TimeoutExpired:
-            raise AuthenticationError(self.org, "sf_cli", f"sf {shown} timed out") from None
-        try:
-            payload = json.loads(done.stdout or "{}")
-        except ValueError:
-            payload = {}
-        result = payload.get("result") if isinstance(payload, dict) else None
-        if done.returncode != 0 or not isinstance(result, dict):
-            message = (payload.get("message") if isinstance(payload, dict) else None) or one_line(done.stderr)[:200]
-            raise AuthenticationError(self.org, "sf_cli",
-                                      f"alias {self.alias!r}: sf {shown}: {one_line(str(message or 'no result'))[:300]}")
-        return result
+            return sf_json(self.command, args, timeout=120, target=self.alias)
+        except SfCliError as exc:
+            raise AuthenticationError(self.org, "sf_cli", str(exc) if exc.missing else f"alias {self.alias!r}: {exc}"
+                                      ) from None
 
     def login(self, session: requests.Session) -> Token:
         shown = self._run("org", "display")
