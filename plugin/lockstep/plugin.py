@@ -43,6 +43,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the clock checks use (ISO-8601); default: the current time")
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Iterator[None]:
+    """Mask secrets in everything pytest writes, from before it starts capturing output."""
+    if getattr(early_config.known_args_namespace, "org_profile", None):
+        from lockstep.masking import mask_output
+
+        mask_output(early_config)
+    return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_cmdline_main(config: pytest.Config) -> Iterator[Any]:
     option = config.option

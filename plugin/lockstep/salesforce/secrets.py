@@ -1,0 +1,179 @@
+"""Secret values and the one function that masks them in any text.
+
+A :class:`Secret` registers its value when it is created. :func:`redact` replaces, in any
+text, every form a registered value takes on its way into output:
+
+- the value itself and, for a multi-line value (a PEM key, a file's content), each line of
+  8 characters or more, except PEM armour lines (``-----BEGIN PRIVATE KEY-----``);
+- each of those escaped as ``repr()``/``str.encode`` write them (``\\n``, ``\\\\``,
+  ``\\'``), as JSON, percent-encoded (``quote``, ``quote_plus``) and HTML-escaped, and
+  any of these escaped once more (a ``repr`` of a JSON text, an HTML page of a JSON blob);
+- the value in base64;
+- any run of 16 characters or more of one line or of its escaped forms: what is left of a
+  value cut short by a ``repr`` limit or a truncated message.
+
+The forms are compiled into one pattern and one fragment index, rebuilt only when the
+registry changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import threading
+from urllib.parse import quote, quote_plus
+
+__all__ = ["MASK", "MIN_LENGTH", "Secret", "redact"]
+
+MASK = "***"
+MIN_LENGTH = 8  # a secret shorter than this cannot be told apart from ordinary text
+_MIN_MASKED = 4  # shorter registered values are not masked at all
+_FRAGMENT = 16  # a run of this many characters of a secret's line is masked wherever it appears
+_GRAM = 8  # fragments are found through aligned grams of this size (any run >= 2 * _GRAM - 1 is seen)
+_ARMOUR = re.compile(r"-----(?:BEGIN|END)[A-Z0-9 ]*-----")
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_version = 0
+
+
+class Secret:
+    """A secret value that never shows itself in ``str``/``repr``; registered for redaction."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        global _version
+        self._value = value
+        if len(value) >= _MIN_MASKED:
+            with _lock:
+                if value not in _secrets:
+                    _secrets.add(value)
+                    _version += 1
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    __str__ = __repr__
+
+
+def _lines(value: str) -> set[str]:
+    """The value's lines that identify it: 8 characters or more, not PEM armour."""
+    lines = {line.strip() for line in value.splitlines()}
+    return {line for line in lines if len(line) >= MIN_LENGTH and not _ARMOUR.fullmatch(line)}
+
+
+def _escaped(text: str) -> set[str]:
+    """``text`` as it appears inside a Python or JSON literal, a URL or an HTML page."""
+    return {
+        text,
+        repr(text)[1:-1],
+        repr("\"'" + text)[4:-1],  # both quotes present: ' is escaped as \'
+        text.encode("unicode_escape").decode("ascii"),
+        repr(text.encode("utf-8", "backslashreplace"))[2:-1],
+        json.dumps(text)[1:-1],
+        json.dumps(text, ensure_ascii=False)[1:-1],
+        quote(text),
+        quote(text, safe=""),
+        quote_plus(text),
+        html.escape(text),
+        html.escape(text, quote=False),
+    }
+
+
+def _twice_escaped(text: str) -> set[str]:
+    return {twice for once in _escaped(text) for twice in _escaped(once)}
+
+
+class _Masker:
+    """Every form of every registered value: one pattern for whole forms, one gram index for fragments."""
+
+    def __init__(self, values: set[str]) -> None:
+        forms: set[str] = set()
+        self.atoms: list[str] = []  # single lines and their escaped forms, for fragments
+        for value in values:
+            forms |= _twice_escaped(value)
+            raw = value.encode("utf-8")
+            forms |= {base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+            lines = _lines(value) if len(value.splitlines()) > 1 else {value}
+            for line in lines:
+                escaped = _twice_escaped(line)
+                forms |= escaped
+                self.atoms += sorted(a for a in escaped if len(a) >= _FRAGMENT and "\n" not in a and "\r" not in a)
+        words = sorted((f for f in forms if len(f) >= _MIN_MASKED), key=lambda f: (-len(f), f))
+        self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        self.grams: dict[str, list[tuple[int, int]]] = {}
+        for index, atom in enumerate(self.atoms):
+            for offset in range(len(atom) - _GRAM + 1):
+                places = self.grams.setdefault(atom[offset:offset + _GRAM], [])
+                if len(places) < 16:  # a repetitive value must not make the scan quadratic
+                    places.append((index, offset))
+
+    def fragments(self, text: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        grams, atoms, n = self.grams, self.atoms, len(text)
+        for start in range(0, n - _GRAM + 1, _GRAM):
+            places = grams.get(text[start:start + _GRAM])
+            if not places:
+                continue
+            for index, offset in places:
+                atom = atoms[index]
+                left, at = start, offset
+                while left > 0 and at > 0 and text[left - 1] == atom[at - 1]:
+                    left, at = left - 1, at - 1
+                right, at = start + _GRAM, offset + _GRAM
+                while right < n and at < len(atom) and text[right] == atom[at]:
+                    right, at = right + 1, at + 1
+                if right - left >= _FRAGMENT:
+                    spans.append((left, right))
+        return spans
+
+    def mask(self, text: str) -> str:
+        if self.pattern is not None:
+            text = self.pattern.sub(MASK, text)
+        spans = self.fragments(text) if self.grams else []
+        if not spans:
+            return text
+        out, end = [], 0
+        for left, right in sorted(spans):
+            if right <= end:
+                continue
+            out.append(text[end:max(left, end)])
+            if left >= end:
+                out.append(MASK)
+            end = right
+        out.append(text[end:])
+        return "".join(out)
+
+
+_built: tuple[int, _Masker] | None = None
+
+
+def _masker() -> _Masker | None:
+    global _built
+    with _lock:
+        if not _secrets:
+            return None
+        if _built is None or _built[0] != _version:
+            _built = (_version, _Masker(set(_secrets)))
+        return _built[1]
+
+
+def redact(text: str) -> str:
+    """``text`` with every form of every registered secret replaced by ``***``."""
+    masker = _masker()
+    return masker.mask(text) if masker is not None and text else text
