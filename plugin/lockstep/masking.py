@@ -113,11 +113,12 @@ def mask_output(config: pytest.Config) -> None:
 
 
 class _ReportMasking:
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        logging_plugin = session.config.pluginmanager.get_plugin("logging-plugin")
+    def pytest_plugin_registered(self, plugin: Any, plugin_name: str) -> None:
+        """pytest's logging plugin, as soon as it exists: its handlers format through masking."""
+        if plugin_name != "logging-plugin":
+            return
         for name in ("log_cli_handler", "log_file_handler", "report_handler", "caplog_handler"):
-            handler = getattr(logging_plugin, name, None)
+            handler = getattr(plugin, name, None)
             if isinstance(handler, logging.Handler) and not isinstance(handler.formatter, MaskedFormatter):
                 handler.setFormatter(MaskedFormatter(handler.formatter))
 

@@ -9,8 +9,8 @@ text, every form a registered value takes on its way into output:
   ``\\'``), as JSON, percent-encoded (``quote``, ``quote_plus``) and HTML-escaped, and
   any of these escaped once more (a ``repr`` of a JSON text, an HTML page of a JSON blob);
 - the value in base64;
-- any run of 16 characters or more of one line or of its escaped forms: what is left of a
-  value cut short by a ``repr`` limit or a truncated message.
+- any run of 16 characters or more of one line or of its escaped forms, and any run of 8 or
+  more next to ``...`` (where ``repr`` limits and truncated messages cut a value short).
 
 The forms are compiled into one pattern and one fragment index, rebuilt only when the
 registry changes.
@@ -32,6 +32,7 @@ MIN_LENGTH = 8  # a secret shorter than this cannot be told apart from ordinary 
 _MIN_MASKED = 4  # shorter registered values are not masked at all
 _FRAGMENT = 16  # a run of this many characters of a secret's line is masked wherever it appears
 _GRAM = 8  # fragments are found through aligned grams of this size (any run >= 2 * _GRAM - 1 is seen)
+_CUT = re.compile(r"\.\.\.|\u2026")
 _ARMOUR = re.compile(r"-----(?:BEGIN|END)[A-Z0-9 ]*-----")
 
 _lock = threading.Lock()
@@ -92,6 +93,7 @@ def _escaped(text: str) -> set[str]:
         quote_plus(text),
         html.escape(text),
         html.escape(text, quote=False),
+        html.escape(text, quote=False).replace('"', "&quot;"),  # an XML attribute
     }
 
 
@@ -116,6 +118,7 @@ class _Masker:
                 self.atoms += sorted(a for a in escaped if len(a) >= _FRAGMENT and "\n" not in a and "\r" not in a)
         words = sorted((f for f in forms if len(f) >= _MIN_MASKED), key=lambda f: (-len(f), f))
         self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        self.joined = "\0".join(self.atoms)
         self.grams: dict[str, list[tuple[int, int]]] = {}
         for index, atom in enumerate(self.atoms):
             for offset in range(len(atom) - _GRAM + 1):
@@ -140,6 +143,21 @@ class _Masker:
                     right, at = right + 1, at + 1
                 if right - left >= _FRAGMENT:
                     spans.append((left, right))
+        for cut in _CUT.finditer(text):
+            spans += self._around_cut(text, cut.start(), cut.end())
+        return spans
+
+    def _around_cut(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """The longest run (8 to 15 characters) of a secret's line right before and right after ``...``."""
+        spans = []
+        for size in range(_FRAGMENT - 1, MIN_LENGTH - 1, -1):
+            if start >= size and text[start - size:start] in self.joined:
+                spans.append((start - size, start))
+                break
+        for size in range(_FRAGMENT - 1, MIN_LENGTH - 1, -1):
+            if end + size <= len(text) and text[end:end + size] in self.joined:
+                spans.append((end, end + size))
+                break
         return spans
 
     def mask(self, text: str) -> str:
