@@ -9,7 +9,8 @@ Installed by :func:`mask_output` before pytest starts capturing (so captured, ``
 - the handlers of pytest's logging plugin (live log, ``--log-file``, captured logs,
   ``caplog``) format through :class:`MaskedFormatter`;
 - every test and collection report is masked where it is made, before any reporter
-  (terminal, JUnit XML, pytest-html, xdist) reads it.
+  (terminal, JUnit XML, pytest-html, xdist) reads it; the JUnit XML file is masked once
+  more when written, for values checks record straight into it.
 
 What masking means is :func:`lockstep.salesforce.secrets.redact`.
 """
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
@@ -121,6 +124,24 @@ class _ReportMasking:
             handler = getattr(plugin, name, None)
             if isinstance(handler, logging.Handler) and not isinstance(handler.formatter, MaskedFormatter):
                 handler.setFormatter(MaskedFormatter(handler.formatter))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The JUnit XML once written: values a check wrote straight into it
+        (``record_xml_attribute``, ``record_testsuite_property``) never pass through a report."""
+        path = getattr(config.option, "xmlpath", None)
+        if not path or hasattr(config, "workerinput"):
+            return
+        file = Path(os.path.abspath(os.path.expanduser(os.path.expandvars(path))))
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        masked = redact(text)
+        if masked != text:
+            temporary = file.with_name(f".{file.name}.masking")
+            temporary.write_text(masked, encoding="utf-8")
+            os.replace(temporary, file)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:

@@ -41,7 +41,8 @@ FORMS: dict[str, Callable[[str], list[str]]] = {
     "repr": lambda s: [repr(s)[1:-1], repr(repr(s))[1:-1], repr(s.encode())[2:-1]],
     "json": lambda s: [json.dumps(s)[1:-1], json.dumps(json.dumps(s))[1:-1]],
     "url": lambda s: [quote(s, safe=""), quote(s), quote_plus(s)],
-    "html": lambda s: [html.escape(s), html.escape(s, quote=False), html.escape(json.dumps(s))],
+    "html": lambda s: [html.escape(s), html.escape(s, quote=False), html.escape(json.dumps(s)),
+                       html.escape(s, quote=False).replace('"', "&quot;")],  # an XML attribute
     "cut": lambda s: [line[i:i + 16] for line in s.splitlines() if not line.startswith("-----")
                       for i in range(len(line) - 15)],
     "cut-at-ellipsis": lambda s: [w for line in s.splitlines() if not line.startswith("-----")
@@ -90,9 +91,11 @@ def test_logging_and_output(profile):
         log.exception("with a traceback")
 
 
-def test_showlocals(profile, record_property):
+def test_showlocals(profile, record_property, record_xml_attribute, record_testsuite_property):
     key, password, token = planted(profile)
     record_property("planted", token + password)
+    record_xml_attribute("planted", password)
+    record_testsuite_property("planted", key)
     warnings.warn(f"warned {token} {password}")
     everything = {"key": key, "password": password, "token": token}
     assert not everything
