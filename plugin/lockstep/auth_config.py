@@ -33,6 +33,7 @@ PATH_KEYS = {"private_key_file", "ca_file"}
 URL_KEYS = ("login_url", "instance_url")
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _ANY_REF = re.compile(r"\$\{[^}]*\}?")
+_LITERAL = "secrets must be references (${ENV_VAR} or file:<path>), not literal text"
 
 
 class AuthConfigError(Exception):
@@ -72,15 +73,15 @@ def check_auth(auth: Mapping[str, Any], where: str, *, partial: bool,
             continue
         if not isinstance(value, str):
             raise AuthConfigError(f"{where}.{key}", f"expected a string, got {type(value).__name__}")
+        secret = _is_secret(method, key)
         for ref in _ANY_REF.findall(value):
-            if not ENV_REF.fullmatch(ref):
-                raise AuthConfigError(f"{where}.{key}", f"{ref} is not an environment variable reference "
-                                                        "(use ${ENV_VAR} or ${ENV_VAR:-default})")
+            if not ENV_REF.fullmatch(ref):  # a secret's text is never echoed: it may be a literal secret
+                raise AuthConfigError(f"{where}.{key}", _LITERAL if secret else f"{ref} is not an environment "
+                                      "variable reference (use ${ENV_VAR} or ${ENV_VAR:-default})")
         reference = ENV_REF.fullmatch(value.strip())
-        if _is_secret(method, key) and not (reference or value.startswith("file:")):
-            raise AuthConfigError(f"{where}.{key}",
-                                  "secrets must be references (${ENV_VAR} or file:<path>), not literal text")
-        if _is_secret(method, key) and reference and reference.group(2) is not None:
+        if secret and not (reference or value.startswith("file:")):
+            raise AuthConfigError(f"{where}.{key}", _LITERAL)
+        if secret and reference and reference.group(2) is not None:
             raise AuthConfigError(f"{where}.{key}", f"a secret reference cannot carry a default "
                                                     f"(${{{reference.group(1)}:-...}}); set the environment variable")
     if partial:

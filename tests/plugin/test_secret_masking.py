@@ -274,3 +274,11 @@ def test_a_collection_error_is_masked(tmp_path: Path) -> None:
     everything = done.stdout + done.stderr + "".join(_written(tmp_path).values())
     assert "RuntimeError: at import: '***'" in json.dumps(read_gate(tmp_path)) and "at import: '***'" in done.stdout
     assert all(variant not in everything for form in ("raw", "repr", "cut") for variant in FORMS[form](TOKEN))
+
+
+@pytest.mark.parametrize("written", ["${my literal-password}", "${LS_A}${LS_B}", "x${LS_A}", "${LS_A:-Literal-Pass-42}"])
+def test_a_secret_written_in_the_profile_is_never_echoed(tmp_path: Path, written: str) -> None:
+    done = _usage_error(tmp_path, {"method": "access_token", "access_token": written, "instance_url": UNREACHABLE})
+    line = _only_line(done)
+    assert line.startswith("ERROR: profiles/p.yaml: orgs[dev].auth.access_token: ")
+    assert "literal-password" not in line and "Literal-Pass-42" not in line
