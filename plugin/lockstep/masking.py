@@ -7,7 +7,7 @@ Installed by :func:`mask_output` before pytest starts capturing (so captured, ``
   to them, so tracebacks (``--showlocals`` too), captured output sections (``-rA``), live
   logs (``--log-cli-level``), warnings and summaries are masked line by line;
 - the handlers of pytest's logging plugin (live log, ``--log-file``, captured logs,
-  ``caplog``) format through :class:`MaskedFormatter`;
+  ``caplog``) format through :class:`MaskedFormatter`, and ``--debug`` traces through masking;
 - every test and collection report is masked where it is made, before any reporter
   (terminal, JUnit XML, pytest-html, xdist) reads it; the JUnit XML file is masked once
   more when written, for values checks record straight into it.
@@ -124,6 +124,13 @@ class _ReportMasking:
             handler = getattr(plugin, name, None)
             if isinstance(handler, logging.Handler) and not isinstance(handler.formatter, MaskedFormatter):
                 handler.setFormatter(MaskedFormatter(handler.formatter))
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """``--debug``: pytest's trace of hook calls (with their arguments) goes through masking."""
+        root = config.trace.root
+        writer = getattr(root, "_writer", None)
+        if writer is not None:
+            root.setwriter(lambda text: writer(redact(text)))
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:

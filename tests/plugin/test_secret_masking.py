@@ -109,7 +109,7 @@ def test_xfail_reason(profile):
     pytest.xfail(f"xfail with {planted(profile)[2]}")
 '''
 
-MODES = {"fd": [], "no-capture": ["-s"], "tee-sys": ["--capture=tee-sys"], "xdist": ["-n", "2"]}
+MODES = {"fd": ["--debug=out/debug.log"], "no-capture": ["-s"], "tee-sys": ["--capture=tee-sys"], "xdist": ["-n", "2"]}
 
 
 def _landscape(root: Path) -> None:

@@ -37,7 +37,7 @@ _GRAM = 8  # fragments are found through aligned grams of this size (any run >= 
 _CUT = re.compile(r"\.\.\.|\u2026")
 _ARMOUR = re.compile(r"-----(?:BEGIN|END)[A-Z0-9 ]*-----")
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _secrets: set[str] = set()
 
 
@@ -48,11 +48,12 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
-        if len(value) >= _MIN_MASKED:
+        if len(value) >= _MIN_MASKED and value not in _secrets:
+            forms = _forms(value)  # outside the lock: it may import a codec, and imports may log
             with _lock:
                 if value not in _secrets:
                     _secrets.add(value)
-                    _MASKER.add(value)
+                    _MASKER.add(*forms)
 
     def reveal(self) -> str:
         return self._value
@@ -101,6 +102,21 @@ def _twice_escaped(text: str) -> set[str]:
     return {twice for once in _escaped(text) for twice in _escaped(once)}
 
 
+def _forms(value: str) -> tuple[list[str], set[str]]:
+    """The forms of ``value``: single-line ones of 16 characters or more (found whole or in
+    part), and the others (found whole)."""
+    multi_line = len(value.splitlines()) > 1
+    raw = value.encode("utf-8")
+    forms = {base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    for line in _lines(value) if multi_line else {value}:
+        forms |= _twice_escaped(line)
+    atoms = sorted(f for f in forms if len(f) >= _FRAGMENT and "\n" not in f and "\r" not in f)
+    words = {f for f in forms if len(f) >= _MIN_MASKED} - set(atoms)
+    if multi_line:
+        words |= _twice_escaped(value)
+    return atoms, words
+
+
 class _Masker:
     """Every form of every registered value, kept up to date as values are registered: a gram
     index of single-line forms of 16 characters or more (whole or in part), and one pattern for
@@ -114,16 +130,7 @@ class _Masker:
         self.pattern: re.Pattern[str] | None = None
         self.stale = False
 
-    def add(self, value: str) -> None:
-        multi_line = len(value.splitlines()) > 1
-        raw = value.encode("utf-8")
-        forms = {base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
-        for line in _lines(value) if multi_line else {value}:
-            forms |= _twice_escaped(line)
-        atoms = sorted(f for f in forms if len(f) >= _FRAGMENT and "\n" not in f and "\r" not in f)
-        words = {f for f in forms if len(f) >= _MIN_MASKED} - set(atoms)
-        if multi_line:
-            words |= _twice_escaped(value)
+    def add(self, atoms: list[str], words: set[str]) -> None:
         if not words <= self.words:
             self.words |= words
             self.stale = True
