@@ -74,6 +74,8 @@ class MaskedStream:
             self._stream.write(masked.encode(encoding, "backslashreplace").decode(encoding))
 
     def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, buffer, ...
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._stream, name)
 
 
@@ -96,9 +98,9 @@ def mask_output(config: pytest.Config) -> None:
     """Mask ``sys.stdout``/``sys.stderr`` until the end of the run, and register the hooks
     that mask log handlers and reports."""
     originals = (sys.stdout, sys.stderr)
-    if not isinstance(sys.stdout, MaskedStream):
+    if sys.stdout is not None and not isinstance(sys.stdout, MaskedStream):
         sys.stdout = MaskedStream(sys.stdout)  # type: ignore[assignment]
-    if not isinstance(sys.stderr, MaskedStream):
+    if sys.stderr is not None and not isinstance(sys.stderr, MaskedStream):
         sys.stderr = MaskedStream(sys.stderr)  # type: ignore[assignment]
     masked = (sys.stdout, sys.stderr)
 

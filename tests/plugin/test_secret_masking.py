@@ -282,3 +282,11 @@ def test_a_secret_written_in_the_profile_is_never_echoed(tmp_path: Path, written
     line = _only_line(done)
     assert line.startswith("ERROR: profiles/p.yaml: orgs[dev].auth.access_token: ")
     assert "literal-password" not in line and "Literal-Pass-42" not in line
+
+
+def test_public_names_are_pinned() -> None:
+    import lockstep.masking
+    import lockstep.salesforce.secrets
+
+    assert lockstep.salesforce.secrets.__all__ == ["MASK", "MIN_LENGTH", "Secret", "redact"]
+    assert lockstep.masking.__all__ == ["MaskedFormatter", "MaskedStream", "mask_output", "mask_report"]

@@ -173,14 +173,14 @@ class _Masker:
     def _around_cut(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """The longest run (8 to 15 characters) of a secret's line right before and right after ``...``."""
         spans = []
-        for size in range(_FRAGMENT - 1, MIN_LENGTH - 1, -1):
-            if start >= size and text[start - size:start] in self.joined:
-                spans.append((start - size, start))
-                break
-        for size in range(_FRAGMENT - 1, MIN_LENGTH - 1, -1):
-            if end + size <= len(text) and text[end:end + size] in self.joined:
-                spans.append((end, end + size))
-                break
+        if start >= _GRAM and text[start - _GRAM:start] in self.grams:  # every 8 characters of a line are a gram
+            size = next(size for size in range(_FRAGMENT - 1, _GRAM - 1, -1)
+                        if start >= size and text[start - size:start] in self.joined)
+            spans.append((start - size, start))
+        if text[end:end + _GRAM] in self.grams:
+            size = next(size for size in range(_FRAGMENT - 1, _GRAM - 1, -1)
+                        if end + size <= len(text) and text[end:end + size] in self.joined)
+            spans.append((end, end + size))
         return spans
 
     def mask(self, text: str) -> str:
