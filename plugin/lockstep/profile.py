@@ -238,9 +238,11 @@ class _Loader:
             if "auth" in org:
                 self.check_auth(path, f"{label}.auth", org["auth"], partial=True)
 
-    def check_auth(self, path: Path, where: str, auth: Mapping[str, Any], partial: bool) -> None:
+    def check_auth(self, path: Path, where: str, auth: Mapping[str, Any], partial: bool,
+                   references: Mapping[str, Any] | None = None) -> None:
         try:
-            check_auth(auth, where, partial=partial, display=lambda file: _display(file, self.rootdir))
+            check_auth(auth, where, partial=partial, display=lambda file: _display(file, self.rootdir),
+                       references=references)
         except AuthConfigError as exc:
             raise self.fail(path, exc.where, exc.problem) from None
 
@@ -350,7 +352,8 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
             auth["method"] = "emulator"
         if not auth:
             raise loader.fail(path, label, "missing required key 'auth'")
-        loader.check_auth(path, f"{label}.auth", auth, partial=False)
+        written = next((o.get("auth") for o in raw.get("orgs", []) if o.get("name") == org["name"]), None)
+        loader.check_auth(path, f"{label}.auth", auth, partial=False, references=written)
         method = auth.pop("method")
         expect = prune(merge(data.get("expect") or {}, org.get("expect") or {}))
         loader.check_expect(path, expect, emulator is not None, org["name"])

@@ -247,12 +247,8 @@ def _props(report: Any) -> dict[str, Any]:
 
 
 def annotate_report(report: Any, exc: BaseException | None) -> None:
-    """Attach the one-line reason to a report, shorten Salesforce errors, redact secrets."""
-    if report.longrepr is not None:
-        text = str(report.longrepr)
-        if redact(text) != text:
-            report.longrepr = redact(text)
-    report.sections = [(title, redact(content)) for title, content in report.sections]
+    """Attach the one-line reason to a report and shorten Salesforce errors (the report is
+    already masked: :mod:`lockstep.masking`)."""
     wasxfail = getattr(report, "wasxfail", None)
     if not report.passed or wasxfail is not None:
         report.user_properties.append(("lockstep_reason", reason_line(exc, report.longrepr, wasxfail)))

@@ -174,9 +174,9 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
          "(use ${ENV_VAR} or ${ENV_VAR:-default})"),
         (JWT_ORG, "profiles/p.yaml: orgs[prod-emea].auth.private_key_file: no such file: profiles/keys/ci.key"),
         ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: client_credentials, client_id: a, "
-         "client_secret: '${S:-x}', login_url: 'http://acme.my.salesforce.com'}}\n",
+         "client_secret: '${S}', login_url: 'http://acme.my.salesforce.com'}}\n",
          "profiles/p.yaml: orgs[qa].auth.login_url: expected an https:// URL, found 'http://acme.my.salesforce.com'"),
-        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: access_token, access_token: '${T:-x}', "
+        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: access_token, access_token: '${T}', "
          "instance_url: 'acme.my.salesforce.com'}}\n",
          "profiles/p.yaml: orgs[qa].auth.instance_url: expected an https:// URL, found 'acme.my.salesforce.com'"),
         ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: emulator, url: 'https://127.0.0.1:1', ca_file: ca.pem}}\n",
@@ -187,7 +187,7 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
     ],
 )
 def test_profile_mistakes_give_one_line(tmp_path: Path, text: str, expected: str) -> None:
-    assert error_of(tmp_path, text) == expected
+    assert error_of(tmp_path, text, {"S": "client-secret-value", "T": "00Dxx!access-token"}) == expected
 
 
 def test_env_references_and_https_urls_from_the_environment_load(tmp_path: Path) -> None:
@@ -205,7 +205,7 @@ def test_upstream_allow_partial_is_accepted(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("auth", "message"), [
-    ("{method: client_credentials, client_id: a, client_secret: '${S:-x}', login_url: '${emulator.url}'}",
+    ("{method: client_credentials, client_id: a, client_secret: '${S}', login_url: '${emulator.url}'}",
      "orgs[qa].auth.login_url: ${emulator.url} is not an environment variable reference "
      "(use ${ENV_VAR} or ${ENV_VAR:-default})"),
     ("{method: jwt, client_id: a, username: u, private_key_file: keys/missing.key}",

@@ -27,6 +27,7 @@ from lockstep.salesforce.errors import (
     Secret,
     ServerError,
     one_line,
+    redact,
     transport_error,
 )
 
@@ -84,7 +85,7 @@ def _post(org: str, session: requests.Session, url: str, data: Mapping[str, str]
             raise AuthenticationError(org, str(body["error"]), str(body.get("error_description", "")), response.status_code)
         if isinstance(body, list) and body and isinstance(body[0], dict):
             raise AuthenticationError(org, body[0].get("errorCode"), str(body[0].get("message", "")), response.status_code)
-        raise AuthenticationError(org, None, f"{host}: HTTP {response.status_code}: {one_line(response.text)[:200]}",
+        raise AuthenticationError(org, None, f"{host}: HTTP {response.status_code}: {redact(one_line(response.text))[:200]}",
                                   response.status_code)
     return body
 
@@ -125,7 +126,7 @@ class JwtAuth:
             return self.private_key.reveal()
         assert self.private_key_file is not None
         try:
-            return Path(self.private_key_file).read_text(encoding="utf-8")
+            return Secret(Path(self.private_key_file).read_text(encoding="utf-8")).reveal()  # registered for masking
         except OSError as exc:
             raise AuthenticationError(self.org, "invalid_key", f"cannot read private key file: {exc.strerror}") from None
 
@@ -137,7 +138,7 @@ class JwtAuth:
             assertion = jwt.encode(claims, self._key(), algorithm="RS256")
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
             raise AuthenticationError(self.org, "invalid_key", f"cannot sign the JWT assertion: {type(exc).__name__}") from None
-        data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
+        data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": Secret(assertion).reveal()}
         return _token(_post(self.org, session, _token_url(self.login_url), data))
 
 
@@ -264,7 +265,7 @@ class PasswordAuth:
         self.login_url = login_url
 
     def login(self, session: requests.Session) -> Token:
-        password = self.password.reveal() + (self.security_token.reveal() if self.security_token else "")
+        password = Secret(self.password.reveal() + (self.security_token.reveal() if self.security_token else "")).reveal()
         data = {"grant_type": "password", "client_id": self.client_id, "username": self.username, "password": password}
         if self.client_secret:
             data["client_secret"] = self.client_secret.reveal()

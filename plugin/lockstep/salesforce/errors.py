@@ -1,14 +1,15 @@
-"""Exceptions raised by the Salesforce layer, and secret redaction.
+"""Exceptions raised by the Salesforce layer.
 
-Every exception renders as one line, ``<org>: <errorCode>: <message>``, with any known
-secret value replaced by ``***``.
+Every exception renders as one line, ``<org>: <errorCode>: <message>``, with every form of
+any known secret replaced by ``***`` (:mod:`lockstep.salesforce.secrets`).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from typing import Self
+
+from lockstep.salesforce.secrets import Secret, redact
 
 __all__ = [
     "ORG_TROUBLE",
@@ -31,49 +32,6 @@ __all__ = [
     "redact",
     "transport_error",
 ]
-
-_MASK = "***"
-_lock = threading.Lock()
-_secrets: set[str] = set()
-
-
-class Secret:
-    """A secret value that never shows itself in ``str``/``repr``; registered for redaction."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-        if len(value) >= 4:
-            with _lock:
-                _secrets.add(value)
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __repr__(self) -> str:
-        return f"Secret({_MASK!r})"
-
-    __str__ = __repr__
-
-
-def redact(text: str) -> str:
-    """Replace every registered secret value found in ``text`` by ``***``."""
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for value in known:
-        if value in text:
-            text = text.replace(value, _MASK)
-    return text
 
 
 def one_line(text: str) -> str:
