@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.calls import ApiVersions, Get, Query, Request, SmokeTest, ToolingQuery
-from lockstep.salesforce.errors import SalesforceError, one_line
+from lockstep.salesforce.errors import SalesforceError, WriteRefused, one_line
+from lockstep.salesforce.guard import REFUSED
 
 if TYPE_CHECKING:
     from lockstep.calls import Answers
@@ -58,6 +59,7 @@ class CheckPlan:
 
     requests: dict[str, Request] = field(default_factory=dict)
     failure: BaseException | None = None
+    writes: bool = False
 
 
 @dataclass
@@ -120,7 +122,7 @@ def plan_checks(items: Iterable[tuple[pytest.Item, OrgConfig]]) -> dict[str, Org
             check.failure = check.failure or part.failure
             check.requests.update(part.requests)
         org.checks[item.nodeid] = check
-        writes = item.get_closest_marker("writes") is not None
+        writes = check.writes = item.get_closest_marker("writes") is not None
         for request in check.requests.values():
             if request not in org.requests:
                 org.requests.append(request)
@@ -149,7 +151,10 @@ class Planned(Mapping[str, Any]):
         requests = self._planned()
         if name not in requests:
             raise KeyError(f"{self._org}: nothing planned under {name!r}; planned: {', '.join(sorted(requests)) or 'none'}")
-        return self._answers.result(requests[name])
+        request = requests[name]
+        if isinstance(request, SmokeTest) and not self._check.writes:
+            raise WriteRefused(self._org, None, f"SmokeTest {request.sobject}: {REFUSED}")
+        return self._answers.result(request)
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._planned()))
