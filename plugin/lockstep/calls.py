@@ -36,7 +36,7 @@ from typing import Any, Union
 from urllib.parse import quote
 
 from lockstep.salesforce.client import OrgClient, error_for
-from lockstep.salesforce.errors import NotFound, SalesforceError, WriteRefused
+from lockstep.salesforce.errors import NotFound, SalesforceError, WriteRefused, one_line
 from lockstep.salesforce.guard import REFUSED
 
 __all__ = ["Answers", "ApiVersions", "Get", "Query", "Request", "SmokeTest", "ToolingQuery"]
@@ -162,6 +162,9 @@ class Answers:
             self._results[request] = send()
         except SalesforceError as exc:
             self._results[request] = exc
+        except Exception as exc:  # an odd answer costs this request only
+            self._results[request] = SalesforceError(self.client.name, "UNEXPECTED_ANSWER",
+                                                     one_line(f"{type(exc).__name__}: {exc}")[:200])
 
     def _refusal(self, org_allows_writes: bool) -> WriteRefused:
         if not org_allows_writes:
@@ -203,10 +206,14 @@ class Answers:
             return self._complete(self.client.more(body))
         except SalesforceError as exc:
             return exc
+        except Exception as exc:  # an odd answer costs this request only
+            return SalesforceError(self.client.name, "UNEXPECTED_ANSWER", one_line(f"{type(exc).__name__}: {exc}")[:200])
 
     def _complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Page every child subquery of ``rows`` to its end (Salesforce pages long child lists)."""
         for row in rows:
+            if not isinstance(row, dict):
+                continue  # not a record: left for the fact or check reading it to reject
             for key, value in row.items():
                 if isinstance(value, dict) and isinstance(value.get("records"), list) and not value.get("done", True):
                     row[key] = {**value, "records": self.client.more(value), "done": True}

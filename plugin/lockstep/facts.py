@@ -267,7 +267,7 @@ class Facts:
         Query("SELECT Id, Name, IsSandbox, InstanceName, OrganizationType FROM Organization"),
         build=_organization, doc="The Organization record: id, name, sandbox or not, instance, edition.")
     limits = Fact(
-        Get("limits"), build=_limits,
+        Get("limits/"), build=_limits,
         doc="The org's limits (``/limits``): name -> {Max, Remaining, ...}, e.g. ``DailyApiRequests``.")
     api_version = Fact(ApiVersions(), build=_api_version, doc="The newest API version the org serves, e.g. '62.0'.")
     packages = Fact(
