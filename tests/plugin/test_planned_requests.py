@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from plugin_helpers import state, write_landscape
+from plugin_helpers import read_gate, state, write_landscape
 
 from lockstep.emulator import Emulator
 
@@ -185,3 +185,39 @@ def test_org_concurrency_one_gives_the_same_results(project: pytest.Pytester) ->
                               "def test_one(org):\n    assert org.facts.organization.name == org.name\n")
     result = project.runpytest("--org-profile", "p", "--org-concurrency", "1", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+PLANNED_COUNTS = '''
+from lockstep.plan import Query, plan
+
+
+def counts(org):
+    return {f"q{i}": Query(f"SELECT COUNT(Id) total FROM Account WHERE Name != 'x{i}'") for i in range(7)}
+
+
+@plan(counts)
+def test_counts(org, planned):
+    calls = org.api_calls
+    assert [planned[f"q{i}"][0]["total"] for i in range(7)] == [0] * 7
+    assert org.api_calls == calls == 2, f"{org.name}: {org.api_calls} calls"
+'''
+
+
+def test_large_landscapes_show_progress_while_every_org_is_asked(project: pytest.Pytester) -> None:
+    names = [f"org{n:02d}" for n in range(10)]
+    write_landscape(project.path, [{"name": n, "kind": "sandbox"} for n in names])
+    project.makepyfile(test_a=PLANNED_COUNTS)
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=10)
+    result.stdout.fnmatch_lines(["lockstep: logging in to 10 orgs and asking each for its facts and planned requests",
+                                 "lockstep: 10/10 orgs ready"])
+    assert all(entry["api_calls"] == 2 for entry in read_gate(project.path)["orgs"].values())
+
+
+def test_under_xdist_each_org_is_asked_its_plan_before_its_first_check(project: pytest.Pytester) -> None:
+    write_landscape(project.path, [{"name": n, "kind": "sandbox"} for n in ("alpha", "beta", "gamma")])
+    project.makepyfile(test_a=PLANNED_COUNTS)
+    result = project.runpytest("--org-profile", "p", "-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    assert {name: entry["api_calls"] for name, entry in read_gate(project.path)["orgs"].items()} == {
+        "alpha": 2, "beta": 2, "gamma": 2}
