@@ -221,3 +221,25 @@ def test_under_xdist_each_org_is_asked_its_plan_before_its_first_check(project: 
     result.assert_outcomes(passed=3)
     assert {name: entry["api_calls"] for name, entry in read_gate(project.path)["orgs"].items()} == {
         "alpha": 2, "beta": 2, "gamma": 2}
+
+
+def test_a_plan_that_is_not_a_function_is_a_usage_error_naming_the_test(project: pytest.Pytester) -> None:
+    write_landscape(project.path, [{"name": "alpha", "kind": "sandbox"}])
+    project.makepyfile(test_a="import pytest\n\n@pytest.mark.plan.with_args('SELECT Id FROM Case')\n"
+                              "def test_one(org, planned):\n    pass\n")
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert any("test_a.py::test_one[alpha]: @pytest.mark.plan: expected planner functions" in line
+               for line in result.errlines), result.errlines
+
+
+def test_a_planner_answering_something_else_fails_its_check_with_one_line(project: pytest.Pytester) -> None:
+    write_landscape(project.path, [{"name": "alpha", "kind": "sandbox"}])
+    project.makepyfile(test_a="from lockstep.plan import plan\n\ndef soql(org):\n    return ['SELECT Id FROM Case']\n\n"
+                              "@plan(soql)\ndef test_one(org, planned):\n    planned['x']\n\n"
+                              "def test_two(org):\n    pass\n")
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    [failure] = read_gate(project.path)["orgs"]["alpha"]["failed"]
+    assert failure["reason"] == ("alpha: plan soql: expected a mapping name -> request (Query, ToolingQuery, Get, "
+                                 "SmokeTest), got ['SELECT Id FROM Case']")
