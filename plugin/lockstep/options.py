@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 __all__ = [
-    "CI_RUN_IDS", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "org_concurrency",
+    "CI_RUN_IDS", "DEFAULT_CONCURRENCY", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "org_concurrency",
     "parse_time", "run_id_of",
     "run_start", "selection", "utcnow", "write_unfinished", "writes_gate",
 ]
@@ -35,6 +35,9 @@ CI_RUN_IDS = (
 _VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--release", "--run-id", "--deployed-at", "--now",
                   "--org-concurrency")
 _START = pytest.StashKey[tuple[str, str]]()
+
+
+DEFAULT_CONCURRENCY = 64
 
 
 def org_concurrency(value: str) -> int:

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lockstep.options import DEFAULT_CONCURRENCY
 from lockstep.profile import OrgConfig, Profile, ProfileError, suggest
 from lockstep.salesforce.auth import authenticator_for
 from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, CallCounter, OrgClient, new_session
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EmulatorAccess", "Landscape", "Org", "OrgPool", "select_orgs"]
 
-DEFAULT_CONCURRENCY = 64
 PlanOf = Callable[[str], "tuple[Sequence[Request], Sequence[Request]]"]
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.options import (
+    DEFAULT_CONCURRENCY,
     catalog_args,
     gate_path,
     join_option_values,
@@ -103,7 +104,7 @@ class Run:
         worker_input = getattr(config, "workerinput", None)
         self.is_worker = worker_input is not None
         self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input),
-                                              concurrency=config.getoption("org_concurrency", None) or 64)
+                                              concurrency=config.getoption("org_concurrency", None) or DEFAULT_CONCURRENCY)
         self.narrowed = len(selected) < len(profile.orgs)
         self.recorder = Recorder()
         self.recorder.started = started
