@@ -30,6 +30,7 @@ import re
 
 import pytest
 
+from lockstep.plan import Get, Query, SmokeTest, plan
 from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError
 from lockstep.salesforce.soql import format_soql
 
@@ -59,14 +60,21 @@ def _count_query(org, name, spec):
     return f"SELECT COUNT(Id) total FROM {obj}{where}"
 
 
-def test_recent_business_data(org):
+def business_data_counts(org):
+    """One count query per declared business data item."""
+    return {name: Query(_count_query(org, name, spec))
+            for name, spec in sorted((org.expect.get("business_data") or {}).items())}
+
+
+@plan(business_data_counts)
+def test_recent_business_data(org, planned):
     """Recent business records exist (the processes that create them still run)."""
     expected = org.expect.get("business_data")
     if not expected:
         pytest.skip("no business data expectations: declare expect.business_data (object, where, within_days, min)")
     problems = []
     for name, spec in sorted(expected.items()):
-        rows = org.client.query(_count_query(org, name, spec))
+        rows = planned[name]
         count = int(rows[0].get("total") or 0) if rows else 0
         low, high = spec.get("min", 1), spec.get("max")
         recent = f" in the last {spec['within_days']} days" if spec.get("within_days") else ""
@@ -87,16 +95,26 @@ def _dig(body, path):
     return body
 
 
-def test_apex_rest_health(org):
+def _health_path(spec):
+    return "/services/apexrest/" + str(spec.get("path", "")).strip("/")
+
+
+def apex_health_gets(org):
+    """One Apex REST GET per declared health endpoint."""
+    return {name: Get(_health_path(spec)) for name, spec in sorted((org.expect.get("apex_health") or {}).items())}
+
+
+@plan(apex_health_gets)
+def test_apex_rest_health(org, planned):
     """Apex REST health endpoints answer with the expected body (read-only GET)."""
     expected = org.expect.get("apex_health")
     if not expected:
         pytest.skip("no Apex REST health endpoints: declare expect.apex_health (name -> path, json)")
     problems = []
     for name, spec in sorted(expected.items()):
-        path = "/services/apexrest/" + str(spec.get("path", "")).strip("/")
+        path = _health_path(spec)
         try:
-            body = org.client.get(path)
+            body = planned[name]
         except ORG_TROUBLE:
             raise  # the org is down, overloaded (5xx), refused our session or ran out of API calls: an error
         except SalesforceError as exc:  # the service answered: missing (404), failing (500 APEX_ERROR), ...
@@ -110,19 +128,24 @@ def test_apex_rest_health(org):
     assert not problems, "\n".join(problems)
 
 
+def record_smoke_tests(org):
+    """Per smoke test: create the record, read back the expected fields, delete it (one composite)."""
+    return {name: SmokeTest(_name(org, f"record_automation.{name}.object", spec.get("object")),
+                            create=dict(spec.get("create") or {}), read=sorted(spec.get("expect") or {}))
+            for name, spec in sorted((org.expect.get("record_automation") or {}).items())}
+
+
 @pytest.mark.writes
-def test_record_automation(org, records):
+@plan(record_smoke_tests)
+def test_record_automation(org, planned):
     """Creating a record runs its automation (fields set as expected); the record is deleted again."""
     expected = org.expect.get("record_automation")
     if not expected:
         pytest.skip("no record automation smoke tests: declare expect.record_automation (object, create, expect)")
     problems = []
     for name, spec in sorted(expected.items()):
-        obj = _name(org, f"record_automation.{name}.object", spec.get("object"))
-        want = dict(spec.get("expect") or {})
-        record_id = records.create(obj, dict(spec.get("create") or {}))
-        found = records.read(obj, record_id, sorted(want))
-        problems += [f"{org.name}: process {name}: {obj}.{field} of a new record: expected {value!r}, "
+        found = planned[name]
+        problems += [f"{org.name}: process {name}: {spec['object']}.{field} of a new record: expected {value!r}, "
                      f"found {found.get(field)!r}"
-                     for field, value in sorted(want.items()) if found.get(field) != value]
+                     for field, value in sorted((spec.get("expect") or {}).items()) if found.get(field) != value]
     assert not problems, "\n".join(problems)

@@ -1,17 +1,21 @@
 """Facts: what checks read from an org, fetched once per org and cached.
 
-Each fact is a property returning small frozen dataclasses. ``prefetch(*names)`` gathers
-several facts at once: their queries go out together through ``/composite`` (data) and
-``/tooling/composite`` (tooling), at most five queries per call. A composite call that
-fails (rate limit, expired session, 5xx, dropped connection) marks every query of its batch
-failed; single queries are sent only when the composite resource itself is not served.
-A failed query, and a fact that cannot be built from the org's answer (a
-:class:`~lockstep.salesforce.errors.FactError`, ``<org>: fact <name>: <reason>``), are
-remembered and raised to each check that reads them: the org is not asked again.
+Each fact is defined once, in :class:`Facts`: the requests it is read from
+(:mod:`lockstep.calls`), how their answers become small frozen dataclasses, and its
+documented, typed attribute on ``org.facts``. A new fact is one :class:`Fact` entry there
+(and, when it needs one, a dataclass in :mod:`lockstep.fact_types`); ``FACT_NAMES`` and
+``@pytest.mark.facts`` know it from that entry.
+
+``prefetch(*names)`` gathers several facts at once: their queries go out together through
+``/composite`` and ``/tooling/composite`` (at most five queries per call), with the requests
+the org's checks planned (:mod:`lockstep.plan`). A failed request, and a fact that cannot
+be built from the org's answer (a :class:`~lockstep.salesforce.errors.FactError`,
+``<org>: fact <name>: <reason>``), are remembered and raised to each check that reads them:
+the org is not asked again.
 
 Checks declare what they read with ``@pytest.mark.facts("packages", "flows")`` (on the
 test or the module); before an org's first check the plugin gathers the union of the
-facts declared by the collected checks in one ``prefetch``.
+facts declared by the collected checks.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Generic, TypeVar, overload
 
+from lockstep.calls import Answers, ApiVersions, Get, Query, Request, ToolingQuery
 from lockstep.fact_types import (
     ApexTrigger,
     Assignment,
@@ -38,17 +42,17 @@ from lockstep.fact_types import (
     ScheduledJob,
     ValidationRule,
 )
-from lockstep.salesforce.client import OrgClient, error_for
-from lockstep.salesforce.errors import FactError, NotFound, SalesforceError, one_line
+from lockstep.salesforce.client import OrgClient
+from lockstep.salesforce.errors import FactError, SalesforceError, one_line
 
 __all__ = [
-    "ApexTrigger", "Assignment", "AsyncJob", "Deployment", "EventSubscriber", "Facts", "Flow", "InstalledPackage",
-    "NamedCredential", "Organization", "PackageInstall", "PermissionSet", "RemoteSite", "ScheduledJob",
-    "ValidationRule",
+    "FACT_NAMES", "ApexTrigger", "Assignment", "AsyncJob", "Deployment", "EventSubscriber", "Fact", "Facts", "Flow",
+    "InstalledPackage", "NamedCredential", "Organization", "PackageInstall", "PermissionSet", "RemoteSite",
+    "ScheduledJob", "ValidationRule",
 ]
 
-MAX_QUERIES_PER_COMPOSITE = 5
-DATA, TOOLING = "data", "tooling"
+T = TypeVar("T")
+Rows = list[dict[str, Any]]
 _SYSTEM_PERMISSIONS = (
     "ModifyAllData", "ViewAllData", "ApiEnabled", "AuthorApex", "CustomizeApplication", "ManageUsers",
     "ViewSetup", "ViewAllUsers", "ModifyMetadata", "ManageProfilesPermissionsets", "AssignPermissionSets",
@@ -87,43 +91,36 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-Rows = list[dict[str, Any]]
-_SOQL: dict[str, tuple[tuple[str, str], ...]] = {
-    "organization": ((DATA, "SELECT Id, Name, IsSandbox, InstanceName, OrganizationType FROM Organization"),),
-    "packages": ((TOOLING, "SELECT Id, SubscriberPackage.NamespacePrefix, SubscriberPackage.Name, "
-                           "SubscriberPackageVersion.MajorVersion, SubscriberPackageVersion.MinorVersion, "
-                           "SubscriberPackageVersion.PatchVersion, SubscriberPackageVersion.BuildNumber, "
-                           "SubscriberPackageVersion.IsManaged, SubscriberPackageVersion.IsBeta "
-                           "FROM InstalledSubscriberPackage"),),
-    "package_installs": ((TOOLING, "SELECT Id, Status, CreatedDate FROM PackageInstallRequest "
-                                   "ORDER BY CreatedDate DESC LIMIT 200"),),
-    "deployments": ((TOOLING, "SELECT Id, Status, CreatedDate, CheckOnly FROM DeployRequest "
-                              "ORDER BY CreatedDate DESC LIMIT 200"),),
-    "flows": (
-        (DATA, "SELECT ApiName, Label, ProcessType, TriggerType, IsActive FROM FlowDefinitionView"),
-        (TOOLING, "SELECT DeveloperName, NamespacePrefix, ActiveVersion.VersionNumber, "
-                  "LatestVersion.VersionNumber FROM FlowDefinition"),
-    ),
-    "apex_triggers": ((DATA, "SELECT Name, TableEnumOrId, Status FROM ApexTrigger"),),
-    "validation_rules": ((TOOLING, "SELECT ValidationName, EntityDefinition.QualifiedApiName, Active "
-                                   "FROM ValidationRule"),),
-    "named_credentials": ((DATA, "SELECT DeveloperName, MasterLabel, Endpoint FROM NamedCredential"),),
-    "remote_sites": ((TOOLING, "SELECT SiteName, EndpointUrl, IsActive FROM RemoteProxy"),),
-    "scheduled_jobs": ((DATA, "SELECT CronJobDetail.Name, CronJobDetail.JobType, State, NextFireTime, "
-                              "PreviousFireTime FROM CronTrigger"),),
-    "async_jobs": ((DATA, "SELECT Id, JobType, Status, ApexClass.Name, NumberOfErrors, ExtendedStatus, "
-                          "CreatedDate, CompletedDate FROM AsyncApexJob ORDER BY CreatedDate DESC LIMIT 2000"),),
-    "event_subscribers": ((DATA, "SELECT Name, Topic, Type, Status FROM EventBusSubscriber"),),
-    "permission_sets": (
-        (DATA, "SELECT Id, Name, Label, IsOwnedByProfile, Profile.Name, "
-               + ", ".join(f"Permissions{p}" for p in _SYSTEM_PERMISSIONS) + " FROM PermissionSet"),
-        (DATA, "SELECT ParentId, SobjectType, " + ", ".join(f"Permissions{p}" for p, _ in _OBJECT_ACCESS)
-               + " FROM ObjectPermissions"),
-        (DATA, "SELECT ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions"),
-    ),
-    "assignments": ((DATA, "SELECT Assignee.Username, PermissionSet.Name, PermissionSet.IsOwnedByProfile "
-                           "FROM PermissionSetAssignment"),),
-}
+def _children(row: Mapping[str, Any], relationship: str) -> Rows:
+    """The rows of a child subquery (``null`` when the parent has none)."""
+    nested = row.get(relationship)
+    records = nested.get("records") if isinstance(nested, Mapping) else None
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+class UnexpectedAnswer(ValueError):
+    """The org answered, but not with what a fact is built from."""
+
+
+def _organization(rows: Rows) -> Organization:
+    if not rows:
+        raise UnexpectedAnswer("no Organization row")
+    row = rows[0]
+    return Organization(str(row.get("Id")), str(row.get("Name")), bool(row.get("IsSandbox")),
+                        row.get("InstanceName"), row.get("OrganizationType"))
+
+
+def _limits(answer: Any) -> dict[str, Any]:
+    if not isinstance(answer, Mapping):
+        raise UnexpectedAnswer("limits is not a JSON object")
+    return {k: dict(v) if isinstance(v, Mapping) else v for k, v in answer.items()}
+
+
+def _api_version(served: Any) -> str:
+    numbers = [str(v["version"]) for v in served]
+    if not numbers:
+        raise UnexpectedAnswer("no API version served")
+    return max(numbers, key=float)
 
 
 def _package(row: Mapping[str, Any]) -> InstalledPackage:
@@ -136,6 +133,20 @@ def _package(row: Mapping[str, Any]) -> InstalledPackage:
         managed=bool(_get(row, "SubscriberPackageVersion.IsManaged")),
         beta=bool(_get(row, "SubscriberPackageVersion.IsBeta")),
     )
+
+
+def _packages(rows: Rows) -> tuple[InstalledPackage, ...]:
+    return tuple(sorted((_package(r) for r in rows), key=lambda p: (p.namespace or "", p.name)))
+
+
+def _package_installs(rows: Rows) -> tuple[PackageInstall, ...]:
+    return tuple(PackageInstall(str(r.get("Id")), str(r.get("Status")), parse_datetime(r.get("CreatedDate")))
+                 for r in rows)
+
+
+def _deployments(rows: Rows) -> tuple[Deployment, ...]:
+    return tuple(Deployment(str(r.get("Id")), str(r.get("Status")), parse_datetime(r.get("CreatedDate")),
+                            bool(r.get("CheckOnly"))) for r in rows)
 
 
 def _flows(views: Rows, definitions: Rows) -> tuple[Flow, ...]:
@@ -154,120 +165,180 @@ def _flows(views: Rows, definitions: Rows) -> tuple[Flow, ...]:
     return tuple(sorted(flows, key=lambda f: f.api_name))
 
 
-def _permission_sets(sets: Rows, objects: Rows, fields: Rows) -> tuple[PermissionSet, ...]:
-    object_access: dict[str, dict[str, frozenset[str]]] = {}
-    for row in objects:
-        granted = frozenset(word for field, word in _OBJECT_ACCESS if row.get(f"Permissions{field}"))
-        object_access.setdefault(str(row.get("ParentId")), {})[str(row.get("SobjectType"))] = granted
-    field_access: dict[str, dict[str, frozenset[str]]] = {}
-    for row in fields:
-        granted = frozenset(w for f, w in (("Read", "read"), ("Edit", "edit")) if row.get(f"Permissions{f}"))
-        field_access.setdefault(str(row.get("ParentId")), {})[str(row.get("Field"))] = granted
+def _apex_triggers(rows: Rows) -> tuple[ApexTrigger, ...]:
+    return tuple(ApexTrigger(str(r.get("Name")), r.get("TableEnumOrId"), str(r.get("Status"))) for r in rows)
+
+
+def _validation_rules(rows: Rows) -> tuple[ValidationRule, ...]:
+    return tuple(ValidationRule(str(r.get("ValidationName")), _get(r, "EntityDefinition.QualifiedApiName"),
+                                bool(r.get("Active"))) for r in rows)
+
+
+def _named_credentials(rows: Rows) -> tuple[NamedCredential, ...]:
+    return tuple(NamedCredential(str(r.get("DeveloperName")), str(r.get("MasterLabel") or ""), r.get("Endpoint"))
+                 for r in rows)
+
+
+def _remote_sites(rows: Rows) -> tuple[RemoteSite, ...]:
+    return tuple(RemoteSite(str(r.get("SiteName")), r.get("EndpointUrl"), bool(r.get("IsActive"))) for r in rows)
+
+
+def _scheduled_jobs(rows: Rows) -> tuple[ScheduledJob, ...]:
+    return tuple(ScheduledJob(_get(r, "CronJobDetail.Name"), _get(r, "CronJobDetail.JobType"), str(r.get("State")),
+                              parse_datetime(r.get("NextFireTime")), parse_datetime(r.get("PreviousFireTime")))
+                 for r in rows)
+
+
+def _async_jobs(rows: Rows) -> tuple[AsyncJob, ...]:
+    return tuple(AsyncJob(str(r.get("Id")), str(r.get("JobType")), str(r.get("Status")), _get(r, "ApexClass.Name"),
+                          int(r.get("NumberOfErrors") or 0), r.get("ExtendedStatus"),
+                          parse_datetime(r.get("CreatedDate")), parse_datetime(r.get("CompletedDate"))) for r in rows)
+
+
+def _event_subscribers(rows: Rows) -> tuple[EventSubscriber, ...]:
+    return tuple(EventSubscriber(str(r.get("Name")), str(r.get("Topic")), r.get("Type"), str(r.get("Status")))
+                 for r in rows)
+
+
+def _permission_sets(sets: Rows) -> tuple[PermissionSet, ...]:
     result = []
     for row in sets:
         is_profile = bool(row.get("IsOwnedByProfile"))
         name = (_get(row, "Profile.Name") if is_profile else None) or str(row.get("Name"))
-        result.append(PermissionSet(
-            name=name,
-            label=str(row.get("Label") or name),
-            is_profile=is_profile,
-            system={p: bool(row.get(f"Permissions{p}")) for p in _SYSTEM_PERMISSIONS},
-            objects=object_access.get(str(row.get("Id")), {}),
-            fields=field_access.get(str(row.get("Id")), {}),
-        ))
+        objects = {str(o.get("SobjectType")): frozenset(word for f, word in _OBJECT_ACCESS if o.get(f"Permissions{f}"))
+                   for o in _children(row, "ObjectPerms")}
+        fields = {str(f.get("Field")): frozenset(w for p, w in (("Read", "read"), ("Edit", "edit"))
+                                                 if f.get(f"Permissions{p}"))
+                  for f in _children(row, "FieldPerms")}
+        result.append(PermissionSet(name=name, label=str(row.get("Label") or name), is_profile=is_profile,
+                                    system={p: bool(row.get(f"Permissions{p}")) for p in _SYSTEM_PERMISSIONS},
+                                    objects=objects, fields=fields))
     return tuple(sorted(result, key=lambda p: (p.is_profile, p.name)))
 
 
-class UnexpectedAnswer(ValueError):
-    """The org answered, but not with what a fact is built from."""
-
-
-def _organization(rows: Rows) -> Organization:
-    if not rows:
-        raise UnexpectedAnswer("no Organization row")
-    row = rows[0]
-    return Organization(str(row.get("Id")), str(row.get("Name")), bool(row.get("IsSandbox")),
-                        row.get("InstanceName"), row.get("OrganizationType"))
-
-
-def _versions(served: Any) -> str:
-    numbers = [str(v["version"]) for v in served]
-    if not numbers:
-        raise UnexpectedAnswer("no API version served")
-    return max(numbers, key=float)
-
-
-_BUILD: dict[str, Callable[..., Any]] = {
-    "organization": _organization,
-    "packages": lambda rows: tuple(sorted((_package(r) for r in rows), key=lambda p: (p.namespace or "", p.name))),
-    "package_installs": lambda rows: tuple(PackageInstall(str(r.get("Id")), str(r.get("Status")),
-                                                          parse_datetime(r.get("CreatedDate"))) for r in rows),
-    "deployments": lambda rows: tuple(Deployment(str(r.get("Id")), str(r.get("Status")),
-                                                 parse_datetime(r.get("CreatedDate")), bool(r.get("CheckOnly")))
-                                      for r in rows),
-    "flows": _flows,
-    "apex_triggers": lambda rows: tuple(ApexTrigger(str(r.get("Name")), r.get("TableEnumOrId"), str(r.get("Status")))
-                                        for r in rows),
-    "validation_rules": lambda rows: tuple(ValidationRule(str(r.get("ValidationName")),
-                                                          _get(r, "EntityDefinition.QualifiedApiName"),
-                                                          bool(r.get("Active"))) for r in rows),
-    "named_credentials": lambda rows: tuple(NamedCredential(str(r.get("DeveloperName")),
-                                                            str(r.get("MasterLabel") or ""), r.get("Endpoint"))
-                                            for r in rows),
-    "remote_sites": lambda rows: tuple(RemoteSite(str(r.get("SiteName")), r.get("EndpointUrl"), bool(r.get("IsActive")))
-                                       for r in rows),
-    "scheduled_jobs": lambda rows: tuple(ScheduledJob(_get(r, "CronJobDetail.Name"), _get(r, "CronJobDetail.JobType"),
-                                                      str(r.get("State")), parse_datetime(r.get("NextFireTime")),
-                                                      parse_datetime(r.get("PreviousFireTime"))) for r in rows),
-    "async_jobs": lambda rows: tuple(AsyncJob(str(r.get("Id")), str(r.get("JobType")), str(r.get("Status")),
-                                              _get(r, "ApexClass.Name"), int(r.get("NumberOfErrors") or 0),
-                                              r.get("ExtendedStatus"), parse_datetime(r.get("CreatedDate")),
-                                              parse_datetime(r.get("CompletedDate"))) for r in rows),
-    "event_subscribers": lambda rows: tuple(EventSubscriber(str(r.get("Name")), str(r.get("Topic")), r.get("Type"),
-                                                            str(r.get("Status"))) for r in rows),
-    "permission_sets": _permission_sets,
-    "assignments": lambda rows: tuple(sorted(
-        (Assignment(str(_get(r, "PermissionSet.Name")), str(_get(r, "Assignee.Username")))
-         for r in rows if not _get(r, "PermissionSet.IsOwnedByProfile")),
+def _assignments(sets: Rows) -> tuple[Assignment, ...]:
+    return tuple(sorted(
+        (Assignment(str(row.get("Name")), str(_get(a, "Assignee.Username")))
+         for row in sets if not row.get("IsOwnedByProfile") for a in _children(row, "Assignments")),
         key=lambda a: (a.permission_set, a.username),
-    )),
-}
-_REST = ("limits", "api_version")
-FACT_NAMES = (*_SOQL, *_REST)
+    ))
+
+
+# Permission sets with their object and field access and their assignments: one query read
+# by two facts (child subqueries; each child list is paged to its end like any query).
+_PERMISSION_SETS = Query(
+    "SELECT Id, Name, Label, IsOwnedByProfile, Profile.Name, "
+    + ", ".join(f"Permissions{p}" for p in _SYSTEM_PERMISSIONS)
+    + ", (SELECT SobjectType, " + ", ".join(f"Permissions{p}" for p, _ in _OBJECT_ACCESS) + " FROM ObjectPerms)"
+    + ", (SELECT Field, PermissionsRead, PermissionsEdit FROM FieldPerms)"
+    + ", (SELECT Assignee.Username FROM Assignments) FROM PermissionSet"
+)
+
+
+class Fact(Generic[T]):
+    """One fact: the requests it is read from, and ``build`` turning their answers (in the
+    same order) into the value checks read as ``org.facts.<name>``."""
+
+    def __init__(self, *requests: Request, build: Callable[..., T], doc: str) -> None:
+        self.requests = requests
+        self.build = build
+        self.name = ""
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, facts: None, owner: type) -> Fact[T]: ...
+    @overload
+    def __get__(self, facts: Facts, owner: type) -> T: ...
+
+    def __get__(self, facts: Facts | None, owner: type) -> Fact[T] | T:
+        if facts is None:
+            return self
+        value: T = facts._value(self.name)
+        return value
 
 
 class Facts:
     """The facts of one org; each is read from the org at most once."""
 
-    def __init__(self, client: OrgClient) -> None:
+    organization = Fact(
+        Query("SELECT Id, Name, IsSandbox, InstanceName, OrganizationType FROM Organization"),
+        build=_organization, doc="The Organization record: id, name, sandbox or not, instance, edition.")
+    limits = Fact(
+        Get("limits/"), build=_limits,
+        doc="The org's limits (``/limits``): name -> {Max, Remaining, ...}, e.g. ``DailyApiRequests``.")
+    api_version = Fact(ApiVersions(), build=_api_version, doc="The newest API version the org serves, e.g. '62.0'.")
+    packages = Fact(
+        ToolingQuery("SELECT Id, SubscriberPackage.NamespacePrefix, SubscriberPackage.Name, "
+                     "SubscriberPackageVersion.MajorVersion, SubscriberPackageVersion.MinorVersion, "
+                     "SubscriberPackageVersion.PatchVersion, SubscriberPackageVersion.BuildNumber, "
+                     "SubscriberPackageVersion.IsManaged, SubscriberPackageVersion.IsBeta "
+                     "FROM InstalledSubscriberPackage"),
+        build=_packages, doc="Installed packages (namespace, name, version a.b.c.d, managed, beta), by namespace.")
+    package_installs = Fact(
+        ToolingQuery("SELECT Id, Status, CreatedDate FROM PackageInstallRequest ORDER BY CreatedDate DESC LIMIT 200"),
+        build=_package_installs, doc="The latest 200 package install requests, newest first.")
+    deployments = Fact(
+        ToolingQuery("SELECT Id, Status, CreatedDate, CheckOnly FROM DeployRequest ORDER BY CreatedDate DESC LIMIT 200"),
+        build=_deployments, doc="The latest 200 metadata deployments (validations included), newest first.")
+    flows = Fact(
+        Query("SELECT ApiName, Label, ProcessType, TriggerType, IsActive FROM FlowDefinitionView"),
+        ToolingQuery("SELECT DeveloperName, NamespacePrefix, ActiveVersion.VersionNumber, "
+                     "LatestVersion.VersionNumber FROM FlowDefinition"),
+        build=_flows, doc="Flows with their active and latest version numbers, by API name.")
+    apex_triggers = Fact(Query("SELECT Name, TableEnumOrId, Status FROM ApexTrigger"),
+                         build=_apex_triggers, doc="Apex triggers: name, object, status (Active, Inactive).")
+    validation_rules = Fact(
+        ToolingQuery("SELECT ValidationName, EntityDefinition.QualifiedApiName, Active FROM ValidationRule"),
+        build=_validation_rules, doc="Validation rules: name, object, active.")
+    named_credentials = Fact(Query("SELECT DeveloperName, MasterLabel, Endpoint FROM NamedCredential"),
+                             build=_named_credentials, doc="Named credentials: name, label, endpoint URL.")
+    remote_sites = Fact(ToolingQuery("SELECT SiteName, EndpointUrl, IsActive FROM RemoteProxy"),
+                        build=_remote_sites, doc="Remote site settings: name, URL, active.")
+    scheduled_jobs = Fact(
+        Query("SELECT CronJobDetail.Name, CronJobDetail.JobType, State, NextFireTime, PreviousFireTime "
+              "FROM CronTrigger"),
+        build=_scheduled_jobs, doc="Scheduled (cron) jobs: name, type, state, next and previous fire time.")
+    async_jobs = Fact(
+        Query("SELECT Id, JobType, Status, ApexClass.Name, NumberOfErrors, ExtendedStatus, CreatedDate, "
+              "CompletedDate FROM AsyncApexJob ORDER BY CreatedDate DESC LIMIT 2000"),
+        build=_async_jobs, doc="The latest 2000 asynchronous Apex jobs, newest first.")
+    event_subscribers = Fact(Query("SELECT Name, Topic, Type, Status FROM EventBusSubscriber"),
+                             build=_event_subscribers, doc="Platform-event and change-data-capture subscribers.")
+    permission_sets = Fact(
+        _PERMISSION_SETS, build=_permission_sets,
+        doc="Permission sets and profiles: system permissions, object and field access; sets before profiles.")
+    assignments = Fact(_PERMISSION_SETS, build=_assignments,
+                       doc="Who holds which permission set (profiles left out), by permission set and user.")
+
+    def __init__(self, client: OrgClient, answers: Answers | None = None) -> None:
         self.client = client
+        self.answers = answers if answers is not None else Answers(client)
         self._lock = threading.RLock()
-        self._rows: dict[tuple[str, str], Rows | SalesforceError] = {}
         self._values: dict[str, Any] = {}
+
+    @staticmethod
+    def requests_of(names: Iterable[str]) -> list[Request]:
+        """The requests the named facts are read from (each once)."""
+        return list(dict.fromkeys(r for name in names for r in FACTS[name].requests))
 
     def prefetch(self, *names: str) -> Facts:
         """Gather the named facts (all when none are named) in as few API calls as possible.
 
         Every named fact is attempted; the first that failed is raised at the end."""
         wanted = names or FACT_NAMES
-        unknown = [n for n in wanted if n not in FACT_NAMES]
+        unknown = [n for n in wanted if n not in FACTS]
         if unknown:
             raise AttributeError(f"unknown fact {unknown[0]!r}; facts: {', '.join(FACT_NAMES)}")
-        with self._lock:
-            pending: dict[str, list[str]] = {DATA: [], TOOLING: []}
-            for name in wanted:
-                for api, soql in _SOQL.get(name, ()):
-                    if (api, soql) not in self._rows and soql not in pending[api]:
-                        pending[api].append(soql)
-            for api, queries in pending.items():
-                for start in range(0, len(queries), MAX_QUERIES_PER_COMPOSITE):
-                    self._run_batch(api, queries[start:start + MAX_QUERIES_PER_COMPOSITE])
-            first: SalesforceError | None = None
-            for name in wanted:
-                try:
-                    self._value(name)
-                except SalesforceError as exc:
-                    first = first or exc
+        self.answers.gather(self.requests_of(wanted))
+        first: SalesforceError | None = None
+        for name in wanted:
+            try:
+                self._value(name)
+            except SalesforceError as exc:
+                first = first or exc
         if first is not None:
             raise first
         return self
@@ -284,73 +355,14 @@ class Facts:
                     return value.again()
         return None
 
-    def _single(self, api: str, soql: str) -> None:
-        try:
-            rows: Rows | SalesforceError = self.client.query(soql) if api == DATA else self.client.tooling_query(soql)
-        except SalesforceError as exc:
-            rows = exc
-        self._rows[(api, soql)] = rows
-
-    def _run_batch(self, api: str, queries: list[str]) -> None:
-        if len(queries) == 1:
-            self._single(api, queries[0])
-            return
-        prefix = f"{self.client.base_path}/{'tooling/' if api == TOOLING else ''}query/?q="
-        subrequests = [{"method": "GET", "url": prefix + quote(q), "referenceId": f"q{i}"} for i, q in enumerate(queries)]
-        send = self.client.composite if api == DATA else self.client.tooling_composite
-        try:
-            answers = {a.get("referenceId"): a for a in send(subrequests) if isinstance(a, Mapping)}
-        except SalesforceError as exc:
-            if not _composite_unsupported(exc):
-                for soql in queries:
-                    self._rows[(api, soql)] = exc
-                return
-            for soql in queries:
-                self._single(api, soql)
-            return
-        for i, soql in enumerate(queries):
-            self._rows[(api, soql)] = self._answer_rows(answers.get(f"q{i}"))
-
-    def _answer_rows(self, answer: Mapping[str, Any] | None) -> Rows | SalesforceError:
-        """The rows of one composite subrequest's answer, or the error it stands for."""
-        name = self.client.name
-        if answer is None:
-            return SalesforceError(name, "UNEXPECTED_ANSWER", "the composite answer has no result for the query")
-        status, body = answer.get("httpStatusCode"), answer.get("body")
-        if not isinstance(status, int):
-            return SalesforceError(name, "UNEXPECTED_ANSWER", "a composite result without an HTTP status")
-        if status != 200:
-            return error_for(name, status, body)
-        try:
-            return self.client.more(body)
-        except SalesforceError as exc:
-            return exc
-
-    def _query_rows(self, api: str, soql: str) -> Rows:
-        if (api, soql) not in self._rows:
-            self._single(api, soql)
-        rows = self._rows[(api, soql)]
-        if isinstance(rows, SalesforceError):
-            raise rows.again()
-        return rows
-
-    def _build(self, name: str) -> Any:
-        if name == "limits":
-            answer = self.client.limits()
-            if not isinstance(answer, Mapping):
-                raise UnexpectedAnswer("limits is not a JSON object")
-            return {k: dict(v) if isinstance(v, Mapping) else v for k, v in answer.items()}
-        if name == "api_version":
-            return _versions(self.client.versions())
-        return _BUILD[name](*(self._query_rows(api, soql) for api, soql in _SOQL[name]))
-
     def _value(self, name: str) -> Any:
         """The fact, built once; a failure (the org's error, or an answer the fact cannot be
         built from) is remembered and raised again to every reader."""
         with self._lock:
             if name not in self._values:
+                fact = FACTS[name]
                 try:
-                    self._values[name] = self._build(name)
+                    self._values[name] = fact.build(*(self.answers.result(r) for r in fact.requests))
                 except SalesforceError as exc:
                     self._values[name] = exc
                 except Exception as exc:  # an org's odd answer must cost this fact only
@@ -361,24 +373,6 @@ class Facts:
             raise value.again()
         return value
 
-    organization = property(lambda self: self._value("organization"))
-    limits = property(lambda self: self._value("limits"))
-    api_version = property(lambda self: self._value("api_version"))
-    packages = property(lambda self: self._value("packages"))
-    package_installs = property(lambda self: self._value("package_installs"))
-    deployments = property(lambda self: self._value("deployments"))
-    flows = property(lambda self: self._value("flows"))
-    apex_triggers = property(lambda self: self._value("apex_triggers"))
-    validation_rules = property(lambda self: self._value("validation_rules"))
-    named_credentials = property(lambda self: self._value("named_credentials"))
-    remote_sites = property(lambda self: self._value("remote_sites"))
-    scheduled_jobs = property(lambda self: self._value("scheduled_jobs"))
-    async_jobs = property(lambda self: self._value("async_jobs"))
-    event_subscribers = property(lambda self: self._value("event_subscribers"))
-    permission_sets = property(lambda self: self._value("permission_sets"))
-    assignments = property(lambda self: self._value("assignments"))
 
-
-def _composite_unsupported(exc: SalesforceError) -> bool:
-    """Whether the composite resource itself is not served (then single queries are worth it)."""
-    return isinstance(exc, NotFound) or exc.status in (404, 405) or exc.code == "METHOD_NOT_ALLOWED"
+FACTS: dict[str, Fact[Any]] = {name: value for name, value in vars(Facts).items() if isinstance(value, Fact)}
+FACT_NAMES = tuple(FACTS)

@@ -1,8 +1,9 @@
-"""Fixtures for checks beyond ``org``/``orgs``/``profile``: records, endpoint probes, the release id."""
+"""Fixtures for checks beyond ``org``/``orgs``/``profile``: planned answers, records, endpoint probes,
+the release id."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -10,9 +11,10 @@ import pytest
 if TYPE_CHECKING:
     from lockstep.endpoints import Probe, ProbeResult
     from lockstep.orgs import Org
+    from lockstep.plan import Planned
     from lockstep.records import Records
 
-__all__ = ["EndpointProbes", "endpoint_probes", "lockstep_release", "records"]
+__all__ = ["EndpointProbes", "endpoint_probes", "lockstep_release", "planned", "records"]
 
 
 def _state(config: pytest.Config) -> Any:
@@ -84,3 +86,12 @@ def endpoint_probes(request: pytest.FixtureRequest) -> EndpointProbes:
 def lockstep_release(request: pytest.FixtureRequest) -> str | None:
     """The ``--release`` id of this run, or ``None``."""
     return request.config.getoption("release", None)
+
+
+@pytest.fixture
+def planned(request: pytest.FixtureRequest, org: Org) -> Planned:
+    """The answers to what this check planned for its org (``@pytest.mark.plan(planner)``):
+    ``planned[name]`` is the answer to the request the planner named ``name``; reading a
+    request that failed raises the org's error for it (see :mod:`lockstep.plan`)."""
+    planned_for: Callable[[Org, pytest.Item], Planned] = _state(request.config).planned_for
+    return planned_for(org, request.node)

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 __all__ = [
-    "CI_RUN_IDS", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "parse_time", "run_id_of",
+    "CI_RUN_IDS", "DEFAULT_CONCURRENCY", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "org_concurrency",
+    "parse_time", "run_id_of",
     "run_start", "selection", "utcnow", "write_unfinished", "writes_gate",
 ]
 
@@ -31,8 +32,25 @@ CI_RUN_IDS = (
 )
 # Lockstep's options that take a value: given as two tokens, pytest takes the value for a
 # test path while it picks the rootdir (before plugin options are known).
-_VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--release", "--run-id", "--deployed-at", "--now")
+_VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--release", "--run-id", "--deployed-at", "--now",
+                  "--org-concurrency")
 _START = pytest.StashKey[tuple[str, str]]()
+
+
+DEFAULT_CONCURRENCY = 64
+
+
+def org_concurrency(value: str) -> int:
+    """``--org-concurrency``: a positive integer (argparse turns the error into a usage error)."""
+    import argparse
+
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1 or str(value).strip() != str(value):
+        raise argparse.ArgumentTypeError(f"expected a positive integer (orgs at once), got {value!r}")
+    return number
 
 
 def utcnow() -> str:

@@ -11,7 +11,11 @@ waits out a retry backoff; a worker thread ends once its in-flight request retur
 Each org's transport is read-only (:mod:`lockstep.salesforce.guard`). The pool keeps the
 write grant of each org whose profile allows writes; the org itself never holds it, so a
 check reaches no grant through ``org``. :meth:`OrgPool.writes` opens it for the thread
-running a ``writes`` check.
+running a ``writes`` check, or for the smoke tests that ``writes`` checks planned while the
+org's planned requests are sent (:meth:`OrgPool.warm`).
+
+:meth:`OrgPool.connect_all` works on at most ``concurrency`` orgs at a time (``--org-concurrency``),
+one thread per org: an org never has more than one request in flight.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lockstep.options import DEFAULT_CONCURRENCY
 from lockstep.profile import OrgConfig, Profile, ProfileError, suggest
 from lockstep.salesforce.auth import authenticator_for
 from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, CallCounter, OrgClient, new_session
@@ -31,11 +36,12 @@ from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, WriteRef
 from lockstep.salesforce.guard import Grant, WriteGuard, new_guard
 
 if TYPE_CHECKING:
+    from lockstep.calls import Answers, Request
     from lockstep.facts import Facts
 
 __all__ = ["EmulatorAccess", "Landscape", "Org", "OrgPool", "select_orgs"]
 
-MAX_PARALLEL_LOGINS = 16
+PlanOf = Callable[[str], "tuple[Sequence[Request], Sequence[Request]]"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Org:
         self._counter = CallCounter()
         self._client: OrgClient | None = None
         self._facts: Facts | None = None
+        self._answers: Answers | None = None
         self._error: OrgUnreachable | None = None
         self._warmed: set[str] = set()
 
@@ -124,19 +131,23 @@ class Org:
             return None, OrgUnreachable(self.name, redact(one_line(f"{type(exc).__name__}: {exc}")))
         return client, None
 
-    def warm(self, facts: Iterable[str]) -> None:
-        """Gather together the ``facts`` not asked for yet in this process (the facts the
-        collected checks declared).
+    def warm(self, facts: Iterable[str], requests: Sequence[Request] = (), grant: Grant | None = None,
+             writable: Sequence[Request] = ()) -> None:
+        """Gather together the ``facts`` and planned ``requests`` not asked for yet in this process
+        (what the collected checks declared and planned), in as few API calls as possible.
 
-        Never raises: a failed fact is remembered by :class:`~lockstep.facts.Facts` and
-        reported by each check that reads it; an unreachable org by each of its checks."""
+        ``grant`` opens the org's writes for the smoke tests of ``writable`` only.
+        Never raises: a failure is remembered per fact and request and reported by each check
+        that reads it; an unreachable org by each of its checks."""
+        from lockstep.facts import Facts
+
         with self._lock:
             missing = [name for name in dict.fromkeys(facts) if name not in self._warmed]
             self._warmed.update(missing)
-        if not missing:
-            return
         try:
-            self.facts.prefetch(*missing)
+            self.answers.gather([*Facts.requests_of(missing), *requests], grant, writable)
+            if missing:
+                self.facts.prefetch(*missing)
         except Exception:  # noqa: BLE001 - remembered per fact; one org must not take the run down
             pass
 
@@ -152,13 +163,24 @@ class Org:
         return self._client
 
     @property
-    def facts(self) -> Facts:
-        from lockstep.facts import Facts
+    def answers(self) -> Answers:
+        """The org's answers to requests (facts' and planned ones), each asked at most once."""
+        from lockstep.calls import Answers
 
         client = self.client
         with self._lock:
+            if self._answers is None:
+                self._answers = Answers(client)
+            return self._answers
+
+    @property
+    def facts(self) -> Facts:
+        from lockstep.facts import Facts
+
+        answers = self.answers
+        with self._lock:
             if self._facts is None:
-                self._facts = Facts(client)
+                self._facts = Facts(answers.client, answers)
             return self._facts
 
     def close(self) -> None:
@@ -170,8 +192,9 @@ class OrgPool:
     """The orgs of this process, created on demand and connected at most once each."""
 
     def __init__(self, configs: Iterable[OrgConfig], emulator: EmulatorAccess | None = None,
-                 retry_delays: Sequence[float] = (0.2, 0.8)) -> None:
+                 retry_delays: Sequence[float] = (0.2, 0.8), concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self._configs = {c.name: c for c in configs}
+        self.concurrency = concurrency
         self._emulator = emulator
         self._delays = retry_delays
         self._orgs: dict[str, Org] = {}
@@ -210,11 +233,23 @@ class OrgPool:
         with grant():
             yield
 
+    def warm(self, name: str, facts: Iterable[str], requests: Sequence[Request] = (),
+             writable: Sequence[Request] = ()) -> Org:
+        """Log in to org ``name`` and gather its ``facts`` and planned ``requests``, opening its
+        write grant (when its profile allows writes) for the smoke tests of ``writable``;
+        raises :class:`OrgUnreachable`."""
+        org = self.get(name)
+        org.connect()
+        org.warm(facts, requests, self._grants.get(name) if writable else None, writable)
+        return org
+
     def connect_all(self, names: Iterable[str], facts_of: Callable[[str], Iterable[str]] = lambda name: (),
-                    progress: Callable[[int, int], None] | None = None) -> list[Org]:
-        """Log in to the orgs concurrently (bounded) and gather ``facts_of(org name)`` for each;
-        returns them sorted by name, unreachable ones included. ``progress(done, total)`` is
-        called as each org finishes.
+                    progress: Callable[[int, int], None] | None = None,
+                    plan_of: PlanOf = lambda name: ((), ())) -> list[Org]:
+        """Log in to the orgs concurrently (at most ``concurrency`` at a time) and gather
+        ``facts_of(org name)`` and the requests of ``plan_of(org name)`` (requests, writable
+        smoke tests) for each; returns them sorted by name, unreachable ones included.
+        ``progress(done, total)`` is called as each org finishes.
 
         Interrupted (Ctrl-C, SIGTERM, any exception in the waiting thread), it sets the pool's
         cancel event, drops the orgs not started yet and re-raises without waiting: each
@@ -225,12 +260,11 @@ class OrgPool:
             if self.cancel.is_set():
                 return
             try:
-                org.connect()
-                org.warm(facts_of(org.name))
+                self.warm(org.name, facts_of(org.name), *plan_of(org.name))
             except Exception:  # noqa: BLE001 - remembered by the org; its checks report it
                 return
 
-        pool = ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_LOGINS, len(orgs))))
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(orgs))))
         try:
             for done, _ in enumerate(pool.map(attempt, orgs), start=1):
                 if progress is not None:
@@ -263,7 +297,8 @@ class Landscape:
     """
 
     def __init__(self, profile: Profile, selected: Sequence[OrgConfig], emulator: EmulatorAccess | None = None,
-                 retry_delays: Sequence[float] = (0.2, 0.8)) -> None:
+                 retry_delays: Sequence[float] = (0.2, 0.8), concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self.concurrency = concurrency
         self.profile = profile
         self.selected = tuple(sorted(selected, key=lambda c: c.name))
         self.emulator = emulator
@@ -309,7 +344,7 @@ class Landscape:
     @property
     def pool(self) -> OrgPool:
         if self._pool is None:
-            self._pool = OrgPool(self.selected, self.emulator, self._delays)
+            self._pool = OrgPool(self.selected, self.emulator, self._delays, self.concurrency)
         return self._pool
 
     def api_calls(self) -> dict[str, int]:

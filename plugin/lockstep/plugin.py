@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lockstep.fixtures import endpoint_probes, lockstep_release, records  # noqa: F401  (fixtures for checks)
+from lockstep.fixtures import endpoint_probes, lockstep_release, planned, records  # noqa: F401  (fixtures for checks)
 from lockstep.gate import PHASES
-from lockstep.options import open_run, option
+from lockstep.options import DEFAULT_CONCURRENCY, open_run, option, org_concurrency
 from lockstep.run import ORG_PARAM as _ORG_PARAM
 from lockstep.run import is_check, replace_gate_without_profile, start
 
@@ -46,6 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="when the deployment started (ISO-8601); recorded in the gate, available to checks")
     group.addoption("--now", metavar="ISO", default=None,
                     help="the clock checks use (ISO-8601); default: the current time")
+    group.addoption("--org-concurrency", metavar="N", type=org_concurrency, default=DEFAULT_CONCURRENCY,
+                    help=f"how many orgs are logged in to and asked at once (default {DEFAULT_CONCURRENCY}; "
+                         "one request at a time per org)")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -77,6 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "does not allow writes; every other check is read-only)")
     config.addinivalue_line("markers", "facts(*names): facts the check reads; an org's declared facts are gathered "
                                        "together (batched) before its first check")
+    config.addinivalue_line("markers", "plan(*planners): functions org -> {name: request} naming what the check "
+                                       "needs from each org; asked before the first check, read through `planned`")
     if config.getoption("org_profile", None):
         config.stash[_RUN] = start(config)
 

@@ -168,12 +168,13 @@ def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path 
 
 
 def progress_printer(config: Any, total: int, every: int = 10) -> Callable[[int, int], None] | None:
-    """Report gathering progress on the terminal for landscapes of ``every`` orgs or more."""
+    """Report the progress of asking every org (facts, planned requests) on the terminal, for
+    landscapes of ``every`` orgs or more."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or total < every:
         return None
     step = max(1, total // 10)
-    reporter.write_line(f"lockstep: logging in to {total} orgs and gathering their facts")
+    reporter.write_line(f"lockstep: logging in to {total} orgs and asking each for its facts and planned requests")
 
     def show(done: int, total: int) -> None:
         if done % step == 0 or done == total:

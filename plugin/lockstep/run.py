@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.options import (
+    DEFAULT_CONCURRENCY,
     catalog_args,
     gate_path,
     join_option_values,
@@ -26,6 +27,7 @@ from lockstep.options import (
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
+    from lockstep.plan import OrgPlan, Planned
     from lockstep.profile import Profile
 
 __all__ = ["ORG_PARAM", "Run", "Terminated", "is_check", "replace_gate_without_profile", "start"]
@@ -101,7 +103,8 @@ class Run:
             raise pytest.UsageError(f"--orgs {selector!r}: selects no org of profile {profile.name} (orgs: {names})")
         worker_input = getattr(config, "workerinput", None)
         self.is_worker = worker_input is not None
-        self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input))
+        self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input),
+                                              concurrency=config.getoption("org_concurrency", None) or DEFAULT_CONCURRENCY)
         self.narrowed = len(selected) < len(profile.orgs)
         self.recorder = Recorder()
         self.recorder.started = started
@@ -110,6 +113,7 @@ class Run:
         self.declared_facts: dict[str, tuple[str, ...]] = {}
         self.own_facts: dict[str, tuple[str, ...]] = {}
         self.cross_org_facts: tuple[str, ...] = ()
+        self.plans: dict[str, OrgPlan] = {}
         self.deselected = 0
         self.deselected_outside_phase = 0
         self.unwritten: list[str] = []
@@ -126,16 +130,23 @@ class Run:
     def connected_org(self, name: str, node: pytest.Item) -> Org:
         from lockstep.salesforce.errors import OrgUnreachable
 
-        org = self.landscape.pool.get(name)
         try:
-            org.connect()
+            return self.landscape.pool.warm(name, self.own_facts.get(name, ()), *self._plan_of(name))
         except OrgUnreachable as exc:
             error = exc
-        else:
-            org.warm(self.own_facts.get(name, ()))
-            return org
         node.user_properties.append(("lockstep_unreachable", {"org": name, "reason": error.message}))
         pytest.fail(str(error), pytrace=False)
+
+    def _plan_of(self, name: str) -> tuple[list[Any], list[Any]]:
+        plan = self.plans.get(name)
+        return (plan.requests, plan.writable) if plan is not None else ([], [])
+
+    def planned_for(self, org: Org, node: pytest.Item) -> Planned:
+        """The answers to what ``node`` planned for ``org``."""
+        from lockstep.plan import Planned
+
+        plan = self.plans.get(org.name)
+        return Planned(org.name, org.answers, plan.checks.get(node.nodeid) if plan is not None else None)
 
     def connected_orgs(self, node: pytest.Item) -> list[Org]:
         """Every selected org for a cross-org check, with only the facts cross-org checks declare.
@@ -252,6 +263,11 @@ class Run:
         self.own_facts = {name: tuple(sorted(names)) for name, names in own.items()}
         self.cross_org_facts = tuple(sorted(cross))
         self.declared_facts = {name: tuple(sorted(names | cross)) for name, names in own.items()}
+        from lockstep.plan import plan_checks
+
+        configs = {c.name: c for c in self.landscape.selected}
+        self.plans = plan_checks((item, configs[org]) for item in session.items
+                                 if (org := _org_param(item)) in configs)
         groups = (getattr(self.config, "workerinput", None) or {}).get("lockstep_groups")
         if groups:
             from lockstep.scheduling import write_scopes
@@ -272,7 +288,7 @@ class Run:
             from lockstep.report import progress_printer
 
             self.landscape.pool.connect_all(needed, lambda name: self.declared_facts.get(name, ()),
-                        progress_printer(self.config, len(needed)))
+                                            progress_printer(self.config, len(needed)), self._plan_of)
 
     def _troubles(self, item: pytest.Item) -> int:
         pool = self.landscape.pool

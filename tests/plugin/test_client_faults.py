@@ -87,11 +87,11 @@ def test_facts_are_batched_and_cached(emulator: Emulator, admin: requests.Sessio
     assert client.api_calls == 2
     assert facts.organization.name == "alpha" and facts.flows == () and facts.packages == ()
     assert client.api_calls == 2
-    facts.prefetch()
-    assert client.api_calls == 6 == admin_counts(emulator, admin)["alpha"]
+    facts.prefetch()  # 4 more data queries, 3 more tooling queries, limits
+    assert client.api_calls == 5 == admin_counts(emulator, admin)["alpha"]
     for name in FACT_NAMES:
         getattr(facts, name)
-    assert client.api_calls == 6
+    assert client.api_calls == 5
 
 
 def test_composite_not_served_falls_back_to_single_queries(emulator: Emulator, admin: requests.Session,
