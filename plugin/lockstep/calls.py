@@ -148,14 +148,14 @@ class Answers:
                 self.gather([request])
             value = self._results[request]
         if isinstance(value, SalesforceError):
-            raise value.again()
+            raise self.client.handed_out(value.again())
         return value
 
     def error(self, request: Request) -> SalesforceError | None:
         """The remembered failure of a gathered request, or ``None``; never asks the org."""
         with self._lock:
             value = self._results.get(request)
-        return value.again() if isinstance(value, SalesforceError) else None
+        return self.client.handed_out(value.again()) if isinstance(value, SalesforceError) else None
 
     def _answer(self, request: Request, send: Callable[[], Any]) -> None:
         try:

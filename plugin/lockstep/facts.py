@@ -370,7 +370,7 @@ class Facts:
                     self._values[name] = FactError(self.client.name, name, f"unexpected answer: {one_line(reason)[:200]}")
             value = self._values[name]
         if isinstance(value, SalesforceError):
-            raise value.again()
+            raise self.client.handed_out(value.again())
         return value
 
 

@@ -361,6 +361,7 @@ def test_a_gate_folder_that_disappears_mid_run_is_one_line(tmp_path: Path) -> No
 
 HEALTH = """
 import pytest
+from lockstep.plan import Get, plan
 from lockstep.salesforce.errors import SalesforceError
 
 def test_health_swallowed(org):
@@ -368,6 +369,11 @@ def test_health_swallowed(org):
         org.client.get("/services/apexrest/health")
     except SalesforceError as exc:
         assert False, f"{org.name}: health endpoint: expected HTTP 200, found {exc.answer}"
+
+@plan(lambda org: {"health": Get("/services/apexrest/health")})
+def test_planned_health_swallowed(org, planned):
+    error = planned.error("health")
+    assert error is None, f"{org.name}: health endpoint: expected HTTP 200, found {error.answer}"
 """
 
 
@@ -390,7 +396,7 @@ def test_apex_rest_health_server_trouble_is_an_error(project: pytest.Pytester, s
     assert result.ret == 1
     gate = read_gate(project.path)
     prod = gate["orgs"]["prod"]
-    assert len(prod[kind]) == 2, prod
+    assert len(prod[kind]) == 3, prod
     assert gate["orgs"]["qa"]["decision"] == "go"
     if kind == "errors":
         assert not prod["failed"]

@@ -326,6 +326,12 @@ class OrgClient:
                 raise Cancelled(self.name) from None
             attempt += 1
 
+    def handed_out(self, error: SalesforceError) -> SalesforceError:
+        """``error`` (remembered from gathering) as it is handed to a check: org trouble counts."""
+        if isinstance(error, ORG_TROUBLE):
+            self.troubles += 1
+        return error
+
     def _call(self, fn: Callable[[Salesforce], T], idempotent: bool = True) -> T:
         """Run one API request; count the org's trouble (:data:`ORG_TROUBLE`) it ends in, so that
         a check that catches it is still reported as the org's error, not as a finding."""
