@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import os
 import tempfile
@@ -16,7 +15,7 @@ import pytest
 from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError, one_line, redact
 
 __all__ = [
-    "ORG_ERRORS", "HtmlHooks", "Recorder", "annotate_report", "append_step_summary", "collection_reason",
+    "ORG_ERRORS", "Recorder", "annotate_report", "append_step_summary", "collection_reason",
     "markdown_summary", "reason_line", "terminal_summary", "unwritten_gate", "write_gate",
 ]
 
@@ -196,35 +195,6 @@ def markdown_summary(gate: Mapping[str, Any]) -> str:
     if gate.get("reasons"):
         out += ["", "### Reasons", ""] + [f"- {r}" for r in gate["reasons"]]
     return redact("\n".join(out)) + "\n"
-
-
-class HtmlHooks:
-    """pytest-html extension (registered only when pytest-html is active): an Org column and
-    the gate table above the results. Every value from an org or a profile is escaped."""
-
-    def __init__(self, gate_of: Any) -> None:
-        self._gate_of = gate_of
-
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells.insert(2, '<th class="sortable" data-column-type="org">Org</th>')
-
-    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
-        org = _props(report).get("lockstep_org") or ""
-        cells.insert(2, f'<td class="col-org">{html.escape(str(org))}</td>')
-
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
-                                    session: Any) -> None:
-        gate = self._gate_of()
-        if gate is None:
-            return
-        decision = "GO" if gate.get("decision") == "go" else "NO-GO"
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(redact(value))}</td>" for value in row) + "</tr>" for row in _rows(gate)
-        )
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
-        reasons = "".join(f"<li>{html.escape(redact(r))}</li>" for r in gate.get("reasons", []))
-        prefix.append(f"<h2>Lockstep gate: {decision}</h2><table><tr>{head}</tr>{rows}</table>"
-                      + (f"<ul>{reasons}</ul>" if reasons else ""))
 
 
 def append_step_summary(gate: Mapping[str, Any]) -> None:

@@ -73,9 +73,10 @@ def start(config: pytest.Config) -> Run:
 
         config.pluginmanager.register(XdistHooks(run), "lockstep-xdist")
     if config.pluginmanager.hasplugin("html") and not run.is_worker:
-        from lockstep.report import HtmlHooks
+        from lockstep.html_report import HtmlHooks
 
-        config.pluginmanager.register(HtmlHooks(lambda: run.gate), "lockstep-html")
+        tags = {org.name: org.tags for org in run.landscape.selected}
+        config.pluginmanager.register(HtmlHooks(lambda: run.gate, tags), "lockstep-html")
     return run
 
 
