@@ -243,7 +243,9 @@ def _drift(drift: Mapping[str, Any], check: str) -> str:
         note += f"; {len(drift['ignored'])} ignored"
     table = (f'<div class="ls-scroll"><table class="ls-matrix ls-drift"><thead><tr><th class="ls-corner">item \\ org</th>'
              f'{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>') if rows else ""
-    return f'<h3>Drift <small>{_e(_short(check))}</small></h3><p class="ls-note">{_e(note)}</p>{table}'
+    data = (f'<script type="application/json" class="lockstep-drift" data-check="{_e(check)}">'
+            f"{_script_json(drift)}</script>")  # the whole matrix, for tools reading the report
+    return f'<h3>Drift <small>{_e(_short(check))}</small></h3><p class="ls-note">{_e(note)}</p>{table}{data}'
 
 
 def _asset(name: str) -> str:

@@ -77,6 +77,10 @@ def start(config: pytest.Config) -> Run:
 
         tags = {org.name: org.tags for org in run.landscape.selected}
         config.pluginmanager.register(HtmlHooks(lambda: run.gate, tags), "lockstep-html")
+    if getattr(config.option, "xmlpath", None) and not run.is_worker:
+        from lockstep.junit import JunitHooks
+
+        config.pluginmanager.register(JunitHooks(lambda: run.gate), "lockstep-junit")
     return run
 
 

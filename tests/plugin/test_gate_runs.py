@@ -40,7 +40,7 @@ def test_go(landscape: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None
     result = run(landscape, "--release", "R-42", f"--html={landscape.path / 'report.html'}")
     assert result.ret == 0
     page = (landscape.path / "report.html").read_text()
-    assert "Lockstep gate: GO" in page and 'data-column-type="org">Org</th>' in page
+    assert 'id="lockstep-decision">GO</div>' in page and 'data-column-type="org">Org</th>' in page
     gate = read_gate(landscape.path)
     assert gate["decision"] == "go" and gate["reasons"] == []
     assert gate["release"] == "R-42" and gate["phase"] == "verification"
