@@ -162,38 +162,61 @@ def _cell(test: str | None, status: str | None, reason: str, anchors: Mapping[st
     return f'<td class="ls-c ls-{status}" data-s="{status}" title="{_e(title)}">{inner}</td>'
 
 
-def _matrix(gate: Mapping[str, Any], seen: Iterable[SeenTest], tags: Mapping[str, Iterable[str]]) -> str:
-    found = statuses(gate)
-    orgs = _org_order(gate)
-    gate_orgs = gate.get("orgs") or {}
+def _all_tests(gate: Mapping[str, Any], seen: Iterable[SeenTest]) -> dict[str, SeenTest]:
+    """The tests of the results table, and any other test the gate lists (without a row to link to)."""
     tests = {t.test: t for t in seen}
-    for entry_org, entry in [(None, gate.get("landscape") or {}), *gate_orgs.items()]:
+    for org, entry in [(None, gate.get("landscape") or {}), *(gate.get("orgs") or {}).items()]:
         for key in _GATE_LISTS:
             for item in entry.get(key) or ():
                 test = str(item.get("test", ""))
                 if test and test not in tests:
-                    tests[test] = SeenTest(test, str(item.get("check") or test), entry_org)
+                    tests[test] = SeenTest(test, str(item.get("check") or test), org)
+    return tests
+
+
+def _org_tags(entry: Mapping[str, Any], tags: Iterable[str]) -> list[str]:
+    """What the org filter offers for an org: ``kind:KIND`` and ``tag:TAG``."""
+    return ([f"kind:{entry['kind']}"] if entry.get("kind") else []) + [f"tag:{t}" for t in tags]
+
+
+def _column_head(name: str | None, entry: Mapping[str, Any], org_tags: list[str]) -> tuple[str, str, str]:
+    """The org's (or the landscape's, ``name`` None) header, decision and API calls cells."""
+    if name is None:
+        return ('<th class="ls-org" data-org="landscape" data-cross="1" title="cross-org checks"><span>landscape'
+                '</span></th>', '<th class="ls-sub">-</th>', '<td class="ls-calls"></td>')
+    decision = str(entry.get("decision", ""))
+    title = f"{name}: {decision.upper()}" + ("" if entry.get("reachable", True) else " (unreachable)")
+    title += f" ({', '.join(org_tags)})" if org_tags else ""
+    css = "ls-go" if decision == "go" else "ls-nogo"
+    return (f'<th class="ls-org" data-org="{_e(name)}" data-tags="{_e(" ".join(org_tags))}" title="{_e(title)}">'
+            f"<span>{_e(name)}</span></th>", f'<th class="ls-sub {css}">{_e(decision.upper())}</th>',
+            f'<td class="ls-calls">{_e(entry.get("api_calls", ""))}</td>')
+
+
+def _filters(options: Iterable[str]) -> str:
+    boxes = "".join(f'<label class="ls-{s}"><input type="checkbox" data-status="{s}" checked> {s}</label>'
+                    for s in STATUSES)
+    select = "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in sorted(set(options)))
+    return ('<div class="ls-filters" id="lockstep-filters">'
+            f'<span>status: {boxes}</span> <label>orgs: <select data-filter="tag"><option value="">every org'
+            f'</option>{select}</select></label> <label>name: <input type="search" data-filter="name" '
+            'placeholder="org name"></label> <span class="ls-shown"></span></div>')
+
+
+def _matrix(gate: Mapping[str, Any], seen: Iterable[SeenTest], tags: Mapping[str, Iterable[str]]) -> str:
+    """Rows: checks (cross-org ones first); columns: the landscape (``None``), then the orgs."""
+    found = statuses(gate)
+    gate_orgs = gate.get("orgs") or {}
+    tests = _all_tests(gate, seen)
     anchors = {t.test: t.anchor for t in tests.values() if t.anchor}
-    by_check: dict[str, dict[str, str]] = {}
+    by_check: dict[str, dict[str | None, str]] = {}
     for t in tests.values():
-        column = t.org if t.org in gate_orgs else LANDSCAPE
-        by_check.setdefault(t.check, {})[column] = t.test
-    checks = sorted(by_check, key=lambda c: (LANDSCAPE not in by_check[c], c))
-    columns = [LANDSCAPE, *orgs]
-    head = ['<th class="ls-corner">check \\ org</th>']
-    decisions = ['<th class="ls-corner ls-sub">decision</th>']
-    calls = ['<th class="ls-rowhead">API calls</th>']
-    for name in columns:
-        entry = gate_orgs.get(name, {})
-        org_tags = ["kind:" + str(entry.get("kind", ""))] if entry.get("kind") else []
-        org_tags += [f"tag:{t}" for t in tags.get(name, ())]
-        decision = "" if name == LANDSCAPE else str(entry.get("decision", ""))
-        title = f"{name}: {decision.upper() or 'cross-org checks'}" + (f" ({', '.join(org_tags)})" if org_tags else "")
-        head.append(f'<th class="ls-org" data-org="{_e(name)}" data-tags="{_e(" ".join(org_tags))}" '
-                    f'title="{_e(title)}"><span>{_e(name)}</span></th>')
-        css = "ls-go" if decision == "go" else "ls-nogo" if decision else ""
-        decisions.append(f'<th class="ls-sub {css}">{_e(decision.upper() or "-")}</th>')
-        calls.append(f'<td class="ls-calls">{_e(entry.get("api_calls", "")) if name != LANDSCAPE else ""}</td>')
+        by_check.setdefault(t.check, {})[t.org if t.org in gate_orgs else None] = t.test
+    checks = sorted(by_check, key=lambda c: (None not in by_check[c], c))
+    columns: list[str | None] = [None, *_org_order(gate)]
+    org_tags = {name: _org_tags(gate_orgs[name], tags.get(name, ())) for name in gate_orgs}
+    heads = [_column_head(name, gate_orgs.get(name, {}) if name else {}, org_tags.get(name or "", []))
+             for name in columns]
     rows = []
     for check in checks:
         cells = []
@@ -202,19 +225,13 @@ def _matrix(gate: Mapping[str, Any], seen: Iterable[SeenTest], tags: Mapping[str
             status, reason = found.get(test, ("pass", "")) if test else (None, "")
             cells.append(_cell(test, status, reason, anchors))
         rows.append(f'<tr><th class="ls-rowhead" title="{_e(check)}">{_e(_short(check))}</th>{"".join(cells)}</tr>')
-    boxes = "".join(f'<label class="ls-{s}"><input type="checkbox" data-status="{s}" checked> {s}</label>'
-                    for s in STATUSES)
-    options = sorted({t for name in orgs for t in (["kind:" + str(gate_orgs[name].get("kind", ""))]
-                                                   + [f"tag:{x}" for x in tags.get(name, ())])})
-    select = "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in options)
-    return (f'<h3>Checks by org <small>({len(orgs)} orgs, {len(checks)} checks)</small></h3>'
-            '<div class="ls-filters" id="lockstep-filters">'
-            f'<span>status: {boxes}</span> <label>orgs: <select data-filter="tag"><option value="">every org'
-            f'</option>{select}</select></label> <label>name: <input type="search" data-filter="name" '
-            'placeholder="org name"></label> <span class="ls-shown"></span></div>'
-            f'<div class="ls-scroll"><table class="ls-matrix" id="lockstep-matrix"><thead><tr>{"".join(head)}</tr>'
-            f'<tr>{"".join(decisions)}</tr></thead><tbody>{"".join(rows)}</tbody>'
-            f'<tfoot><tr>{"".join(calls)}</tr></tfoot></table></div>')
+    return (f'<h3>Checks by org <small>({len(gate_orgs)} orgs, {len(checks)} checks)</small></h3>'
+            + _filters(t for values in org_tags.values() for t in values)
+            + '<div class="ls-scroll"><table class="ls-matrix" id="lockstep-matrix"><thead><tr>'
+            f'<th class="ls-corner">check \\ org</th>{"".join(h[0] for h in heads)}</tr>'
+            f'<tr><th class="ls-corner ls-sub">decision</th>{"".join(h[1] for h in heads)}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody><tfoot><tr><th class="ls-rowhead">API calls</th>'
+            f'{"".join(h[2] for h in heads)}</tr></tfoot></table></div>')
 
 
 def _drift(drift: Mapping[str, Any], check: str) -> str:

@@ -198,3 +198,29 @@ def test_a_gate_without_waivers_renders_and_a_script_cannot_be_closed_from_a_rea
     assert 'id="lockstep-decision">NO-GO<' in page and "<h3>Waivers</h3>" not in page
     assert "</script><script>alert(1)" not in page
     assert matrix(page).cells[("test_x", "prod")][0] == "fail"
+
+
+def test_an_unreachable_org_is_error_cells_linking_to_the_setup_rows(project: pytest.Pytester) -> None:
+    write_landscape(project.path, ORGS[1:], states=[state("qa", faults={"down": True}), state("dev")])
+    project.makepyfile(test_checks=CHECKS)
+    out = project.path / "report.html"
+    assert project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", f"--html={out}").ret == 1
+    page = out.read_text(encoding="utf-8")
+    parsed = matrix(page)
+    assert parsed.columns == ["landscape", "qa", "dev"]
+    status, title, href = parsed.cells[("test_reachable", "qa")]
+    assert status == "error" and "unreachable" in html.unescape(title)
+    assert href == "#test_checks.py%3A%3Atest_reachable%5Bqa%5D%3A%3Asetup"  # pytest-html's row of the setup error
+    assert 'col-testId\\&#34;&gt;test_checks.py::test_reachable[qa]::setup&lt;/td&gt;' in page
+    assert parsed.cells[("test_reachable", "dev")][0] == "pass"
+
+
+def test_an_org_named_landscape_keeps_its_own_column() -> None:
+    gate = {"decision": "no-go", "orgs": {"landscape": {"decision": "no-go", "kind": "sandbox", "failed": [
+        {"check": "c.py::test_org", "test": "c.py::test_org[landscape]", "reason": "org finding"}]}},
+        "landscape": {"failed": [], "warnings": [{"check": "c.py::test_all", "test": "c.py::test_all", "reason": "x"}]}}
+    page = render(gate, [])
+    row = re.search(r'title="c.py::test_org">test_org</th>(.*?)</tr>', page)
+    assert row is not None
+    assert re.findall(r'<td class="ls-c[^"]*"', row.group(1)) == ['<td class="ls-c"', '<td class="ls-c ls-fail"']
+    assert 'data-org="landscape" data-cross="1"' in page and 'data-org="landscape" data-tags="kind:sandbox"' in page

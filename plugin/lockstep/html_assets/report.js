@@ -23,7 +23,7 @@
     for (var col = 1; col < heads.length; col++) {
       var head = heads[col]
       var org = head.dataset.org
-      var isOrg = org !== 'landscape'
+      var isOrg = !head.hasAttribute('data-cross')
       var keep = !isOrg || ((!tag || (' ' + head.dataset.tags + ' ').indexOf(' ' + tag + ' ') >= 0) &&
                             (!name || org.toLowerCase().indexOf(name) >= 0))
       if (keep) {
