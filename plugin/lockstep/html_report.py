@@ -49,6 +49,8 @@ class HtmlHooks:
         cells.insert(2, '<th class="sortable" data-column-type="org">Org</th>')
 
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        if not cells:  # another plugin removed the row
+            return
         props = _props(report)
         org = props.get("lockstep_org")
         cells.insert(2, f'<td class="col-org">{html.escape(str(org or ""))}</td>')
@@ -56,7 +58,7 @@ class HtmlHooks:
         if not test:
             return
         test = str(test)
-        if cells and cells[0].startswith('<td class="col-result">'):
+        if cells[0].startswith('<td class="col-result">'):
             cells[0] = cells[0].replace('<td class="col-result">',
                                         f'<td class="col-result" data-lockstep-test="{html.escape(test)}">', 1)
         shown = report.when == "call" or not report.passed  # pytest-html leaves out passed setup/teardown
