@@ -22,7 +22,7 @@ __all__ = ["GateFileError", "acceptance_problems", "go_problems", "parse_age", "
 
 MAX_BYTES = 256 * 1024 * 1024
 _DECISIONS = ("go", "no-go")
-_LISTS = ("failed", "errors", "warnings", "skipped")
+_LISTS = ("failed", "errors", "warnings", "waived", "skipped")
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _FUTURE_SLACK = dt.timedelta(minutes=5)
