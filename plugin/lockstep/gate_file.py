@@ -160,9 +160,11 @@ def go_problems(gate: Mapping[str, Any]) -> list[str]:
     counts = gate.get("counts") or {}
     if not counts.get("executed"):
         problems.append("decision is go but no check was executed")
-    for key in ("failed", "errors"):
-        if counts.get(key):
-            problems.append(f"decision is go but it counts {counts[key]} {key.rstrip('s')} checks")
+    if counts.get("errors"):
+        problems.append(f"decision is go but it counts {counts['errors']} errors")
+    blocking = sum(counts.get(key, 0) for key in ("failed", "xfailed", "xpassed"))
+    if blocking > counts.get("warnings", 0) + counts.get("waived", 0):
+        problems.append(f"decision is go but it counts {blocking} failed checks, more than its warnings and waivers")
     orgs = gate.get("orgs") or {}
     if not orgs:
         problems.append("decision is go but it names no org")
