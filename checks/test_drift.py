@@ -86,4 +86,4 @@ def test_no_drift_between_orgs(orgs, profile, record_property):
                      baseline=baseline, ignore=settings.get("ignore") or (), categories=categories)
     record_property("lockstep_drift", matrix.as_data())
     differing = matrix.lines()
-    assert not differing, "\n".join([matrix.summary(), *differing])
+    assert not differing, f"{matrix.summary()}: {'; '.join(differing)}"

@@ -52,7 +52,7 @@ def test_demo_is_a_no_go_with_the_planted_findings(full_run):
     assert "process Case triage: Case.Status of a new record: expected 'Working', found 'New'" in reasons(gate, "qa")
     landscape = "\n".join(item["reason"] for item in gate["landscape"]["failed"])
     assert "package acme_cpq: 5 orgs on 2.5.0.1, but sub-initech on 2.4.0.1" in landscape
-    assert "drift: 1 item differs between dev, prod, qa, staging" in landscape
+    assert "drift: 1 item differs between dev, prod, qa, staging: " in landscape
     warnings = "\n".join(item["reason"] for item in gate["landscape"]["warnings"])
     assert "qa: Salesforce release: expected API 62.0 like production (prod), found preview API 63.0" in warnings
 

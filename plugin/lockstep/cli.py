@@ -27,6 +27,8 @@ __all__ = ["main"]
 
 
 def _show(gate: dict[str, Any], path: str) -> str:
+    from lockstep.report import summary_lines
+
     profile = gate.get("profile") or {}
     lines = [
         f"gate:     {path}",
@@ -35,18 +37,9 @@ def _show(gate: dict[str, Any], path: str) -> str:
         f"profile:  {profile.get('name', '')} (sha256 {str(profile.get('sha256', ''))[:12]})",
         f"phase:    {gate.get('phase', '')}",
         f"run:      {gate.get('run_id') or '-'}, {gate.get('started', '')} .. {gate.get('finished') or 'not finished'}",
+        "",
     ]
-    landscape = gate["landscape"]
-    for item in landscape.get("failed", []) + landscape.get("errors", []):
-        lines.append(f"landscape: {item.get('check', '')}: {item.get('reason', '')}")
-    lines.append("orgs:")
-    for name, entry in gate["orgs"].items():
-        extra = "" if entry.get("reachable", True) else " (unreachable)"
-        lines.append(f"  {name:<24} {entry.get('decision', '?').upper()}{extra}  api calls {entry.get('api_calls', 0)}")
-        for item in entry.get("failed", []) + entry.get("errors", []):
-            lines.append(f"      - {item.get('check', '')}: {item.get('reason', '')}")
-    for reason in gate.get("reasons", []):
-        lines.append(f"reason: {reason}")
+    lines += [line for line, _ in summary_lines(gate, limit=None)]
     return "\n".join(lines)
 
 

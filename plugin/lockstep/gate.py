@@ -7,9 +7,12 @@ document, :func:`exit_code` maps the decision onto the process exit code.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from lockstep.waivers import Rule
 
 __all__ = [
     "CheckResult", "RunInfo", "Tally", "build_gate", "exit_code", "outcome_of", "phase_of", "unfinished_gate",
@@ -33,12 +36,13 @@ class CheckResult:
     severity: str = "blocker"
     phases: tuple[str, ...] = ()
     executed: bool = False
+    waiver: Rule | None = None  # the active waiver covering this failure
 
     @property
     def blocks(self) -> bool:
         if self.outcome == "error":
             return True
-        return self.outcome in ("failed", "xfailed", "xpassed") and self.severity != "warning"
+        return self.outcome in ("failed", "xfailed", "xpassed") and self.severity != "warning" and self.waiver is None
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class RunInfo:
     collection_errors: tuple[tuple[str, str], ...] = ()
     unreachable: Mapping[str, str] = field(default_factory=dict)
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    waivers: tuple[Rule, ...] = ()
+    now: dt.datetime | None = None  # the run's clock, for waiver expiry
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -133,27 +139,34 @@ def phase_of(markexpr: str, phases_run: Iterable[str]) -> str:
 
 
 def _counts(results: Iterable[CheckResult]) -> dict[str, int]:
-    counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed", "warnings"), 0)
+    counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed", "warnings", "waived"), 0)
     total = executed = 0
     for result in results:
         total += 1
         executed += result.executed
         counts["errors" if result.outcome == "error" else result.outcome] += 1
-        if result.severity == "warning" and not result.blocks and result.outcome not in ("passed", "skipped"):
+        if result.waiver is not None:
+            counts["waived"] += 1
+        elif result.severity == "warning" and not result.blocks and result.outcome not in ("passed", "skipped"):
             counts["warnings"] += 1
     counts.update(total=total, executed=executed)
     return counts
 
 
-def _entry(result: CheckResult) -> dict[str, str]:
-    return {"check": result.check, "test": result.test, "reason": result.reason}
+def _entry(result: CheckResult) -> dict[str, Any]:
+    entry: dict[str, Any] = {"check": result.check, "test": result.test, "reason": result.reason}
+    if result.waiver is not None:
+        entry["waiver"] = result.waiver.as_data()
+    return entry
 
 
-def _lists(results: Iterable[CheckResult]) -> dict[str, list[dict[str, str]]]:
-    lists: dict[str, list[dict[str, str]]] = {"failed": [], "errors": [], "warnings": [], "skipped": []}
+def _lists(results: Iterable[CheckResult]) -> dict[str, list[dict[str, Any]]]:
+    lists: dict[str, list[dict[str, Any]]] = {"failed": [], "errors": [], "warnings": [], "waived": [], "skipped": []}
     for result in sorted(results, key=lambda r: r.test):
         if result.outcome == "error":
             lists["errors"].append(_entry(result))
+        elif result.waiver is not None:
+            lists["waived"].append(_entry(result))
         elif result.blocks:
             lists["failed"].append(_entry(result))
         elif result.outcome in ("failed", "xfailed", "xpassed"):
@@ -167,9 +180,35 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def _waive(results: tuple[CheckResult, ...], waivers: tuple[Rule, ...],
+           now: dt.datetime) -> tuple[tuple[CheckResult, ...], list[dict[str, Any]]]:
+    """Each failed check covered by an active waiver is waived; one covered only by an expired
+    waiver still blocks and says so. Every waiver is reported: used, stale (matched nothing)
+    or expired."""
+    matched = [0] * len(waivers)
+    out = []
+    for result in results:
+        failed = result.outcome in ("failed", "xfailed", "xpassed") and result.severity != "warning"
+        found = [i for i, rule in enumerate(waivers) if failed and rule.matches(result.check, result.org)]
+        for index in found:
+            matched[index] += 1
+        active = next((waivers[i] for i in found if not waivers[i].expired(now)), None)
+        if active is not None:
+            result = _replace(result, waiver=active)
+        elif found:
+            rule = waivers[found[0]]
+            expired = f"waiver expired {rule.expires:%Y-%m-%d %H:%M} UTC: {rule.reason} ({rule.owner})"
+            result = _replace(result, reason=f"{result.reason} [{expired}]")
+        out.append(result)
+    report = [{**rule.as_data(), "matched": count,
+               "status": "expired" if rule.expired(now) else "used" if count else "stale"}
+              for rule, count in zip(waivers, matched)]
+    return tuple(out), report
+
+
 def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
     """The gate document (JSON-ready), fail-closed."""
-    results = tuple(results)
+    results, waivers = _waive(tuple(results), info.waivers, info.now or dt.datetime.now(dt.timezone.utc))
     reasons: list[str] = []
     if info.interrupted:
         reasons.append(f"run interrupted: {info.interrupted}")
@@ -230,7 +269,8 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
         "counts": counts,
         "orgs": orgs,
         "landscape": {"failed": landscape["failed"], "errors": landscape["errors"], "warnings": landscape["warnings"],
-                      "skipped": landscape["skipped"]},
+                      "waived": landscape["waived"], "skipped": landscape["skipped"]},
+        "waivers": waivers,
         "reasons": reasons,
         **dict(info.extra),
     }
@@ -254,7 +294,8 @@ def unfinished_gate(reason: str, *, release: str | None = None, profile_name: st
         "pytest_exit_status": None,
         "counts": _counts(()),
         "orgs": {},
-        "landscape": {"failed": [], "errors": [], "warnings": [], "skipped": []},
+        "landscape": {"failed": [], "errors": [], "warnings": [], "waived": [], "skipped": []},
+        "waivers": [],
         "reasons": [reason],
         **dict(extra or {}),
     }

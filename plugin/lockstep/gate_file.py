@@ -22,7 +22,7 @@ __all__ = ["GateFileError", "acceptance_problems", "go_problems", "parse_age", "
 
 MAX_BYTES = 256 * 1024 * 1024
 _DECISIONS = ("go", "no-go")
-_LISTS = ("failed", "errors", "warnings", "skipped")
+_LISTS = ("failed", "errors", "warnings", "waived", "skipped")
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _FUTURE_SLACK = dt.timedelta(minutes=5)
@@ -160,9 +160,11 @@ def go_problems(gate: Mapping[str, Any]) -> list[str]:
     counts = gate.get("counts") or {}
     if not counts.get("executed"):
         problems.append("decision is go but no check was executed")
-    for key in ("failed", "errors"):
-        if counts.get(key):
-            problems.append(f"decision is go but it counts {counts[key]} {key.rstrip('s')} checks")
+    if counts.get("errors"):
+        problems.append(f"decision is go but it counts {counts['errors']} errors")
+    blocking = sum(counts.get(key, 0) for key in ("failed", "xfailed", "xpassed"))
+    if blocking > counts.get("warnings", 0) + counts.get("waived", 0):
+        problems.append(f"decision is go but it counts {blocking} failed checks, more than its warnings and waivers")
     orgs = gate.get("orgs") or {}
     if not orgs:
         problems.append("decision is go but it names no org")

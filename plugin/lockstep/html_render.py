@@ -17,6 +17,7 @@ from an org or a profile is HTML-escaped; JSON for the script is escaped for ``<
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from collections.abc import Iterable, Mapping
@@ -76,9 +77,24 @@ def _reason(item: Mapping[str, Any], status: str) -> str:
     reason = str(item.get("reason") or "")
     waiver = item.get("waiver")
     if status == "waived" and isinstance(waiver, Mapping):
-        reason += (f" (waived until {waiver.get('expires', '?')} by {waiver.get('owner', '?')}:"
+        reason += (f" (waived until {_when(waiver.get('expires', '?'))} by {waiver.get('owner', '?')}:"
                    f" {waiver.get('reason', '')})")
     return reason
+
+
+def _when(value: Any) -> str:
+    """An expiry as people read it: the day for "through that day", else the minute in UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if len(str(value)) <= len("2026-12-31"):  # a day already
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+    if (moment.hour, moment.minute, moment.second) == (23, 59, 59):
+        return f"{moment:%Y-%m-%d}"
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def _short(check: str) -> str:
@@ -128,14 +144,21 @@ def _findings(gate: Mapping[str, Any], anchors: Mapping[str, str]) -> str:
             f'<th>reason</th></tr></thead><tbody>{"".join(rows[:_MAX_FINDINGS])}</tbody></table>{tail}')
 
 
+def _names(orgs: Any) -> str:
+    """A waiver's orgs: a list of names, globs and tags, or one word (``all``)."""
+    if isinstance(orgs, (list, tuple)):
+        return ", ".join(map(str, orgs)) or "all"
+    return str(orgs or "all")
+
+
 def _waivers(gate: Mapping[str, Any]) -> str:
     waivers = [w for w in gate.get("waivers") or () if isinstance(w, Mapping)]
     if not waivers:
         return ""
     rows = "".join(
         f'<tr class="ls-waiver-{_e(w.get("status", ""))}"><td>{_e(w.get("check", ""))}</td>'
-        f'<td>{_e(", ".join(map(str, w.get("orgs") or ())) or "every org")}</td><td>{_e(w.get("reason", ""))}</td>'
-        f'<td>{_e(w.get("owner", ""))}</td><td>{_e(w.get("expires", ""))}</td><td>{_e(w.get("status", ""))}</td></tr>'
+        f'<td>{_e(_names(w.get("orgs")))}</td><td>{_e(w.get("reason", ""))}</td>'
+        f'<td>{_e(w.get("owner", ""))}</td><td>{_e(_when(w.get("expires", "")))}</td><td>{_e(w.get("status", ""))}</td></tr>'
         for w in waivers)
     return ('<h3>Waivers</h3><table class="ls-findings"><thead><tr><th>check</th><th>orgs</th><th>reason</th>'
             f"<th>owner</th><th>expires</th><th>status</th></tr></thead><tbody>{rows}</tbody></table>")

@@ -17,6 +17,7 @@ from lockstep.gate import PHASES
 from lockstep.options import DEFAULT_CONCURRENCY, open_run, option, org_concurrency
 from lockstep.run import ORG_PARAM as _ORG_PARAM
 from lockstep.run import is_check, replace_gate_without_profile, start
+from lockstep.waivers import severity_of
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
@@ -134,7 +135,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             ("lockstep_org", org),
             ("lockstep_check", check),
             ("lockstep_test", item.nodeid),
-            ("lockstep_severity", "warning" if item.get_closest_marker("warning") else "blocker"),
+            ("lockstep_severity", severity_of(run.profile.severity, check, org,
+                                              "warning" if item.get_closest_marker("warning") else "blocker")),
             ("lockstep_phases", phases),
         ])
 

@@ -22,6 +22,7 @@ from lockstep.auth_config import ENV_REF, PATH_KEYS, AuthConfigError, check_auth
 from lockstep.expectations import ExpectationError, dotted, validate_expect
 from lockstep.merge import freeze, merge, prune, without
 from lockstep.release_policy import ReleasePolicyError, parse_release
+from lockstep.waivers import Rule, WaiverError, parse_rules
 from lockstep.salesforce.errors import Secret
 from lockstep.scalars import api_version, seconds_problem
 from lockstep.upstream import parse_upstream
@@ -30,7 +31,7 @@ from lockstep.yaml_load import MAX_BYTES, YamlError, file_problem, load_yaml_fil
 __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
 
 KINDS = ("dev", "sandbox", "staging", "production", "subscriber")
-_TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "orgs")
+_TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "waivers", "severity", "orgs")
 _ORG_KEYS = ("name", "kind", "tags", "auth", "allow_writes", "expect", "description", "api_version", "timeout",
              "deadline")
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -79,6 +80,8 @@ class Profile:
     release: Mapping[str, Any]
     emulator: Path | None
     sha256: str
+    waivers: tuple[Rule, ...] = ()
+    severity: tuple[Rule, ...] = ()
 
     def org(self, name: str) -> OrgConfig:
         for org in self.orgs:
@@ -375,6 +378,12 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
         raise loader.fail(path, "orgs", "the profile declares no orgs")
     if emulator is not None and not Path(emulator).exists():
         raise loader.fail(path, "emulator", f"no such state file or folder: {raw.get('emulator')}")
+    declared = [{"name": o.name, "kind": o.kind, "tags": o.tags} for o in orgs]
+    try:
+        waivers = parse_rules("waivers", data.get("waivers"), declared)
+        severity = parse_rules("severity", data.get("severity"), declared)
+    except WaiverError as exc:
+        raise loader.fail(loader.declaring(path, tuple(exc.key.split("[", 1)[:1])), exc.key, exc.problem) from None
     return Profile(
         name=path.stem,
         path=path,
@@ -384,4 +393,6 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
         release=freeze(data.get("release") or {}),
         emulator=Path(emulator) if emulator is not None else None,
         sha256=_sha256(raw),
+        waivers=waivers,
+        severity=severity,
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lockstep.findings import finding_lines, org_reason_summary, passing_orgs
 from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError, one_line, redact
 
 __all__ = [
@@ -51,7 +52,17 @@ def reason_line(exc: BaseException | None, longrepr: Any = None, wasxfail: str |
         line = _first_line(crash or str(longrepr))
     if wasxfail is not None and exc is None:
         line = f"unexpectedly passed (xfail: {wasxfail})" if not line else line
-    return redact(one_line(line))[:500]
+    return redact(one_line(line))[:2000]
+
+
+def assertion_message(exc: AssertionError) -> str:
+    """A failed check's own message, without pytest's ``assert ...`` introspection below it."""
+    lines = []
+    for line in str(exc).splitlines():
+        if line.startswith("assert "):
+            break
+        lines.append(line)
+    return redact("\n".join(lines).strip() or "assertion failed")
 
 
 def collection_reason(exc: BaseException | None, longrepr: Any = None) -> str:
@@ -99,9 +110,13 @@ def unwritten_gate(gate: Mapping[str, Any], path: Path, exc: OSError) -> dict[st
     return {**gate, "decision": "no-go", "reasons": [*gate.get("reasons", []), reason]}
 
 
-def _rows(gate: Mapping[str, Any]) -> list[tuple[str, ...]]:
+_FULL_TABLE = 20  # orgs; beyond, the table lists the orgs that are not "go" and sums up the others
+
+
+def _rows(gate: Mapping[str, Any], names: list[str]) -> list[tuple[str, ...]]:
     rows = []
-    for name, entry in gate.get("orgs", {}).items():
+    for name in names:
+        entry = gate["orgs"][name]
         counts = entry.get("counts", {})
         decision = entry["decision"].upper() + ("" if entry.get("reachable", True) else " (unreachable)")
         rows.append((name, entry.get("kind", ""), str(counts.get("passed", 0)), str(counts.get("failed", 0)),
@@ -117,44 +132,49 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-def _findings(gate: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """One line per finding: the landscape's first, then each org's failures, errors and
-    warnings; checks of one org failing for the same reason (an org in trouble) share a line."""
-    lines: list[tuple[str, str]] = [
-        (f"landscape  cross-org checks left out {name}: {reason}", "errors")
-        for name, reason in gate.get("landscape", {}).get("left_out", {}).items()
-    ]
-    for where, entry in [("landscape", gate.get("landscape", {})), *gate.get("orgs", {}).items()]:
-        for kind in ("failed", "errors", "warnings"):
-            by_reason: dict[str, list[str]] = {}
-            for item in entry.get(kind, []):
-                by_reason.setdefault(str(item.get("reason", "")), []).append(str(item.get("check", "")).rsplit("::", 1)[-1])
-            label = {"errors": " (error)", "warnings": " (warning, does not block)"}.get(kind, "")
-            for reason, checks in by_reason.items():
-                what = checks[0] if len(checks) == 1 else f"{len(checks)} checks"
-                lines.append((f"{where}  {what}{label}: {reason}", kind))
-    return lines
+def _table_orgs(gate: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(orgs with a row, orgs summed up in one line): no-go orgs first; all of them in small landscapes."""
+    orgs = gate.get("orgs") or {}
+    ordered = sorted(orgs, key=lambda name: (orgs[name].get("decision") == "go", name))
+    if len(ordered) <= _FULL_TABLE:
+        return ordered, []
+    quiet = set(passing_orgs(gate))
+    return [n for n in ordered if n not in quiet], [n for n in ordered if n in quiet]
+
+
+def _passing_line(names: list[str]) -> str:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{len(names)} more orgs GO with nothing to report: {shown}"
+
+
+def summary_lines(gate: Mapping[str, Any], limit: int | None = _MAX_FINDINGS) -> list[tuple[str, str]]:
+    """The gate as text lines with a kind (for colour): table, findings, reasons."""
+    rowed, quiet = _table_orgs(gate)
+    out = [(line, "") for line in _table(_rows(gate, rowed))]
+    if quiet:
+        out.append((_passing_line(quiet), ""))
+    findings = finding_lines(gate)
+    if findings:
+        out.append(("", ""))
+    shown = findings if limit is None else findings[:limit]
+    out += [(line.text, line.kind) for line in shown]
+    if len(findings) > len(shown):
+        out.append((f"... and {len(findings) - len(shown)} more in the gate file (lockstep gate show)", ""))
+    reasons = org_reason_summary(gate.get("reasons", []), gate.get("orgs") or {})
+    if reasons:
+        out.append(("", ""))
+    out += [(f"  - {reason}", "") for reason in reasons]
+    return out
 
 
 def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path | None) -> None:
-    """The "lockstep gate" section: one row per org, the reasons, then the decision."""
+    """The "lockstep gate" section: the table, each finding with its reason, then the decision."""
     tr = terminalreporter
     tr.write_sep("=", "lockstep gate")
-    for line in _table(_rows(gate)):
-        tr.write_line(redact(line))
-    findings = _findings(gate)
-    if findings:
-        tr.write_line("")
-    for line, kind in findings[:_MAX_FINDINGS]:
-        tr.write_line(redact(line), yellow=kind == "warnings")
-    if len(findings) > _MAX_FINDINGS:
-        tr.write_line(f"... and {len(findings) - _MAX_FINDINGS} more in the gate file")
-    reasons = gate.get("reasons", [])
-    if reasons:
-        tr.write_line("")
-    for reason in reasons:
-        tr.write_line(redact(f"  - {reason}"))
+    for line, kind in summary_lines(gate):
+        tr.write_line(redact(line), yellow=kind in ("warnings", "waived", "stale"))
     go = gate.get("decision") == "go"
+    reasons = gate.get("reasons", [])
     final = "GATE: GO" if go else f"GATE: NO-GO ({len(reasons)} reason{'s' if len(reasons) != 1 else ''})"
     from lockstep.upstream import partial_problem
 
@@ -182,27 +202,43 @@ def progress_printer(config: Any, total: int, every: int = 10) -> Callable[[int,
     return show
 
 
-def markdown_summary(gate: Mapping[str, Any]) -> str:
-    """A Markdown rendering of the gate for CI job summaries."""
+def markdown_summary(gate: Mapping[str, Any], html: str | None = None) -> str:
+    """A Markdown rendering of the gate for CI job summaries and pull-request comments: the
+    decision, every finding with its reason (landscape first), the table, the reasons."""
     go = gate.get("decision") == "go"
     profile = gate.get("profile", {})
     out = [f"## Lockstep gate: {'GO' if go else 'NO-GO'}", "",
-           f"Profile `{profile.get('name', '')}`, phase `{gate.get('phase', '')}`, release `{gate.get('release') or '-'}`.", ""]
+           f"Profile `{profile.get('name', '')}`, phase `{gate.get('phase', '')}`, release "
+           f"`{gate.get('release') or '-'}`, run `{gate.get('run_id') or '-'}`."
+           + (f" [Full report]({html})" if html else ""), ""]
+    findings = finding_lines(gate)
+    if findings:
+        out += ["### Findings", ""]
+        out += [f"- {'⚠️ ' if line.kind in ('warnings', 'stale') else ''}{_md(line.text)}" for line in findings]
+        out.append("")
+    rowed, quiet = _table_orgs(gate)
     out.append("| " + " | ".join(_COLUMNS) + " |")
     out.append("|" + "---|" * len(_COLUMNS))
-    for row in _rows(gate):
-        out.append("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |")
-    if gate.get("reasons"):
-        out += ["", "### Reasons", ""] + [f"- {r}" for r in gate["reasons"]]
+    for row in _rows(gate, rowed):
+        out.append("| " + " | ".join(_md(v) for v in row) + " |")
+    if quiet:
+        out += ["", _md(_passing_line(quiet))]
+    reasons = org_reason_summary(gate.get("reasons", []), gate.get("orgs") or {})
+    if reasons:
+        out += ["", "### Reasons", ""] + [f"- {_md(r)}" for r in reasons]
     return redact("\n".join(out)) + "\n"
 
 
-def append_step_summary(gate: Mapping[str, Any]) -> None:
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def append_step_summary(gate: Mapping[str, Any], html: str | None = None) -> None:
     """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` when a CI job provides one."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
         with open(target, "a", encoding="utf-8") as handle:
-            handle.write(markdown_summary(gate))
+            handle.write(markdown_summary(gate, html))
 
 
 def _props(report: Any) -> dict[str, Any]:
@@ -290,7 +326,7 @@ class Recorder:
         self.started = _utcnow()
 
     def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
-             extra: Mapping[str, Any], run_id: str = "") -> dict[str, Any]:
+             extra: Mapping[str, Any], run_id: str = "", now: dt.datetime | None = None) -> dict[str, Any]:
         """The gate of this run: the recorded results plus the landscape's API call counts."""
         from lockstep import __version__
         from lockstep.gate import RunInfo, build_gate
@@ -304,6 +340,7 @@ class Recorder:
             finished=_utcnow(), version=__version__, run_id=run_id, exit_status=exit_status,
             interrupted=self.interrupted,
             collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
+            waivers=landscape.profile.waivers, now=now,
             extra=extra,
         )
         gate = build_gate(self.tally.results, info)

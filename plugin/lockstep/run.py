@@ -217,8 +217,9 @@ class Run:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+        from lockstep.masking import mask_report
         from lockstep.records import writes_refused
-        from lockstep.report import annotate_report
+        from lockstep.report import annotate_report, assertion_message
         from lockstep.salesforce.errors import WriteRefused
 
         report = yield
@@ -235,6 +236,10 @@ class Run:
         if report.failed and call.when == "call" and self._troubles(item) > item.stash.get(_TROUBLES, 1 << 62):
             # the check caught the org's trouble and reported it as a finding: still the org's error
             report.user_properties.append(("lockstep_org_error", True))
+        if (report.failed and isinstance(exc, AssertionError) and self.config.option.tbstyle == "auto"
+                and not self.config.option.showlocals):
+            report.longrepr = assertion_message(exc)  # what the check says, not its source (--tb=long for that)
+        mask_report(report)
         return report
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -340,7 +345,7 @@ class Run:
             self.recorder.interrupted = str(stopped)
         deselected, outside_phase = self.recorder.deselected or (self.deselected, self.deselected_outside_phase)
         self.gate = self.recorder.gate(
-            self.landscape, int(exitstatus), run_id=run_start(self.config)[1],
+            self.landscape, int(exitstatus), run_id=run_start(self.config)[1], now=self.now,
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
@@ -354,12 +359,15 @@ class Run:
         except OSError as exc:
             self.gate = unwritten_gate(self.gate, self.gate_path, exc)
         try:
-            append_step_summary(self.gate)
+            append_step_summary(self.gate, getattr(self.config.option, "htmlpath", None))
         except OSError as exc:
             self.unwritten.append(f"lockstep: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
         session.exitstatus = exit_code(self.gate, int(exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not any(arg.startswith("-r") for arg in self.config.invocation_params.args):
+            # the gate section lists every failure and error with its reason: no FAILED/ERROR line each
+            terminalreporter.reportchars = terminalreporter.reportchars.replace("f", "").replace("E", "")
         if self.gate is not None:
             from lockstep.report import terminal_summary
 

@@ -67,7 +67,7 @@ def test_gate_check_refuses_a_partial_run_unless_allowed(tmp_path: Path, capsys:
 def test_gate_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gate", "show", write(tmp_path, gate_doc("no-go"))]) == 0
     out = capsys.readouterr().out
-    assert "decision: NO-GO" in out and "prod-emea" in out and "reason: prod-emea: 1 failed check" in out
+    assert "decision: NO-GO" in out and "prod-emea" in out and "  - prod-emea: 1 failed check" in out
     assert main(["gate", "show", "--markdown", str(tmp_path / "gate.json")]) == 0
     assert capsys.readouterr().out.startswith("## Lockstep gate: NO-GO")
 

@@ -224,3 +224,41 @@ def test_an_org_named_landscape_keeps_its_own_column() -> None:
     assert row is not None
     assert re.findall(r'<td class="ls-c[^"]*"', row.group(1)) == ['<td class="ls-c"', '<td class="ls-c ls-fail"']
     assert 'data-org="landscape" data-cross="1"' in page and 'data-org="landscape" data-tags="kind:sandbox"' in page
+
+
+WAIVED_CHECKS = """
+def test_flow_active(org):
+    assert org.name != "prod", "prod: flow Case_Triage: expected active, found inactive"
+
+def test_reachable(org):
+    assert org.name
+"""
+WAIVERS = [{"check": "test_flow_active", "orgs": ["tag:emea"], "reason": "after the migration <CHG-1>",
+            "owner": "jane@acme.example", "expires": "2026-12-15"},
+           {"check": "test_reachable", "reason": "never needed", "owner": "joe@acme.example", "expires": "2026-12-15"}]
+
+
+@pytest.mark.parametrize(("now", "status"), [("2026-12-01T10:00:00+00:00", "waived"), ("2026-12-16T00:00:01+00:00", "fail")])
+def test_a_waived_failure_is_shown_as_waived_until_its_waiver_expires(project: pytest.Pytester, now: str,
+                                                                        status: str) -> None:
+    write_landscape(project.path, ORGS[:2], waivers=WAIVERS)
+    project.makepyfile(test_checks=WAIVED_CHECKS)
+    out = project.path / "report.html"
+    project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "--now", now, f"--html={out}")
+    page = out.read_text(encoding="utf-8")
+    decision = "GO" if status == "waived" else "NO-GO"
+    assert f'id="lockstep-decision">{decision}</div>' in page
+    shown, title, href = matrix(page).cells[("test_flow_active", "prod")]
+    assert shown == status and href == "#test_checks.py%3A%3Atest_flow_active%5Bprod%5D"
+    assert "prod: flow Case_Triage: expected active, found inactive" in html.unescape(title)
+    if status == "waived":
+        assert "until 2026-12-15" in html.unescape(title) and "after the migration <CHG-1>" in html.unescape(title)
+        assert '"test_checks.py::test_flow_active[prod]":["Waived (does not block)","ls-result-waived"]' in page
+    else:
+        assert "expired" in html.unescape(title)
+        assert "Waived (does not block)" not in page.split('id="lockstep-labels"')[1].split("</script>")[0]
+    waivers = page[page.index("<h3>Waivers</h3>"):page.index("<h3>Checks by org")]
+    assert "after the migration &lt;CHG-1&gt;" in waivers and "<CHG-1>" not in waivers
+    assert "<td>2026-12-15</td>" in waivers
+    stale = "stale" if status == "waived" else "expired"
+    assert f'<tr class="ls-waiver-{stale}"><td>test_reachable</td><td>all</td>' in waivers
