@@ -87,7 +87,7 @@ def test_data_query_with_parent_and_child_relationships(logged_in: SfCli, emulat
     assert result["records"][0]["Owner"]["Profile"]["Name"] == "System Administrator"
     assert _api_calls(emulator) - before == 2  # the rows, then their column metadata (columns=true)
     table = logged_in.table("data", "query", "--query", soql, "--target-org", "acme")
-    header = table.splitlines()[1]
+    header = next((line for line in table.splitlines() if "OWNER.NAME" in line), "")  # where it is depends on CI=...
     for column in ("ID", "NAME", "OWNER.NAME", "OWNER.PROFILE.NAME", "CONTACTS.LASTNAME"):
         assert f" {column} " in header, table
 
