@@ -17,7 +17,7 @@ import pytest
 __all__ = [
     "CI_RUN_IDS", "DEFAULT_CONCURRENCY", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "org_concurrency",
     "parse_time", "run_id_of",
-    "run_start", "selection", "utcnow", "write_unfinished", "writes_gate",
+    "narrowed_by", "run_start", "selection", "utcnow", "write_unfinished", "writes_gate",
 ]
 
 # The run id a CI system gives every job of one pipeline run, most specific first.
@@ -157,7 +157,40 @@ def selection(config: pytest.Config) -> dict[str, Any]:
         "keyword": option(config, "keyword") or "",
         "markexpr": option(config, "markexpr") or "",
         "paths": narrowing_paths(config),
+        "narrowed_by": narrowed_by(config),
     }
+
+
+# Ways to leave checks out before they are collected (pytest never reports them as
+# deselected): a run given one of them is not a complete run. ``--ignore`` in the project's
+# own ``addopts`` is part of its catalog, like ``collect_ignore`` in a conftest file.
+_RERUNS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
+_IGNORES = (("ignore", "--ignore"), ("ignore_glob", "--ignore-glob"))
+_COLLECTION_INI = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
+
+
+def narrowed_by(config: pytest.Config) -> list[str]:
+    """The options of this run that left checks out before collection (``--lf``, ``--ignore``, ...)."""
+    found = [flag for name, flag in _RERUNS if option(config, name)]
+    project = _ini_addopts(config)
+    for name, flag in _IGNORES:
+        found += [f"{flag}={value}" for value in option(config, name) or []
+                  if f"{flag}={value}" not in project and not _follows(project, flag, str(value))]
+    for setting in option(config, "override_ini") or []:
+        if str(setting).split("=", 1)[0].strip() in _COLLECTION_INI:
+            found.append(f"-o {setting}")
+    return found
+
+
+def _ini_addopts(config: pytest.Config) -> list[str]:
+    try:
+        return [str(token) for token in config.getini("addopts")]
+    except (ValueError, KeyError):
+        return []
+
+
+def _follows(tokens: list[str], flag: str, value: str) -> bool:
+    return any(token == flag and after == value for token, after in zip(tokens, tokens[1:]))
 
 
 def narrowing_paths(config: pytest.Config) -> list[str]:

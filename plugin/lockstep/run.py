@@ -16,7 +16,6 @@ from lockstep.options import (
     catalog_args,
     gate_path,
     join_option_values,
-    narrowing_paths,
     option,
     parse_time,
     run_start,
@@ -232,6 +231,18 @@ class Run:
             report.user_properties.append(("lockstep_org_error", True))
         return report
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> Iterator[None]:
+        """Tests a hook (a conftest file, a plugin) drops from the collection without reporting
+        them deselected count as deselected: the run is not complete."""
+        collected, deselected = len(items), self.deselected
+        result = yield
+        dropped = collected - len(items) - (self.deselected - deselected)
+        if dropped > 0:
+            self.deselected += dropped
+            self.deselected_outside_phase += dropped
+        return result
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselected tests; those left out only for lacking the phase of ``-m PHASE`` keep the run complete."""
         from lockstep.gate import PHASES
@@ -334,13 +345,14 @@ class Run:
         if stopped and not self.recorder.interrupted:
             self.recorder.interrupted = str(stopped)
         deselected, outside_phase = self.recorder.deselected or (self.deselected, self.deselected_outside_phase)
+        narrowing = selection(self.config)
         self.gate = self.recorder.gate(
             self.landscape, int(exitstatus), run_id=run_start(self.config)[1],
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
-                   **selection(self.config), "deselected": deselected,
-                   "complete": not (self.narrowed or outside_phase or narrowing_paths(self.config)
+                   **narrowing, "deselected": deselected,
+                   "complete": not (self.narrowed or outside_phase or narrowing["paths"] or narrowing["narrowed_by"]
                                     or self.recorder.interrupted)},
         )
         self.restore_signals()
