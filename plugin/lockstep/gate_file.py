@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GateFileError", "acceptance_problems", "go_problems", "parse_age", "read_gate", "structure_problem"]
+__all__ = ["GateFileError", "acceptance_problems", "go_problems", "other_run", "parse_age", "read_gate",
+           "structure_problem"]
 
 MAX_BYTES = 256 * 1024 * 1024
 _DECISIONS = ("go", "no-go")
@@ -125,6 +126,19 @@ def read_gate(path: str | Path) -> dict[str, Any]:
     if problem is not None:
         raise GateFileError(f"{shown}: not a gate file: {problem}")
     return gate
+
+
+def other_run(path: str | Path, run_id: str) -> str | None:
+    """The run id of another run whose gate is at ``path`` now, or ``None`` (this run's, none,
+    or not a gate): a run that finds another's gate where it wrote its own no-go shared the
+    file with a concurrent run, and neither result may stand for both."""
+    try:
+        found = read_gate(path).get("run_id")
+    except GateFileError:
+        return None
+    if found == run_id:
+        return None
+    return str(found) if found else "(no run id)"
 
 
 def _no_constant(name: str) -> Any:

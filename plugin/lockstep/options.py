@@ -136,9 +136,11 @@ def write_unfinished(config: pytest.Config, path: Path, reason: str, started: st
 def join_option_values(config: pytest.Config) -> None:
     """Hand xdist workers Lockstep's options as ``--option=value``: they parse the controller's
     arguments again, after the unfinished gate exists, and would take a separate value that is
-    now an existing path (``--gate-file PATH``) for a test path, moving their rootdir."""
+    now an existing path (``--gate-file PATH``) for a test path, moving their rootdir. They get
+    this run's id too: a worker replaces the gate by the no-go of its run before it knows it is
+    a worker, and that no-go must not read as another run's."""
     args = list(config.invocation_params.args)
-    joined, index = [], 0
+    joined, index = [f"--run-id={run_start(config)[1]}"], 0
     while index < len(args):
         if args[index] in _VALUE_OPTIONS and index + 1 < len(args):
             joined.append(f"{args[index]}={args[index + 1]}")

@@ -74,7 +74,9 @@ def collection_reason(exc: BaseException | None, longrepr: Any = None) -> str:
 
 
 def write_gate(path: Path, gate: Mapping[str, Any]) -> None:
-    """Write the gate JSON atomically: a temporary file in the same folder, then ``os.replace``."""
+    """Write the gate JSON atomically: a temporary file in the same folder, then ``os.replace``.
+    A symlink is followed: the file it points at (what a later stage reads) is replaced."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     text = redact(json.dumps(gate, indent=2, sort_keys=False, default=str)) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

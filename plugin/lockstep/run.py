@@ -339,6 +339,7 @@ class Run:
         if self.config.getoption("collectonly", False):
             return
         from lockstep.gate import exit_code
+        from lockstep.gate_file import other_run
         from lockstep.report import append_step_summary, unwritten_gate, write_gate
 
         stopped = session.shouldfail or session.shouldstop
@@ -356,6 +357,11 @@ class Run:
                                     or self.recorder.interrupted)},
         )
         self.restore_signals()
+        other = other_run(self.gate_path, run_start(self.config)[1])
+        if other is not None:
+            self.gate = {**self.gate, "decision": "no-go", "exit_status": exit_code({}, int(exitstatus)), "reasons": [
+                *self.gate["reasons"], f"run {other} wrote {self.gate_path} while this run ran: one gate file"
+                " for two runs; give each run its own --gate-file"]}
         try:
             write_gate(self.gate_path, self.gate)
         except OSError as exc:
