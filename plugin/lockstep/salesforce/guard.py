@@ -19,8 +19,8 @@ Known reads (:func:`write_of` answers ``None``):
 
 Everything else is a write: any other method (PATCH, PUT, DELETE, OPTIONS, ...), any other
 POST (sObject and collection creates, ``/composite/tree``, Apex REST, SOAP, Bulk API jobs,
-token revocation), a path with ``.``/``..`` segments, a body that cannot be read, and any
-request asking for another method (``_HttpMethod``, ``X-HTTP-Method-Override``).
+token revocation), a path with ``.``/``..`` segments, a body that cannot be read (or whose
+JSON repeats a key: parsers differ on which value counts), and any request asking for another method (``_HttpMethod``, ``X-HTTP-Method-Override``).
 
 Write mode exists only through a grant: :func:`new_guard` returns the guard of one org and,
 for an org whose profile allows writes, the grant that opens it. The grant is per thread:
@@ -130,9 +130,18 @@ def _json_body(body: Any) -> Any:
     if not isinstance(body, (bytes, str)):
         return _UNREADABLE
     try:
-        return json.loads(body)
+        return json.loads(body, object_pairs_hook=_unique_keys)
     except ValueError:
         return _UNREADABLE
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it repeats a key: parsers differ on which value counts, so
+    the org might read the method or subrequests the guard did not."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a repeated key")
+    return found
 
 
 _UNREADABLE = object()
