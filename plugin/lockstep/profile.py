@@ -233,8 +233,12 @@ class _Loader:
             if "kind" in org and org["kind"] not in KINDS:
                 raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{suggest(org['kind'], KINDS)}")
             tags = org.get("tags", [])
-            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            if not isinstance(tags, list):
                 raise self.fail(path, f"{label}.tags", f"expected a list of strings, got {_type_name(tags)}")
+            for index, tag in enumerate(tags):
+                if not isinstance(tag, str):
+                    raise self.fail(path, f"{label}.tags[{index}]",
+                                    f"expected a string, got {_type_name(tag)} (quote it)")
             if "auth" in org:
                 self.check_auth(path, f"{label}.auth", org["auth"], partial=True)
 

@@ -97,6 +97,16 @@ def test_api_version_must_be_nn_dot_0(project: pytest.Pytester, emulator: Emulat
     assert line.startswith("orgs[alpha].api_version: expected ")
 
 
+@pytest.mark.parametrize(("value", "found"), [("[emea, no]", "boolean"), ("[2024-01-01]", "date"),
+                                              ("[emea, 0123]", "int"), ("[emea, ~]", "null")])
+def test_a_tag_yaml_reads_as_another_type_is_named(project: pytest.Pytester, emulator: Emulator,
+                                                  admin: requests.Session, value: str, found: str) -> None:
+    """YAML reads ``no`` as false and ``0123`` as 83: the line names the tag, not "a list"."""
+    line = refused(project, emulator, admin, profile(emulator, f"    tags: {value}\n"))
+    index = value.strip("[]").split(", ").index(value.strip("[]").split(", ")[-1])
+    assert line == f"orgs[alpha].tags[{index}]: expected a string, got {found} (quote it)"
+
+
 def test_nesting_5000_brackets_deep_is_refused(project: pytest.Pytester, emulator: Emulator,
                                               admin: requests.Session) -> None:
     nested = "[" * 5000 + "]" * 5000
