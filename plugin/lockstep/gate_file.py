@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -106,14 +108,23 @@ def read_gate(path: str | Path) -> dict[str, Any]:
     """The gate document at ``path``; :class:`GateFileError` for anything that is not one."""
     shown = str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except FileNotFoundError:
         raise GateFileError(f"{shown}: no such gate file") from None
     except IsADirectoryError:
         raise GateFileError(f"{shown}: not a gate file (a directory)") from None
     except OSError as exc:
         raise GateFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise GateFileError(f"{shown}: not a gate file ({kind})")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise GateFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_BYTES:
         raise GateFileError(f"{shown}: not a gate file (larger than {MAX_BYTES // (1024 * 1024)} MiB)")
     try:

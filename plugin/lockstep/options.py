@@ -35,21 +35,24 @@ CI_RUN_IDS = (
 _VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--release", "--run-id", "--deployed-at", "--now",
                   "--org-concurrency")
 _START = pytest.StashKey[tuple[str, str]]()
+_BAD_RUN_ID = pytest.StashKey[str]()
 
 
 DEFAULT_CONCURRENCY = 64
 
 
-def org_concurrency(value: str) -> int:
-    """``--org-concurrency``: a positive integer (argparse turns the error into a usage error)."""
-    import argparse
-
+def org_concurrency(value: str | None) -> int:
+    """``--org-concurrency``: a positive integer, or the default when not given. Checked once the
+    run has replaced the gate by its no-go, not while pytest parses the command line (an error
+    there would leave an older gate standing)."""
+    if value is None:
+        return DEFAULT_CONCURRENCY
     try:
         number = int(value)
     except ValueError:
         number = 0
     if number < 1 or str(value).strip() != str(value):
-        raise argparse.ArgumentTypeError(f"expected a positive integer (orgs at once), got {value!r}")
+        raise pytest.UsageError(f"--org-concurrency: expected a positive integer (orgs at once), got {value!r}")
     return number
 
 
@@ -74,19 +77,26 @@ def writes_gate(config: pytest.Config) -> bool:
 
 
 def run_id_of(given: str | None, environ: Mapping[str, str]) -> str:
-    """``--run-id``, else the CI's own run id, else a new random one."""
-    if given and given.strip():
-        return given.strip()
-    for variable, _ in CI_RUN_IDS:
-        if environ.get(variable, "").strip():
-            return environ[variable].strip()
+    """``--run-id``, else the CI's own run id, else a new random one; one line of printable text
+    (it is compared by ``gate check --run-id`` and shown on one line)."""
+    found = [("--run-id", given or "")] + [(f"${variable}", environ.get(variable, "")) for variable, _ in CI_RUN_IDS]
+    for source, value in found:
+        if value.strip():
+            if not value.strip().isprintable():
+                raise pytest.UsageError(f"{source}: a run id is one line of printable text, got {value.strip()!r}")
+            return value.strip()
     return uuid.uuid4().hex[:16]
 
 
 def run_start(config: pytest.Config) -> tuple[str, str]:
     """(started, run id) of this run, fixed by :func:`open_run` (or now, for a config it never saw)."""
     if _START not in config.stash:
-        config.stash[_START] = (utcnow(), run_id_of(option(config, "run_id"), os.environ))
+        try:
+            run_id = run_id_of(option(config, "run_id"), os.environ)
+        except pytest.UsageError as exc:  # refused by open_run, after it replaced the gate
+            run_id = uuid.uuid4().hex[:16]
+            config.stash[_BAD_RUN_ID] = str(exc)
+        config.stash[_START] = (utcnow(), run_id)
     return config.stash[_START]
 
 
@@ -108,6 +118,7 @@ def open_run(config: pytest.Config) -> None:
             raise pytest.UsageError(refusal)
     elif root != Path(config.rootpath):
         refusal = _moved_rootdir(config)
+    refusal = refusal or config.stash.get(_BAD_RUN_ID, None)
     write_unfinished(config, gate_path(config, root), refusal or f"run started {started} and did not finish", started)
     if refusal:
         raise pytest.UsageError(refusal)

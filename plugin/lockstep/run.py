@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.options import (
-    DEFAULT_CONCURRENCY,
     catalog_args,
     gate_path,
     join_option_values,
     option,
+    org_concurrency,
     parse_time,
     run_start,
     selection,
@@ -103,7 +103,7 @@ class Run:
         worker_input = getattr(config, "workerinput", None)
         self.is_worker = worker_input is not None
         self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input),
-                                              concurrency=config.getoption("org_concurrency", None) or DEFAULT_CONCURRENCY)
+                                              concurrency=org_concurrency(config.getoption("org_concurrency", None)))
         self.narrowed = len(selected) < len(profile.orgs)
         self.recorder = Recorder()
         self.recorder.started = started
