@@ -55,6 +55,8 @@ ROUTES: dict[str, list[str]] = {
     "composite_graph": [],
     "client_get_execute_anonymous": [],
     "client_get_execute_anonymous_encoded": [],
+    "client_get_execute_anonymous_double_encoded": [],
+    "client_get_execute_anonymous_json": [],
     "client_get_method_override": [],
     "session_run_tests": [],
     "composite_duplicate_method": [],
@@ -200,6 +202,9 @@ ROUTES = {
     "client_get_execute_anonymous": lambda org, r: org.client.get(
         "tooling/executeAnonymous/?anonymousBody=delete+[SELECT+Id+FROM+Account];"),
     "client_get_execute_anonymous_encoded": lambda org, r: org.client.get("tooling/execute%41nonymous/?anonymousBody=x"),
+    "client_get_execute_anonymous_double_encoded": lambda org, r: org.client.get(
+        "tooling/execute%2541nonymous/?anonymousBody=x"),
+    "client_get_execute_anonymous_json": lambda org, r: org.client.get("tooling/executeAnonymous.json?anonymousBody=x"),
     "client_get_method_override": lambda org, r: org.client.get(f"sobjects/Account/{MADE_UP}?_HttpMethod=DELETE"),
     "session_run_tests": lambda org, r: raw(org, "POST", "tooling/runTestsSynchronous", json={"tests": []}),
     "apexrest_post": lambda org, r: org.client._sf.apexecute("orders", method="POST", data={"refund": 1}),

@@ -9,7 +9,8 @@ to be a read is a write.
 Known reads (:func:`write_of` answers ``None``):
 
 - ``GET``/``HEAD`` of ``/services/data/...`` (REST and Tooling), except the resources that run
-  code (``executeAnonymous``, ``runTestsSynchronous``, ``runTestsAsynchronous``); of
+  code (``executeAnonymous``, ``runTestsSynchronous``, ``runTestsAsynchronous``, in any case,
+  with blanks or a format suffix such as ``.json``); of
   ``/services/apexrest/...``; of ``/services/oauth2/userinfo``, the identity URL ``/id/...``
   and the emulator's ``/__emulator__/...``;
 - ``POST /services/oauth2/token`` (login) and the emulator's session endpoint
@@ -57,10 +58,12 @@ _MAX_DEPTH = 4
 
 
 def _path(url: str) -> str | None:
-    """The decoded URL path, or ``None`` when it is not plainly a path (dot segments, backslashes)."""
+    """The decoded URL path, or ``None`` when it is not plainly a path: dot segments, backslashes,
+    control characters, or a ``%`` left after decoding (a server that decodes twice would see
+    another path than the guard)."""
     path = unquote(urlsplit(url).path)
     segments = path.split("/")
-    if any(s in (".", "..") for s in segments) or "\\" in path or ";" in path:
+    if any(s in (".", "..") for s in segments) or any(c in path for c in "\\;%") or not path.isprintable():
         return None
     return "/" + "/".join(s for s in segments if s)
 
@@ -76,7 +79,13 @@ def _is_read_path(path: str) -> bool:
     """A GET/HEAD of ``path`` is a known read."""
     if path in _GET_PATHS or path.startswith(_GET_UNDER):
         return True
-    return path.startswith("/services/data/") and not any(s.lower() in _RUNS_CODE for s in path.split("/"))
+    return path.startswith("/services/data/") and not any(_resource(s) in _RUNS_CODE for s in path.split("/"))
+
+
+def _resource(segment: str) -> str:
+    """A path segment as a server may route it: case, surrounding blanks and a format suffix
+    (``executeAnonymous.json``) aside."""
+    return segment.strip().lower().split(".")[0]
 
 
 def _subrequests(kind: str, body: Any) -> list[tuple[str, str, Any, Mapping[str, Any]]] | None:
