@@ -239,3 +239,21 @@ def test_extends_naming_a_fifo_is_refused_not_read(project: pytest.Pytester, emu
     os.mkfifo(project.path / "profiles" / "base.yaml")
     line = refused(project, emulator, admin, profile(emulator, top="extends: base.yaml\n"), subprocess=True)
     assert line == "extends: a FIFO (named pipe), not a regular file: base.yaml"
+
+
+@pytest.mark.parametrize(("kind", "found"), [("fifo", "a FIFO (named pipe)"), ("folder", "a folder")])
+@pytest.mark.parametrize("given", ["p", "profiles/p.yaml"])
+def test_a_profile_that_is_not_a_regular_file_says_so(project: pytest.Pytester, kind: str, found: str,
+                                                      given: str) -> None:
+    """A FIFO named profiles/p.yaml was an "unknown profile 'p' (did you mean 'p'?)"."""
+    (project.path / "profiles").mkdir()
+    path = project.path / "profiles" / "p.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    project.makepyfile(test_reach=CHECK)
+    result = project.runpytest(f"--org-profile={given}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line.strip()] == [
+        f"ERROR: --org-profile: {found}, not a regular file: profiles/p.yaml"]
