@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -233,7 +234,10 @@ def append_step_summary(gate: Mapping[str, Any]) -> None:
     """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` when a CI job provides one."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
-        with open(target, "a", encoding="utf-8") as handle:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO without a reader would block the run's end
+                raise OSError(0, "not a regular file")
             handle.write(markdown_summary(gate))
 
 

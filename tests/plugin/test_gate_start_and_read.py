@@ -81,3 +81,14 @@ def test_a_gate_path_that_is_not_a_regular_file_is_exit_2_at_once(tmp_path: Path
     assert done.returncode == 2
     found = "a directory" if kind == "folder" else "not a regular file"
     assert error_lines(done) == [f"lockstep gate: {path}: not a gate file ({found})"]
+
+
+def test_a_step_summary_that_is_a_fifo_never_blocks_the_end_of_the_run(tmp_path: Path) -> None:
+    """``$GITHUB_STEP_SUMMARY`` naming a FIFO nobody reads held the finished run for ever."""
+    root = project_at(tmp_path / "project")
+    fifo = tmp_path / "summary"
+    os.mkfifo(fifo)
+    done = pytest_in(root, "--run-id=summary", env={"GITHUB_STEP_SUMMARY": str(fifo)})
+    assert done.returncode == 0
+    assert "lockstep: cannot append to $GITHUB_STEP_SUMMARY: " in done.stdout
+    assert gate_cli("check", str(root / "reports" / "gate.json"), "--run-id=summary").returncode == 0
