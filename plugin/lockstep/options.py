@@ -179,7 +179,7 @@ def selection(config: pytest.Config) -> dict[str, Any]:
 # own ``addopts`` is part of its catalog, like ``collect_ignore`` in a conftest file.
 _RERUNS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
 _IGNORES = (("ignore", "--ignore"), ("ignore_glob", "--ignore-glob"))
-_COLLECTION_INI = ("testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
+_COLLECTION_INI = ("addopts", "testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
 
 
 def narrowed_by(config: pytest.Config) -> list[str]:

@@ -78,6 +78,7 @@ def test_a_rerun_of_the_last_failures_is_partial(tmp_path: Path, rerun: str) -> 
     (("-o", "testpaths=checks/test_reachable.py checks/test_flaky.py"),
      "-o testpaths=checks/test_reachable.py checks/test_flaky.py"),
     (("-o", "python_functions=test_r*"), "-o python_functions=test_r*"),
+    (("-o", "addopts=--ignore=checks/test_more.py"), "-o addopts=--ignore=checks/test_more.py"),
 ])
 def test_files_left_out_before_collection_make_the_run_partial(tmp_path: Path, args: tuple[str, ...],
                                                                 narrowing: str) -> None:
