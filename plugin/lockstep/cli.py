@@ -68,7 +68,7 @@ def _gate_parser() -> argparse.ArgumentParser:
     show.add_argument("--markdown", action="store_true", help="print the Markdown summary")
     check = commands.add_parser("check", help="exit 0 only for a go gate (optionally of a release/phase/profile)")
     check.add_argument("path")
-    check.add_argument("--run-id", default=None, help="accept only the gate of this run (pytest --run-id)")
+    check.add_argument("--run-id", default=None, type=_run_id, help="accept only the gate of this run (pytest --run-id)")
     check.add_argument("--max-age", default=None, type=_age, metavar="AGE",
                        help="refuse a gate whose run finished longer ago (90m, 12h, 2d)")
     check.add_argument("--release", default=None)
@@ -77,6 +77,12 @@ def _gate_parser() -> argparse.ArgumentParser:
     check.add_argument("--allow-partial", action="store_true",
                        help="accept the gate of a narrowed run (--orgs, -k, deselected tests)")
     return parser
+
+
+def _run_id(text: str) -> str:
+    if not text.strip() or not text.strip().isprintable():
+        raise argparse.ArgumentTypeError(f"expected one line of printable text, got {text!r}")
+    return text.strip()
 
 
 def _age(text: str) -> float:

@@ -13,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GateFileError", "acceptance_problems", "go_problems", "parse_age", "read_gate", "structure_problem"]
+__all__ = ["GateFileError", "acceptance_problems", "go_problems", "other_run", "parse_age", "read_gate",
+           "structure_problem"]
 
 MAX_BYTES = 256 * 1024 * 1024
 _DECISIONS = ("go", "no-go")
@@ -105,14 +108,23 @@ def read_gate(path: str | Path) -> dict[str, Any]:
     """The gate document at ``path``; :class:`GateFileError` for anything that is not one."""
     shown = str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except FileNotFoundError:
         raise GateFileError(f"{shown}: no such gate file") from None
     except IsADirectoryError:
         raise GateFileError(f"{shown}: not a gate file (a directory)") from None
     except OSError as exc:
         raise GateFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise GateFileError(f"{shown}: not a gate file ({kind})")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise GateFileError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_BYTES:
         raise GateFileError(f"{shown}: not a gate file (larger than {MAX_BYTES // (1024 * 1024)} MiB)")
     try:
@@ -125,6 +137,19 @@ def read_gate(path: str | Path) -> dict[str, Any]:
     if problem is not None:
         raise GateFileError(f"{shown}: not a gate file: {problem}")
     return gate
+
+
+def other_run(path: str | Path, run_id: str) -> str | None:
+    """The run id of another run whose gate is at ``path`` now, or ``None`` (this run's, none,
+    or not a gate): a run that finds another's gate where it wrote its own no-go shared the
+    file with a concurrent run, and neither result may stand for both."""
+    try:
+        found = read_gate(path).get("run_id")
+    except GateFileError:
+        return None
+    if found == run_id:
+        return None
+    return str(found) if found else "(no run id)"
 
 
 def _no_constant(name: str) -> Any:

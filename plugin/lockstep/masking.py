@@ -152,7 +152,7 @@ class _ReportMasking:
             temporary.write_text(masked, encoding="utf-8")
             os.replace(temporary, file)
 
-    @pytest.hookimpl(wrapper=True)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # outside pytest-html's (tryfirst), which adds the extras
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
         report = yield
         mask_report(report)
@@ -176,6 +176,9 @@ def mask_report(report: Any) -> None:
                 report.longrepr = redact(text)
     report.sections = [(redact(title), redact(content)) for title, content in report.sections]
     report.user_properties = [_masked(entry, set()) for entry in getattr(report, "user_properties", ())]
+    for name in ("extras", "extra"):  # pytest-html's extras: links, text, JSON and HTML it writes out
+        if isinstance(getattr(report, name, None), list):
+            setattr(report, name, _masked(getattr(report, name), set()))
     if isinstance(getattr(report, "wasxfail", None), str):
         report.wasxfail = redact(report.wasxfail)
 

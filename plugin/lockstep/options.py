@@ -17,7 +17,7 @@ import pytest
 __all__ = [
     "CI_RUN_IDS", "DEFAULT_CONCURRENCY", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "org_concurrency",
     "parse_time", "run_id_of",
-    "run_start", "selection", "utcnow", "write_unfinished", "writes_gate",
+    "narrowed_by", "run_start", "selection", "utcnow", "write_unfinished", "writes_gate",
 ]
 
 # The run id a CI system gives every job of one pipeline run, most specific first.
@@ -35,21 +35,24 @@ CI_RUN_IDS = (
 _VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--release", "--run-id", "--deployed-at", "--now",
                   "--org-concurrency")
 _START = pytest.StashKey[tuple[str, str]]()
+_BAD_RUN_ID = pytest.StashKey[str]()
 
 
 DEFAULT_CONCURRENCY = 64
 
 
-def org_concurrency(value: str) -> int:
-    """``--org-concurrency``: a positive integer (argparse turns the error into a usage error)."""
-    import argparse
-
+def org_concurrency(value: str | None) -> int:
+    """``--org-concurrency``: a positive integer, or the default when not given. Checked once the
+    run has replaced the gate by its no-go, not while pytest parses the command line (an error
+    there would leave an older gate standing)."""
+    if value is None:
+        return DEFAULT_CONCURRENCY
     try:
         number = int(value)
     except ValueError:
         number = 0
     if number < 1 or str(value).strip() != str(value):
-        raise argparse.ArgumentTypeError(f"expected a positive integer (orgs at once), got {value!r}")
+        raise pytest.UsageError(f"--org-concurrency: expected a positive integer (orgs at once), got {value!r}")
     return number
 
 
@@ -74,19 +77,26 @@ def writes_gate(config: pytest.Config) -> bool:
 
 
 def run_id_of(given: str | None, environ: Mapping[str, str]) -> str:
-    """``--run-id``, else the CI's own run id, else a new random one."""
-    if given and given.strip():
-        return given.strip()
-    for variable, _ in CI_RUN_IDS:
-        if environ.get(variable, "").strip():
-            return environ[variable].strip()
+    """``--run-id``, else the CI's own run id, else a new random one; one line of printable text
+    (it is compared by ``gate check --run-id`` and shown on one line)."""
+    found = [("--run-id", given or "")] + [(f"${variable}", environ.get(variable, "")) for variable, _ in CI_RUN_IDS]
+    for source, value in found:
+        if value.strip():
+            if not value.strip().isprintable():
+                raise pytest.UsageError(f"{source}: a run id is one line of printable text, got {value.strip()!r}")
+            return value.strip()
     return uuid.uuid4().hex[:16]
 
 
 def run_start(config: pytest.Config) -> tuple[str, str]:
     """(started, run id) of this run, fixed by :func:`open_run` (or now, for a config it never saw)."""
     if _START not in config.stash:
-        config.stash[_START] = (utcnow(), run_id_of(option(config, "run_id"), os.environ))
+        try:
+            run_id = run_id_of(option(config, "run_id"), os.environ)
+        except pytest.UsageError as exc:  # refused by open_run, after it replaced the gate
+            run_id = uuid.uuid4().hex[:16]
+            config.stash[_BAD_RUN_ID] = str(exc)
+        config.stash[_START] = (utcnow(), run_id)
     return config.stash[_START]
 
 
@@ -108,6 +118,7 @@ def open_run(config: pytest.Config) -> None:
             raise pytest.UsageError(refusal)
     elif root != Path(config.rootpath):
         refusal = _moved_rootdir(config)
+    refusal = refusal or config.stash.get(_BAD_RUN_ID, None)
     write_unfinished(config, gate_path(config, root), refusal or f"run started {started} and did not finish", started)
     if refusal:
         raise pytest.UsageError(refusal)
@@ -136,9 +147,11 @@ def write_unfinished(config: pytest.Config, path: Path, reason: str, started: st
 def join_option_values(config: pytest.Config) -> None:
     """Hand xdist workers Lockstep's options as ``--option=value``: they parse the controller's
     arguments again, after the unfinished gate exists, and would take a separate value that is
-    now an existing path (``--gate-file PATH``) for a test path, moving their rootdir."""
+    now an existing path (``--gate-file PATH``) for a test path, moving their rootdir. They get
+    this run's id too: a worker replaces the gate by the no-go of its run before it knows it is
+    a worker, and that no-go must not read as another run's."""
     args = list(config.invocation_params.args)
-    joined, index = [], 0
+    joined, index = [f"--run-id={run_start(config)[1]}"], 0
     while index < len(args):
         if args[index] in _VALUE_OPTIONS and index + 1 < len(args):
             joined.append(f"{args[index]}={args[index + 1]}")
@@ -157,7 +170,40 @@ def selection(config: pytest.Config) -> dict[str, Any]:
         "keyword": option(config, "keyword") or "",
         "markexpr": option(config, "markexpr") or "",
         "paths": narrowing_paths(config),
+        "narrowed_by": narrowed_by(config),
     }
+
+
+# Ways to leave checks out before they are collected (pytest never reports them as
+# deselected): a run given one of them is not a complete run. ``--ignore`` in the project's
+# own ``addopts`` is part of its catalog, like ``collect_ignore`` in a conftest file.
+_RERUNS = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
+_IGNORES = (("ignore", "--ignore"), ("ignore_glob", "--ignore-glob"))
+_COLLECTION_INI = ("addopts", "testpaths", "python_files", "python_classes", "python_functions", "norecursedirs")
+
+
+def narrowed_by(config: pytest.Config) -> list[str]:
+    """The options of this run that left checks out before collection (``--lf``, ``--ignore``, ...)."""
+    found = [flag for name, flag in _RERUNS if option(config, name)]
+    project = _ini_addopts(config)
+    for name, flag in _IGNORES:
+        found += [f"{flag}={value}" for value in option(config, name) or []
+                  if f"{flag}={value}" not in project and not _follows(project, flag, str(value))]
+    for setting in option(config, "override_ini") or []:
+        if str(setting).split("=", 1)[0].strip() in _COLLECTION_INI:
+            found.append(f"-o {setting}")
+    return found
+
+
+def _ini_addopts(config: pytest.Config) -> list[str]:
+    try:
+        return [str(token) for token in config.getini("addopts")]
+    except (ValueError, KeyError):
+        return []
+
+
+def _follows(tokens: list[str], flag: str, value: str) -> bool:
+    return any(token == flag and after == value for token, after in zip(tokens, tokens[1:]))
 
 
 def narrowing_paths(config: pytest.Config) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 
 from lockstep.fixtures import endpoint_probes, lockstep_release, planned, records  # noqa: F401  (fixtures for checks)
 from lockstep.gate import PHASES
-from lockstep.options import DEFAULT_CONCURRENCY, open_run, option, org_concurrency
+from lockstep.options import DEFAULT_CONCURRENCY, open_run, option
 from lockstep.run import ORG_PARAM as _ORG_PARAM
 from lockstep.run import is_check, replace_gate_without_profile, start
 from lockstep.waivers import severity_of
@@ -47,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="when the deployment started (ISO-8601); recorded in the gate, available to checks")
     group.addoption("--now", metavar="ISO", default=None,
                     help="the clock checks use (ISO-8601); default: the current time")
-    group.addoption("--org-concurrency", metavar="N", type=org_concurrency, default=DEFAULT_CONCURRENCY,
+    group.addoption("--org-concurrency", metavar="N", default=None,
                     help=f"how many orgs are logged in to and asked at once (default {DEFAULT_CONCURRENCY}; "
                          "one request at a time per org)")
 

@@ -130,12 +130,16 @@ def resolve_profile_path(spec: str, rootdir: Path) -> Path:
     if spec.endswith((".yaml", ".yml")) or "/" in spec or os.sep in spec:
         path = Path(spec).expanduser()
         if not path.is_file():
-            raise ProfileError(f"--org-profile: no such profile file: {spec}")
+            problem = "no such profile file" if not os.path.lexists(path) else file_problem(path, MAX_BYTES)
+            raise ProfileError(f"--org-profile: {problem}: {spec}")
         return path.resolve()
     folder = rootdir / "profiles"
     for suffix in (".yaml", ".yml"):
-        if (folder / f"{spec}{suffix}").is_file():
-            return (folder / f"{spec}{suffix}").resolve()
+        candidate = folder / f"{spec}{suffix}"
+        if candidate.is_file():
+            return candidate.resolve()
+        if os.path.lexists(candidate):  # a folder, a FIFO, a dangling link: say so, not "unknown"
+            raise ProfileError(f"--org-profile: {file_problem(candidate, MAX_BYTES)}: profiles/{spec}{suffix}")
     names = sorted({p.stem for p in folder.glob("*.y*ml")}) if folder.is_dir() else []
     available = ", ".join(names) if names else "none"
     raise ProfileError(
@@ -236,8 +240,12 @@ class _Loader:
             if "kind" in org and org["kind"] not in KINDS:
                 raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{suggest(org['kind'], KINDS)}")
             tags = org.get("tags", [])
-            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            if not isinstance(tags, list):
                 raise self.fail(path, f"{label}.tags", f"expected a list of strings, got {_type_name(tags)}")
+            for index, tag in enumerate(tags):
+                if not isinstance(tag, str):
+                    raise self.fail(path, f"{label}.tags[{index}]",
+                                    f"expected a string, got {_type_name(tag)} (quote it)")
             if "auth" in org:
                 self.check_auth(path, f"{label}.auth", org["auth"], partial=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -84,7 +85,9 @@ def collection_reason(exc: BaseException | None, longrepr: Any = None) -> str:
 
 
 def write_gate(path: Path, gate: Mapping[str, Any]) -> None:
-    """Write the gate JSON atomically: a temporary file in the same folder, then ``os.replace``."""
+    """Write the gate JSON atomically: a temporary file in the same folder, then ``os.replace``.
+    A symlink is followed: the file it points at (what a later stage reads) is replaced."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     text = redact(json.dumps(gate, indent=2, sort_keys=False, default=str)) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -237,7 +240,10 @@ def append_step_summary(gate: Mapping[str, Any], html: str | None = None) -> Non
     """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` when a CI job provides one."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
-        with open(target, "a", encoding="utf-8") as handle:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO without a reader would block the run's end
+                raise OSError(0, "not a regular file")
             handle.write(markdown_summary(gate, html))
 
 

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.options import (
-    DEFAULT_CONCURRENCY,
     catalog_args,
     gate_path,
     join_option_values,
-    narrowing_paths,
     option,
+    org_concurrency,
     parse_time,
     run_start,
     selection,
@@ -109,7 +108,7 @@ class Run:
         worker_input = getattr(config, "workerinput", None)
         self.is_worker = worker_input is not None
         self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input),
-                                              concurrency=config.getoption("org_concurrency", None) or DEFAULT_CONCURRENCY)
+                                              concurrency=org_concurrency(config.getoption("org_concurrency", None)))
         self.narrowed = len(selected) < len(profile.orgs)
         self.recorder = Recorder()
         self.recorder.started = started
@@ -242,6 +241,18 @@ class Run:
         mask_report(report)
         return report
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> Iterator[None]:
+        """Tests a hook (a conftest file, a plugin) drops from the collection without reporting
+        them deselected count as deselected: the run is not complete."""
+        collected, deselected = len(items), self.deselected
+        result = yield
+        dropped = collected - len(items) - (self.deselected - deselected)
+        if dropped > 0:
+            self.deselected += dropped
+            self.deselected_outside_phase += dropped
+        return result
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselected tests; those left out only for lacking the phase of ``-m PHASE`` keep the run complete."""
         from lockstep.gate import PHASES
@@ -338,22 +349,29 @@ class Run:
         if self.config.getoption("collectonly", False):
             return
         from lockstep.gate import exit_code
+        from lockstep.gate_file import other_run
         from lockstep.report import append_step_summary, unwritten_gate, write_gate
 
         stopped = session.shouldfail or session.shouldstop
         if stopped and not self.recorder.interrupted:
             self.recorder.interrupted = str(stopped)
         deselected, outside_phase = self.recorder.deselected or (self.deselected, self.deselected_outside_phase)
+        narrowing = selection(self.config)
         self.gate = self.recorder.gate(
             self.landscape, int(exitstatus), run_id=run_start(self.config)[1], now=self.now,
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
-                   **selection(self.config), "deselected": deselected,
-                   "complete": not (self.narrowed or outside_phase or narrowing_paths(self.config)
+                   **narrowing, "deselected": deselected,
+                   "complete": not (self.narrowed or outside_phase or narrowing["paths"] or narrowing["narrowed_by"]
                                     or self.recorder.interrupted)},
         )
         self.restore_signals()
+        other = other_run(self.gate_path, run_start(self.config)[1])
+        if other is not None:
+            self.gate = {**self.gate, "decision": "no-go", "exit_status": exit_code({}, int(exitstatus)), "reasons": [
+                *self.gate["reasons"], f"run {other} wrote {self.gate_path} while this run ran: one gate file"
+                " for two runs; give each run its own --gate-file"]}
         try:
             write_gate(self.gate_path, self.gate)
         except OSError as exc:

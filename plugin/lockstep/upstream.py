@@ -83,6 +83,8 @@ def partial_problem(gate: Mapping[str, Any]) -> str | None:
         narrowed.append("interrupted")
     if gate.get("paths"):
         narrowed.append(f"limited to {', '.join(gate['paths'])}")
+    if gate.get("narrowed_by"):
+        narrowed.append(f"left out before collection by {' '.join(map(str, gate['narrowed_by']))}")
     if gate.get("deselected"):
         narrowed.append(f"{gate['deselected']} tests deselected")
     return "a partial run" + (f" ({', '.join(narrowed)})" if narrowed else "")

@@ -97,6 +97,16 @@ def test_api_version_must_be_nn_dot_0(project: pytest.Pytester, emulator: Emulat
     assert line.startswith("orgs[alpha].api_version: expected ")
 
 
+@pytest.mark.parametrize(("value", "found"), [("[emea, no]", "boolean"), ("[2024-01-01]", "date"),
+                                              ("[emea, 0123]", "int"), ("[emea, ~]", "null")])
+def test_a_tag_yaml_reads_as_another_type_is_named(project: pytest.Pytester, emulator: Emulator,
+                                                  admin: requests.Session, value: str, found: str) -> None:
+    """YAML reads ``no`` as false and ``0123`` as 83: the line names the tag, not "a list"."""
+    line = refused(project, emulator, admin, profile(emulator, f"    tags: {value}\n"))
+    index = value.strip("[]").split(", ").index(value.strip("[]").split(", ")[-1])
+    assert line == f"orgs[alpha].tags[{index}]: expected a string, got {found} (quote it)"
+
+
 def test_nesting_5000_brackets_deep_is_refused(project: pytest.Pytester, emulator: Emulator,
                                               admin: requests.Session) -> None:
     nested = "[" * 5000 + "]" * 5000
@@ -229,3 +239,21 @@ def test_extends_naming_a_fifo_is_refused_not_read(project: pytest.Pytester, emu
     os.mkfifo(project.path / "profiles" / "base.yaml")
     line = refused(project, emulator, admin, profile(emulator, top="extends: base.yaml\n"), subprocess=True)
     assert line == "extends: a FIFO (named pipe), not a regular file: base.yaml"
+
+
+@pytest.mark.parametrize(("kind", "found"), [("fifo", "a FIFO (named pipe)"), ("folder", "a folder")])
+@pytest.mark.parametrize("given", ["p", "profiles/p.yaml"])
+def test_a_profile_that_is_not_a_regular_file_says_so(project: pytest.Pytester, kind: str, found: str,
+                                                      given: str) -> None:
+    """A FIFO named profiles/p.yaml was an "unknown profile 'p' (did you mean 'p'?)"."""
+    (project.path / "profiles").mkdir()
+    path = project.path / "profiles" / "p.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    project.makepyfile(test_reach=CHECK)
+    result = project.runpytest(f"--org-profile={given}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line.strip()] == [
+        f"ERROR: --org-profile: {found}, not a regular file: profiles/p.yaml"]

@@ -10,6 +10,7 @@ summary. Every form of every secret is then looked for in all of it.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -43,6 +44,8 @@ FORMS: dict[str, Callable[[str], list[str]]] = {
     "url": lambda s: [quote(s, safe=""), quote(s), quote_plus(s)],
     "html": lambda s: [html.escape(s), html.escape(s, quote=False), html.escape(json.dumps(s)),
                        html.escape(s, quote=False).replace('"', "&quot;")],  # an XML attribute
+    "base64-inside": lambda s: [encode(prefix + s.encode()).decode()[4:-4] for prefix in (b"a", b"ab")
+                                for encode in (base64.b64encode, base64.urlsafe_b64encode)],
     "cut": lambda s: [line[i:i + 16] for line in s.splitlines() if not line.startswith("-----")
                       for i in range(len(line) - 15)],
     "cut-at-ellipsis": lambda s: [w for line in s.splitlines() if not line.startswith("-----")
@@ -99,6 +102,20 @@ def test_showlocals(profile, record_property, record_xml_attribute, record_tests
     warnings.warn(f"warned {token} {password}")
     everything = {"key": key, "password": password, "token": token}
     assert not everything
+
+
+def test_html_extras(profile, extras):
+    import base64
+
+    import pytest_html
+
+    key, password, token = planted(profile)
+    extras.append(pytest_html.extras.url("https://example.com/?t=" + token))
+    extras.append(pytest_html.extras.text("text " + password + " " + key))
+    extras.append(pytest_html.extras.json({"token": token, "password": password}))
+    extras.append(pytest_html.extras.html("<p>" + token + "</p>"))
+    print("inside base64", base64.b64encode(("a" + token).encode()).decode(),
+          base64.b64encode(("ab" + key).encode()).decode())
 
 
 def test_skip_reason(profile):
@@ -177,6 +194,8 @@ def test_every_output_was_written_and_planted_checks_ran(planted_run: tuple[Path
     skipped = [case for case in suite.iter("testcase") if case.find("skipped") is not None]
     messages = {s.get("message") for case in skipped for s in case.iter("skipped")}
     assert "skipped with *** ***" in messages, messages  # the skip stays a skip, reason masked
+    assets = {path.suffix: path.read_text() for path in (out / "assets").iterdir() if "html_extras" in path.name}
+    assert assets[".txt"].startswith("text *** ") and json.loads(assets[".json"]) == {"token": "***", "password": "***"}
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert properties.get("planted") == "******"  # token + password
 

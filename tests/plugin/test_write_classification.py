@@ -78,6 +78,14 @@ WRITES = [
     ("GET", f"{V}/sobjects/Account/001000000000001AAA?_HttpMethod=DELETE", None),
     ("GET", f"{V}/sobjects/../tooling/executeAnonymous/?anonymousBody=x", None),
     ("GET", f"{V}/sobjects/%2e%2e/tooling/executeAnonymous", None),
+    # what a server may still route to code: decoded twice, padded, with a format suffix or a NUL
+    ("GET", f"{V}/tooling/execute%2541nonymous/?anonymousBody=x", None),
+    ("GET", f"{V}/tooling/executeAnonymous%20/?anonymousBody=x", None),
+    ("GET", f"{V}/tooling/executeAnonymous%09?anonymousBody=x", None),
+    ("GET", f"{V}/tooling/executeAnonymous.json?anonymousBody=x", None),
+    ("GET", f"{V}/tooling/RunTestsAsynchronous.xml?classids=01p", None),
+    ("GET", f"{V}/tooling/executeAnonymous%00.txt?anonymousBody=x", None),
+    ("HEAD", f"{V}/tooling/execute%2541nonymous/?anonymousBody=x", None),
     ("POST", "/services/apexrest/orders", json.dumps({"id": 1})),
     ("PUT", "/services/apexrest/orders", None),
     ("PATCH", "/services/apexrest/orders", None),
@@ -107,6 +115,22 @@ def test_everything_else_is_a_write(method: str, path: str, body: str | None) ->
 def test_a_body_that_cannot_be_read_is_a_write() -> None:
     assert write_of("POST", f"{HOST}{V}/composite", iter([composite(QUERY).encode()])) is not None
     assert write_of("POST", f"{HOST}{V}/composite", composite(QUERY).encode()) is None
+
+
+@pytest.mark.parametrize(("resource", "body"), [
+    ("composite", '{"compositeRequest": [{"method": "POST", "url": "%s/sobjects/Account", "referenceId": "a",'
+                  ' "method": "GET"}]}'),
+    ("composite", '{"compositeRequest": [{"method": "POST", "url": "%s/sobjects/Account", "referenceId": "a"}],'
+                  ' "compositeRequest": [{"method": "GET", "url": "%s/limits", "referenceId": "a"}]}'),
+    ("composite/batch", '{"batchRequests": [{"method": "DELETE", "url": "v62.0/sobjects/Account/001",'
+                        ' "method": "GET"}]}'),
+])
+def test_a_body_repeating_a_json_key_is_a_write(resource: str, body: str) -> None:
+    """Read with the last of each repeated key, the body is all reads; the org's parser may
+    take the first, so the body is a write."""
+    text = body.replace("%s", V)
+    assert write_of("POST", f"{HOST}{V}/{resource}", json.dumps(json.loads(text))) is None
+    assert write_of("POST", f"{HOST}{V}/{resource}", text) == f"POST {V}/{resource}"
 
 
 def test_a_method_override_header_makes_a_read_a_write() -> None:

@@ -55,8 +55,12 @@ ROUTES: dict[str, list[str]] = {
     "composite_graph": [],
     "client_get_execute_anonymous": [],
     "client_get_execute_anonymous_encoded": [],
+    "client_get_execute_anonymous_double_encoded": [],
+    "client_get_execute_anonymous_json": [],
     "client_get_method_override": [],
     "session_run_tests": [],
+    "composite_duplicate_method": [],
+    "composite_duplicate_requests": [],
     "apexrest_post": [],
     "apexrest_put": [],
     "apexrest_patch": [],
@@ -141,7 +145,23 @@ def mounted_adapter(org, route):
         session.mount("https://", original)
 
 
+def duplicate_keys(org, route, inner):
+    """A composite body whose JSON repeats a key: which value counts is up to each parser, so a
+    guard reading the last one (GET) must not let through what the org may read as the first (POST)."""
+    account = json.dumps({"Name": name(route)})
+    write = (f'{{"method": "POST", "url": "{org.client.base_path}/sobjects/Account", "referenceId": "a", '
+             f'"body": {account}}}')
+    read = f'{{"method": "GET", "url": "{org.client.base_path}/sobjects/Account", "referenceId": "a"}}'
+    if inner:
+        body = f'{{"compositeRequest": [{write[:-1]}, "method": "GET"}}]}}'
+    else:
+        body = f'{{"compositeRequest": [{write}], "compositeRequest": [{read}]}}'
+    return raw(org, "POST", "composite", data=body.encode())
+
+
 ROUTES = {
+    "composite_duplicate_method": lambda org, r: duplicate_keys(org, r, inner=True),
+    "composite_duplicate_requests": lambda org, r: duplicate_keys(org, r, inner=False),
     "client_create": lambda org, r: org.client.create("Account", {"Name": name(r)}),
     "client_delete": lambda org, r: org.client.delete("Account", target(org, r)),
     "client_writable_flag": writable_flag,
@@ -182,6 +202,9 @@ ROUTES = {
     "client_get_execute_anonymous": lambda org, r: org.client.get(
         "tooling/executeAnonymous/?anonymousBody=delete+[SELECT+Id+FROM+Account];"),
     "client_get_execute_anonymous_encoded": lambda org, r: org.client.get("tooling/execute%41nonymous/?anonymousBody=x"),
+    "client_get_execute_anonymous_double_encoded": lambda org, r: org.client.get(
+        "tooling/execute%2541nonymous/?anonymousBody=x"),
+    "client_get_execute_anonymous_json": lambda org, r: org.client.get("tooling/executeAnonymous.json?anonymousBody=x"),
     "client_get_method_override": lambda org, r: org.client.get(f"sobjects/Account/{MADE_UP}?_HttpMethod=DELETE"),
     "session_run_tests": lambda org, r: raw(org, "POST", "tooling/runTestsSynchronous", json={"tests": []}),
     "apexrest_post": lambda org, r: org.client._sf.apexecute("orders", method="POST", data={"refund": 1}),

@@ -9,7 +9,8 @@ to be a read is a write.
 Known reads (:func:`write_of` answers ``None``):
 
 - ``GET``/``HEAD`` of ``/services/data/...`` (REST and Tooling), except the resources that run
-  code (``executeAnonymous``, ``runTestsSynchronous``, ``runTestsAsynchronous``); of
+  code (``executeAnonymous``, ``runTestsSynchronous``, ``runTestsAsynchronous``, in any case,
+  with blanks or a format suffix such as ``.json``); of
   ``/services/apexrest/...``; of ``/services/oauth2/userinfo``, the identity URL ``/id/...``
   and the emulator's ``/__emulator__/...``;
 - ``POST /services/oauth2/token`` (login) and the emulator's session endpoint
@@ -19,8 +20,8 @@ Known reads (:func:`write_of` answers ``None``):
 
 Everything else is a write: any other method (PATCH, PUT, DELETE, OPTIONS, ...), any other
 POST (sObject and collection creates, ``/composite/tree``, Apex REST, SOAP, Bulk API jobs,
-token revocation), a path with ``.``/``..`` segments, a body that cannot be read, and any
-request asking for another method (``_HttpMethod``, ``X-HTTP-Method-Override``).
+token revocation), a path with ``.``/``..`` segments, a body that cannot be read (or whose
+JSON repeats a key: parsers differ on which value counts), and any request asking for another method (``_HttpMethod``, ``X-HTTP-Method-Override``).
 
 Write mode exists only through a grant: :func:`new_guard` returns the guard of one org and,
 for an org whose profile allows writes, the grant that opens it. The grant is per thread:
@@ -57,10 +58,12 @@ _MAX_DEPTH = 4
 
 
 def _path(url: str) -> str | None:
-    """The decoded URL path, or ``None`` when it is not plainly a path (dot segments, backslashes)."""
+    """The decoded URL path, or ``None`` when it is not plainly a path: dot segments, backslashes,
+    control characters, or a ``%`` left after decoding (a server that decodes twice would see
+    another path than the guard)."""
     path = unquote(urlsplit(url).path)
     segments = path.split("/")
-    if any(s in (".", "..") for s in segments) or "\\" in path or ";" in path:
+    if any(s in (".", "..") for s in segments) or any(c in path for c in "\\;%") or not path.isprintable():
         return None
     return "/" + "/".join(s for s in segments if s)
 
@@ -76,7 +79,13 @@ def _is_read_path(path: str) -> bool:
     """A GET/HEAD of ``path`` is a known read."""
     if path in _GET_PATHS or path.startswith(_GET_UNDER):
         return True
-    return path.startswith("/services/data/") and not any(s.lower() in _RUNS_CODE for s in path.split("/"))
+    return path.startswith("/services/data/") and not any(_resource(s) in _RUNS_CODE for s in path.split("/"))
+
+
+def _resource(segment: str) -> str:
+    """A path segment as a server may route it: case, surrounding blanks and a format suffix
+    (``executeAnonymous.json``) aside."""
+    return segment.strip().lower().split(".")[0]
 
 
 def _subrequests(kind: str, body: Any) -> list[tuple[str, str, Any, Mapping[str, Any]]] | None:
@@ -130,9 +139,18 @@ def _json_body(body: Any) -> Any:
     if not isinstance(body, (bytes, str)):
         return _UNREADABLE
     try:
-        return json.loads(body)
+        return json.loads(body, object_pairs_hook=_unique_keys)
     except ValueError:
         return _UNREADABLE
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it repeats a key: parsers differ on which value counts, so
+    the org might read the method or subrequests the guard did not."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a repeated key")
+    return found
 
 
 _UNREADABLE = object()

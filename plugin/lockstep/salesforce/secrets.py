@@ -8,7 +8,7 @@ text, every form a registered value takes on its way into output:
 - each of those escaped as ``repr()``/``str.encode`` write them (``\\n``, ``\\\\``,
   ``\\'``), as JSON, percent-encoded (``quote``, ``quote_plus``) and HTML-escaped, and
   any of these escaped once more (a ``repr`` of a JSON text, an HTML page of a JSON blob);
-- the value in base64;
+- the value in base64, alone or inside a longer base64 text (at any of the three alignments);
 - any run of 16 characters or more of one line or of its escaped forms, and any run of 8 or
   more next to ``...`` (where ``repr`` limits and truncated messages cut a value short).
 
@@ -107,7 +107,11 @@ def _forms(value: str) -> tuple[list[str], set[str]]:
     part), and the others (found whole)."""
     multi_line = len(value.splitlines()) > 1
     raw = value.encode("utf-8")
-    forms = {base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    forms = set()
+    for offset in range(3):  # inside a longer text the value starts at any byte of a 3-byte group
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * offset + raw).decode().rstrip("=")
+            forms.add(encoded[4:] if offset else encoded)  # the first 4 characters mix in what precedes
     for line in _lines(value) if multi_line else {value}:
         forms |= _twice_escaped(line)
     atoms = sorted(f for f in forms if len(f) >= _FRAGMENT and "\n" not in f and "\r" not in f)
