@@ -126,10 +126,9 @@ def merge_gates(gates: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any
         reasons += [str(r) for r in gate["reasons"]]
     merged = _combined([gate for _, gate, _ in shards], [shard for _, _, shard in shards if shard is not None])
     merged["reasons"] = list(dict.fromkeys(reasons))
-    merged["decision"] = "no-go" if merged["reasons"] else "go"
+    merged["decision"], merged["exit_status"] = ("no-go", 1) if merged["reasons"] else ("go", 0)
     merged["reasons"] += go_problems(merged)  # fail closed: a merged go must be a consistent one
-    merged["decision"] = "no-go" if merged["reasons"] else "go"
-    merged["exit_status"] = 0 if merged["decision"] == "go" else 1
+    merged["decision"], merged["exit_status"] = ("no-go", 1) if merged["reasons"] else ("go", 0)
     every = sorted({n for shard in merged["shards"] for n in shard["profile_orgs"]})
     selected = sorted({n for shard in merged["shards"] for n in shard["selected"]})
     merged["complete"] = (bool(recorded) and len(recorded) == len(shards)
