@@ -40,7 +40,8 @@ NAIVE = ROOT / "benchmarks" / "naive"
 # Runs a command and reports its peak RSS and CPU time: the only child of this process.
 _MEASURE = ("import json, resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
-            "print(json.dumps({'code': code, 'rss_kb': u.ru_maxrss, 'cpu_s': u.ru_utime + u.ru_stime}), file=sys.stderr)")
+            "print(json.dumps({'code': code, 'rss_kb': u.ru_maxrss, 'cpu_s': u.ru_utime + u.ru_stime}),"
+            " file=sys.stderr)")
 COLUMNS = ("orgs", "way", "wall s", "API calls/org", "peak RSS MB", "CPU s", "CPU ms/org")
 
 

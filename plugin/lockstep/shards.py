@@ -24,7 +24,7 @@ import pytest
 if TYPE_CHECKING:
     from lockstep.profile import OrgConfig
 
-__all__ = ["CROSS_ORG_SHARD", "Shard", "ShardHooks", "parse_shard", "shard_of"]
+__all__ = ["CROSS_ORG_SHARD", "SHARDED_OUT", "Shard", "ShardHooks", "parse_shard", "record", "shard_of", "split"]
 
 CROSS_ORG_SHARD = 1
 SHARDED_OUT = pytest.StashKey[bool]()

@@ -98,4 +98,5 @@ def test_the_documented_gate_job_fails_when_a_shard_is_missing(tmp_path: Path) -
     assert result.returncode == 1
     assert "no-go (2 reasons: orgs verified by no shard: prod-eu, sub-b)" in result.stderr
     assert yaml.safe_load((root / "gate.json").read_text())["reasons"] == [
-        "orgs verified by no shard: prod-eu, sub-b", "the cross-org and landscape checks never ran (no gate of shard 1)"]
+        "orgs verified by no shard: prod-eu, sub-b",
+        "the cross-org and landscape checks never ran (no gate of shard 1)"]
