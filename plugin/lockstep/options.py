@@ -31,7 +31,8 @@ CI_RUN_IDS = (
 )
 # Lockstep's options that take a value: given as two tokens, pytest takes the value for a
 # test path while it picks the rootdir (before plugin options are known).
-_VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--org-shard", "--release", "--run-id", "--deployed-at", "--now")
+_VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--org-shard", "--release", "--run-id", "--deployed-at",
+                  "--now")
 _START = pytest.StashKey[tuple[str, str]]()
 
 

@@ -233,10 +233,9 @@ class Run:
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselected tests; those left out only for lacking the phase of ``-m PHASE`` keep the run complete."""
         from lockstep.gate import PHASES
-
-        markexpr = (self.config.getoption("markexpr", "") or "").strip()
         from lockstep.shards import SHARDED_OUT
 
+        markexpr = (self.config.getoption("markexpr", "") or "").strip()
         for item in items:
             if item.stash.get(SHARDED_OUT, False):  # shard 1's check: not a narrowing
                 continue
