@@ -2,6 +2,7 @@
 
     lockstep emulator serve --state PATH [--host H] [--port N] [--latency-ms N]
     lockstep gate show PATH [--markdown]
+    lockstep gate merge GATE... -o OUT
     lockstep gate check PATH [--run-id ID] [--max-age AGE] [--release ID] [--phase PHASE] [--profile NAME]
                              [--allow-partial]
     lockstep init [-o profiles/orgs.yaml] [--sf sf]
@@ -11,6 +12,8 @@
 no older than the given age, matching the given release/phase/profile), 1 for a no-go, a
 "go" that another field contradicts, a partial run (``--orgs``, ``-k``, deselected tests;
 accepted with ``--allow-partial``) or a mismatch, 2 for a missing or malformed gate file.
+``gate merge`` writes the gate of a sharded run (:mod:`lockstep.gate_merge`) and exits like
+``gate check`` on it without options: 0 for a go, 1 for a no-go, 2 for an unreadable input.
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ def _gate_parser() -> argparse.ArgumentParser:
     check.add_argument("--profile", default=None)
     check.add_argument("--allow-partial", action="store_true",
                        help="accept the gate of a narrowed run (--orgs, -k, deselected tests)")
+    merge = commands.add_parser("merge", help="one gate from the gates of every shard (pytest --org-shard i/n)")
+    merge.add_argument("paths", nargs="+", metavar="GATE")
+    merge.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write the merged gate")
     return parser
 
 
@@ -94,6 +100,8 @@ def _age(text: str) -> float:
 
 def gate_main(argv: Sequence[str]) -> int:
     args = _gate_parser().parse_args(list(argv))
+    if args.command == "merge":
+        return _merge(args.paths, args.output)
     try:
         gate = read_gate(args.path)
     except GateFileError as exc:
@@ -115,12 +123,39 @@ def gate_main(argv: Sequence[str]) -> int:
     return 1 if problems else 0
 
 
+def _merge(paths: Sequence[str], output: str) -> int:
+    from pathlib import Path
+
+    from lockstep.gate_merge import ShardRecordError, merge_gates
+    from lockstep.report import write_gate
+
+    try:
+        merged = merge_gates([(path, read_gate(path)) for path in paths])
+    except (GateFileError, ShardRecordError) as exc:
+        print(f"lockstep gate: {exc}", file=sys.stderr)
+        return 2
+    try:
+        write_gate(Path(output), merged)
+    except OSError as exc:
+        print(f"lockstep gate: {output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for reason in merged["reasons"]:
+        print(f"lockstep gate: {output}: {reason}", file=sys.stderr)
+    problem = partial_problem(merged) if merged["decision"] == "go" else None
+    if problem is not None:
+        print(f"lockstep gate: {output}: not the gate of a complete run: {problem}", file=sys.stderr)
+    print(f"lockstep gate: {output}: {merged['decision'].upper()} ({len(paths)} shard gates,"
+          f" {len(merged['orgs'])} orgs)")
+    return 0 if merged["decision"] == "go" else 1
+
+
 _USAGE = """usage: lockstep COMMAND ...
 
 commands:
   emulator serve --state PATH   serve emulated Salesforce orgs over HTTPS
   gate show PATH                print a gate file
   gate check PATH               exit 0 only for a go gate
+  gate merge GATE... -o OUT     one gate from the gates of every shard
   init [-o FILE]                write a starter profile from the Salesforce CLI's orgs
   expect --org-profile P --org NAME   print the expect: block the org satisfies now
 """

@@ -32,8 +32,8 @@ CI_RUN_IDS = (
 )
 # Lockstep's options that take a value: given as two tokens, pytest takes the value for a
 # test path while it picks the rootdir (before plugin options are known).
-_VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--release", "--run-id", "--deployed-at", "--now",
-                  "--org-concurrency")
+_VALUE_OPTIONS = ("--org-profile", "--gate-file", "--orgs", "--org-shard", "--release", "--run-id", "--deployed-at",
+                  "--now", "--org-concurrency")
 _START = pytest.StashKey[tuple[str, str]]()
 _BAD_RUN_ID = pytest.StashKey[str]()
 
@@ -167,6 +167,7 @@ def selection(config: pytest.Config) -> dict[str, Any]:
     """How the run was narrowed, as recorded in the gate."""
     return {
         "selection": option(config, "orgs"),
+        "org_shard": option(config, "org_shard"),
         "keyword": option(config, "keyword") or "",
         "markexpr": option(config, "markexpr") or "",
         "paths": narrowing_paths(config),

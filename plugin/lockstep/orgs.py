@@ -297,10 +297,13 @@ class Landscape:
     """
 
     def __init__(self, profile: Profile, selected: Sequence[OrgConfig], emulator: EmulatorAccess | None = None,
-                 retry_delays: Sequence[float] = (0.2, 0.8), concurrency: int = DEFAULT_CONCURRENCY) -> None:
+                 retry_delays: Sequence[float] = (0.2, 0.8), cross: Sequence[OrgConfig] | None = None,
+                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.concurrency = concurrency
         self.profile = profile
         self.selected = tuple(sorted(selected, key=lambda c: c.name))
+        # the orgs cross-org checks see: the selection, or all shards' orgs in shard 1 (lockstep.shards)
+        self.cross = tuple(sorted(cross, key=lambda c: c.name)) if cross is not None else self.selected
         self.emulator = emulator
         self._server: Any = None
         self._delays = retry_delays
@@ -309,6 +312,10 @@ class Landscape:
     @property
     def org_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.selected)
+
+    @property
+    def cross_org_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.cross)
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -325,7 +332,7 @@ class Landscape:
         self._server = server
         self.emulator = EmulatorAccess(str(server.url), str(server.ca_cert))
         served = {str(o["name"]) for o in server.orgs}
-        missing = [c.name for c in self.selected if c.auth.method == "emulator" and c.name not in served]
+        missing = [c.name for c in self.cross if c.auth.method == "emulator" and c.name not in served]
         if missing:
             self.stop()
             raise LookupError(f"orgs[{missing[0]}]: no org of that name in the emulator state "
@@ -344,7 +351,7 @@ class Landscape:
     @property
     def pool(self) -> OrgPool:
         if self._pool is None:
-            self._pool = OrgPool(self.selected, self.emulator, self._delays, self.concurrency)
+            self._pool = OrgPool(self.cross, self.emulator, self._delays, self.concurrency)
         return self._pool
 
     def api_calls(self) -> dict[str, int]:

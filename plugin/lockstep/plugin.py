@@ -36,6 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="profile to verify: a name (profiles/NAME.yaml under the rootdir) or a YAML path")
     group.addoption("--orgs", metavar="NAME,tag:x", default=None,
                     help="narrow the profile's orgs by name (globs allowed) or tag:TAG, comma-separated")
+    group.addoption("--org-shard", metavar="I/N", default=None,
+                    help="verify only shard I of N of the orgs (a stable hash of each org name); checks that are not"
+                         " per org run in shard 1; merge the shards' gates with `lockstep gate merge`")
     group.addoption("--release", metavar="ID", default=None, help="release id recorded in the gate")
     group.addoption("--run-id", metavar="ID", default=None,
                     help="this run's identity, recorded in the gate (`lockstep gate check --run-id` accepts only"

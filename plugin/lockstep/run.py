@@ -67,6 +67,10 @@ def start(config: pytest.Config) -> Run:
             write_unfinished(config, path, str(exc), started)
         raise
     config.pluginmanager.register(run, "lockstep-state")
+    if run.shard is not None:
+        from lockstep.shards import ShardHooks
+
+        config.pluginmanager.register(ShardHooks(run.shard, ORG_PARAM), "lockstep-shard")
     if config.pluginmanager.hasplugin("xdist"):
         from lockstep.scheduling import XdistHooks
 
@@ -91,6 +95,7 @@ class Run:
         from lockstep.orgs import Landscape, select_orgs
         from lockstep.profile import ProfileError, load_profile
         from lockstep.report import Recorder
+        from lockstep.shards import parse_shard, split
 
         self.now = parse_time("--now", config.getoption("now"))
         self.deployed_at = parse_time("--deployed-at", config.getoption("deployed_at"))
@@ -107,9 +112,13 @@ class Run:
             raise pytest.UsageError(f"--orgs {selector!r}: selects no org of profile {profile.name} (orgs: {names})")
         worker_input = getattr(config, "workerinput", None)
         self.is_worker = worker_input is not None
-        self.landscape: Landscape = Landscape(profile, selected, Landscape.emulator_from(worker_input),
-                                              concurrency=org_concurrency(config.getoption("org_concurrency", None)))
+        self.shard = parse_shard(config.getoption("org_shard"))
         self.narrowed = len(selected) < len(profile.orgs)
+        self.selected_names = tuple(sorted(c.name for c in selected))
+        mine = split(self.shard, selected, profile.name) if self.shard is not None else selected
+        cross = selected if self.shard is not None and self.shard.runs_cross_org else mine
+        self.landscape: Landscape = Landscape(profile, mine, Landscape.emulator_from(worker_input), cross=cross,
+                                              concurrency=org_concurrency(config.getoption("org_concurrency", None)))
         self.recorder = Recorder()
         self.recorder.started = started
         self.gate: dict[str, Any] | None = None
@@ -159,7 +168,7 @@ class Run:
         the API limit, a dropped connection): one failing org must not hide the findings
         among the others. The gate names both (``unreachable``; ``landscape.left_out``); the
         org is no-go through its own checks' errors as well."""
-        orgs = self.landscape.pool.connect_all(self.org_names, lambda name: self.cross_org_facts)
+        orgs = self.landscape.pool.connect_all(self.landscape.cross_org_names, lambda name: self.cross_org_facts)
         usable = []
         for org in orgs:
             reason = org.unreachable
@@ -256,9 +265,12 @@ class Run:
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselected tests; those left out only for lacking the phase of ``-m PHASE`` keep the run complete."""
         from lockstep.gate import PHASES
+        from lockstep.shards import SHARDED_OUT
 
         markexpr = (self.config.getoption("markexpr", "") or "").strip()
         for item in items:
+            if item.stash.get(SHARDED_OUT, False):  # shard 1's check: not a narrowing
+                continue
             self.deselected += 1
             if markexpr not in PHASES or item.get_closest_marker(markexpr) is not None:
                 self.deselected_outside_phase += 1
@@ -357,14 +369,15 @@ class Run:
             self.recorder.interrupted = str(stopped)
         deselected, outside_phase = self.recorder.deselected or (self.deselected, self.deselected_outside_phase)
         narrowing = selection(self.config)
+        complete = not (self.narrowed or outside_phase or narrowing["paths"] or narrowing["narrowed_by"]
+                        or self.recorder.interrupted)
         self.gate = self.recorder.gate(
             self.landscape, int(exitstatus), run_id=run_start(self.config)[1], now=self.now,
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
                    **narrowing, "deselected": deselected,
-                   "complete": not (self.narrowed or outside_phase or narrowing["paths"] or narrowing["narrowed_by"]
-                                    or self.recorder.interrupted)},
+                   "complete": complete and self.shard is None, **self._shard_record(complete)},
         )
         self.restore_signals()
         other = other_run(self.gate_path, run_start(self.config)[1])
@@ -381,6 +394,17 @@ class Run:
         except OSError as exc:
             self.unwritten.append(f"lockstep: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
         session.exitstatus = exit_code(self.gate, int(exitstatus))
+
+    def _shard_record(self, complete: bool) -> dict[str, Any]:
+        if self.shard is None:
+            return {}
+        from lockstep.shards import record
+
+        calls = dict(self.recorder.worker_api_calls)
+        for name, count in self.landscape.api_calls().items():
+            calls[name] = calls.get(name, 0) + count
+        return {"shard": record(self.shard, self.org_names, self.selected_names, [o.name for o in self.profile.orgs],
+                                complete, calls)}
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not any(arg.startswith("-r") for arg in self.config.invocation_params.args):

@@ -79,6 +79,8 @@ def partial_problem(gate: Mapping[str, Any]) -> str | None:
     narrowed = [f"{name} {gate[key]!r}" for key, name in (("selection", "--orgs"), ("keyword", "-k"),
                                                           ("markexpr", "-m")) if gate.get(key)
                 and not (key == "markexpr" and gate[key] in _PHASES)]
+    if gate.get("org_shard"):
+        narrowed.append(f"shard {gate['org_shard']} only: merge every shard's gate with lockstep gate merge")
     if any(str(reason).startswith("run interrupted") for reason in gate.get("reasons", [])):
         narrowed.append("interrupted")
     if gate.get("paths"):

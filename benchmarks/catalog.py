@@ -1,0 +1,182 @@
+"""The full check catalog across many orgs: Lockstep against a naive suite, in the same run.
+
+    python benchmarks/catalog.py                         # 1, 100, 500, 1000 orgs at 100 ms
+    python benchmarks/catalog.py --orgs 1,20 --latency-ms 100
+
+For each org count N, serves N copies of the demo's six orgs (each copy keeps its kind, tags
+and expectations) from ``lockstep emulator serve`` in its own process, with ``--latency-ms``
+added to every request, and runs:
+
+- lockstep: ``pytest --org-profile <generated profile> checks/`` (the catalog as it is);
+- naive: ``benchmarks/naive/``, a hand-written pytest + simple-salesforce suite asking the
+  same checks' questions, one query per check, orgs one after another (up to
+  ``--naive-up-to`` orgs: at 100 ms it takes about 3 s per org).
+
+Prints one row per org count: wall time, API calls per org (the emulator's count of calls
+charged to each org's daily allowance), peak RSS and CPU time of the pytest process, and the
+naive/lockstep ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "profiles" / "demo.yaml"
+NAIVE = ROOT / "benchmarks" / "naive"
+# Runs a command and reports its peak RSS and CPU time: the only child of this process.
+_MEASURE = ("import json, resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "print(json.dumps({'code': code, 'rss_kb': u.ru_maxrss, 'cpu_s': u.ru_utime + u.ru_stime}),"
+            " file=sys.stderr)")
+COLUMNS = ("orgs", "way", "wall s", "API calls/org", "peak RSS MB", "CPU s", "CPU ms/org")
+
+
+@dataclass(frozen=True)
+class Measured:
+    wall_s: float
+    calls_per_org: float
+    rss_mb: float
+    cpu_s: float
+    exit_code: int
+
+
+def write_states(folder: Path, count: int) -> list[dict[str, Any]]:
+    """N copies of the demo's orgs as emulator states; returns their profile entries."""
+    demo = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    templates = {org["name"]: org for org in demo["orgs"]}
+    folder.mkdir(parents=True)
+    entries = []
+    for index in range(count):
+        source = sorted(templates)[index % len(templates)]
+        name = f"{source}-{index:04d}"
+        text = (ROOT / "profiles" / "demo" / f"{source}.yaml").read_text(encoding="utf-8")
+        (folder / f"{name}.yaml").write_text(text.replace(f"name: {source}\n", f"name: {name}\n", 1), encoding="utf-8")
+        entries.append({**templates[source], "name": name})
+    return entries
+
+
+def write_profile(path: Path, entries: list[dict[str, Any]], url: str, ca_file: str) -> None:
+    """The demo profile over the copies, logging in to the emulator running in its own process."""
+    demo = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    demo.pop("emulator")
+    auth = {"method": "emulator", "url": url, "ca_file": ca_file}
+    demo["orgs"] = [{**entry, "auth": auth} for entry in entries]
+    text = yaml.safe_dump(demo, sort_keys=False).replace("${emulator.url}", url)
+    path.write_text(text, encoding="utf-8")
+
+
+class EmulatorProcess:
+    """``lockstep emulator serve`` in its own process (its CPU is not charged to the run)."""
+
+    def __init__(self, states: Path, latency_ms: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lockstep.cli", "emulator", "serve", "--state", str(states), "--port", "0",
+             "--latency-ms", str(latency_ms)], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"emulator did not start (exit {self.process.wait()})")
+        info = json.loads(line)
+        self.url, self.ca_cert = str(info["url"]), str(info["ca_cert"])
+        self.admin = requests.Session()
+        self.admin.verify = self.ca_cert
+        self.admin.trust_env = False
+
+    def reset(self) -> None:
+        self.admin.post(f"{self.url}/__emulator__/reset", timeout=600).raise_for_status()
+
+    def calls_per_org(self) -> float:
+        rows = self.admin.get(f"{self.url}/__emulator__/orgs", timeout=600).json()
+        return sum(row["api_calls"] for row in rows) / max(1, len(rows))
+
+    def stop(self) -> None:
+        self.admin.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def measure(command: Sequence[str], cwd: Path, emulator: EmulatorProcess, env: dict[str, str] | None = None,
+            quiet: bool = True) -> Measured:
+    emulator.reset()
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", _MEASURE, *command], cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - started
+    usage = json.loads(result.stderr.strip().splitlines()[-1])
+    # ru_maxrss is in KiB on Linux
+    return Measured(wall, emulator.calls_per_org(), usage["rss_kb"] / 1024, usage["cpu_s"], usage["code"])
+
+
+def run_count(count: int, latency_ms: int, naive_up_to: int, folder: Path) -> dict[str, Measured]:
+    states = folder / f"states-{count}"
+    entries = write_states(states, count)
+    emulator = EmulatorProcess(states, latency_ms)
+    try:
+        profile = folder / f"bench-{count}.yaml"
+        write_profile(profile, entries, emulator.url, emulator.ca_cert)
+        pytest_cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+        found = {"lockstep": measure([*pytest_cmd, f"--org-profile={profile}", f"--gate-file={folder / 'gate.json'}",
+                                      "checks/"], ROOT, emulator)}
+        gate = json.loads((folder / "gate.json").read_text(encoding="utf-8"))
+        if len(gate["orgs"]) != count or not gate["counts"]["executed"]:
+            raise SystemExit(f"lockstep run at {count} orgs did not verify every org: {gate['reasons'][:3]}")
+        if count <= naive_up_to:
+            found["naive"] = measure([*pytest_cmd, "-p", "no:lockstep", "."], NAIVE, emulator,
+                                     env={"NAIVE_PROFILE": str(profile)})
+        return found
+    finally:
+        emulator.stop()
+
+
+def table(rows: list[tuple[int, dict[str, Measured]]]) -> list[str]:
+    lines = [" | ".join(COLUMNS) + " | naive/lockstep wall | naive/lockstep calls"]
+    for count, found in rows:
+        lock = found["lockstep"]
+        naive = found.get("naive")
+        for way, m in found.items():
+            ratios = (f"{naive.wall_s / lock.wall_s:.1f}x | {naive.calls_per_org / lock.calls_per_org:.1f}x"
+                      if way == "naive" and naive is not None and lock.calls_per_org else "- | -")
+            lines.append(f"{count} | {way} | {m.wall_s:.1f} | {m.calls_per_org:.1f} | {m.rss_mb:.0f} | "
+                         f"{m.cpu_s:.1f} | {1000 * m.cpu_s / count:.0f} | {ratios}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", default="1,100,500,1000", help="org counts, comma-separated (default 1,100,500,1000)")
+    parser.add_argument("--latency-ms", type=int, default=100, help="latency added to every request (default 100)")
+    parser.add_argument("--naive-up-to", type=int, default=200, metavar="N",
+                        help="run the naive suite only up to N orgs (default 200)")
+    args = parser.parse_args(argv)
+    try:
+        counts = [int(c) for c in args.orgs.split(",") if c.strip()]
+    except ValueError:
+        parser.error(f"--orgs: expected org counts such as 1,40,400, got {args.orgs!r}")
+    if not counts or min(counts) < 1:
+        parser.error(f"--orgs: expected positive org counts, got {args.orgs!r}")
+    print(f"full catalog, {args.latency_ms} ms per request, emulator in its own process, {os.cpu_count()} CPUs")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lockstep-bench-") as tmp:
+        for count in counts:
+            rows.append((count, run_count(count, args.latency_ms, args.naive_up_to, Path(tmp))))
+            print(f"... {count} orgs done", file=sys.stderr, flush=True)
+    print("\n".join(table(rows)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
