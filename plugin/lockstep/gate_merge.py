@@ -21,7 +21,7 @@ __all__ = ["ShardRecordError", "merge_gates"]
 
 _SAME = (("run_id", "run id"), ("release", "release"), ("phase", "phase"), ("selection", "--orgs"),
          ("keyword", "-k"), ("markexpr", "-m"))
-_LANDSCAPE = ("failed", "errors", "warnings", "skipped")
+_LANDSCAPE = ("failed", "errors", "warnings", "waived", "skipped")
 
 
 class ShardRecordError(ValueError):
@@ -169,6 +169,7 @@ def _combined(gates: Sequence[Mapping[str, Any]], shards: Sequence[Mapping[str, 
         "counts": counts,
         "orgs": dict(sorted(orgs.items())),
         "landscape": landscape,
+        "waivers": _waivers(gates),
         "reasons": [],
         **{key: first.get(key) for key, _ in _SAME[3:]},
         "paths": sorted({p for g in gates for p in g.get("paths") or []}),
@@ -177,3 +178,16 @@ def _combined(gates: Sequence[Mapping[str, Any]], shards: Sequence[Mapping[str, 
         "shards": [{**shard, "decision": gate["decision"]} for gate, shard in zip(
             [g for g in gates if g.get("shard") is not None], shards)],
     }
+
+
+def _waivers(gates: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The profile's waivers across shards (the same profile, so the same list): matches summed,
+    used when any shard used it, stale only when every shard found nothing for it."""
+    lists = [g.get("waivers") or [] for g in gates]
+    merged = []
+    for entries in zip(*lists):
+        matched = sum(int(e.get("matched") or 0) for e in entries)
+        status = ("expired" if any(e.get("status") == "expired" for e in entries)
+                  else "used" if matched else "stale")
+        merged.append({**entries[0], "matched": matched, "status": status})
+    return merged

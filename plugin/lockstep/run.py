@@ -129,6 +129,7 @@ class Run:
         self.plans: dict[str, OrgPlan] = {}
         self.deselected = 0
         self.deselected_outside_phase = 0
+        self.reported_deselected = 0  # every test reported deselected, also shard 1's checks in other shards
         self.unwritten: list[str] = []
         self._previous_sigterm: Any = None
 
@@ -254,9 +255,9 @@ class Run:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> Iterator[None]:
         """Tests a hook (a conftest file, a plugin) drops from the collection without reporting
         them deselected count as deselected: the run is not complete."""
-        collected, deselected = len(items), self.deselected
+        collected, reported = len(items), self.reported_deselected
         result = yield
-        dropped = collected - len(items) - (self.deselected - deselected)
+        dropped = collected - len(items) - (self.reported_deselected - reported)
         if dropped > 0:
             self.deselected += dropped
             self.deselected_outside_phase += dropped
@@ -268,6 +269,7 @@ class Run:
         from lockstep.shards import SHARDED_OUT
 
         markexpr = (self.config.getoption("markexpr", "") or "").strip()
+        self.reported_deselected += len(items)
         for item in items:
             if item.stash.get(SHARDED_OUT, False):  # shard 1's check: not a narrowing
                 continue
