@@ -15,8 +15,9 @@ import pytest
 from lockstep.fixtures import endpoint_probes, lockstep_release, planned, records  # noqa: F401  (fixtures for checks)
 from lockstep.gate import PHASES
 from lockstep.options import DEFAULT_CONCURRENCY, open_run, option
-from lockstep.run import ORG_PARAM as _ORG_PARAM
-from lockstep.run import is_check, replace_gate_without_profile, start
+from lockstep.items import ORG_PARAM as _ORG_PARAM
+from lockstep.items import is_check, replace_gate_without_profile
+from lockstep.run import start
 from lockstep.waivers import severity_of
 
 if TYPE_CHECKING:

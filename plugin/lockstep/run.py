@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lockstep.items import ORG_PARAM, is_check, is_cross_org, org_param, orgs_of
 from lockstep.options import (
     catalog_args,
     gate_path,
@@ -29,9 +30,8 @@ if TYPE_CHECKING:
     from lockstep.plan import OrgPlan, Planned
     from lockstep.profile import Profile
 
-__all__ = ["ORG_PARAM", "Run", "Terminated", "is_check", "replace_gate_without_profile", "start"]
+__all__ = ["Run", "Terminated", "start"]
 
-ORG_PARAM = "_lockstep_org"
 _TROUBLES = pytest.StashKey[int]()
 CROSS_ORG_GROUP = "lockstep:cross-org"
 
@@ -194,7 +194,7 @@ class Run:
 
     def refuses_writes(self, item: pytest.Item) -> str | None:
         """The org of a ``writes`` check whose profile does not allow writes, else ``None``."""
-        org = _org_param(item)
+        org = org_param(item)
         if org is None or org not in self.org_names or item.get_closest_marker("writes") is None:
             return None
         return None if self.landscape.pool.get(org).allow_writes else org
@@ -290,10 +290,10 @@ class Run:
                 raise pytest.UsageError(
                     f"{item.nodeid}: @pytest.mark.facts: unknown fact {unknown[0]!r}; facts: {', '.join(FACT_NAMES)}"
                 )
-            org = _org_param(item)
+            org = org_param(item)
             if org in own:
                 own[org] |= names
-            elif _is_cross_org(item):
+            elif is_cross_org(item):
                 cross |= names
         self.own_facts = {name: tuple(sorted(names)) for name, names in own.items()}
         self.cross_org_facts = tuple(sorted(cross))
@@ -302,14 +302,14 @@ class Run:
 
         configs = {c.name: c for c in self.landscape.selected}
         self.plans = plan_checks((item, configs[org]) for item in session.items
-                                 if (org := _org_param(item)) in configs)
+                                 if (org := org_param(item)) in configs)
         groups = (getattr(self.config, "workerinput", None) or {}).get("lockstep_groups")
         if groups:
             from lockstep.scheduling import write_scopes
 
             scopes = {item.nodeid: f"org:{org}" if org is not None else CROSS_ORG_GROUP
                       for item in session.items
-                      if (org := _org_param(item)) is not None or _is_cross_org(item)}
+                      if (org := org_param(item)) is not None or is_cross_org(item)}
             write_scopes(Path(groups), self.config.workerinput["workerid"], scopes)  # type: ignore[attr-defined]
 
     @pytest.hookimpl(tryfirst=True)
@@ -318,7 +318,7 @@ class Run:
         concurrently before the first check, instead of one org after another."""
         if self.is_worker or getattr(self.config.option, "numprocesses", None) or self.config.option.collectonly:
             return
-        needed = sorted({org for item in session.items for org in _orgs_of(item, self.org_names)})
+        needed = sorted({org for item in session.items for org in orgs_of(item, self.org_names)})
         if needed:
             from lockstep.report import progress_printer
 
@@ -327,7 +327,7 @@ class Run:
 
     def _troubles(self, item: pytest.Item) -> int:
         pool = self.landscape.pool
-        return sum(pool.get(name).troubles for name in _orgs_of(item, self.org_names))
+        return sum(pool.get(name).troubles for name in orgs_of(item, self.org_names))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:
@@ -418,43 +418,6 @@ class Run:
             terminal_summary(terminalreporter, self.gate, self.gate_path)
         for line in self.unwritten:
             terminalreporter.write_line(line, red=True)
-
-
-def is_check(item: pytest.Item) -> bool:
-    """A check uses a fixture of Lockstep's (``org``, ``orgs``, ``profile``, ``lockstep_now``, ...);
-    any other test is not one."""
-    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-    return any(getattr(fixture.func, "__module__", "").startswith("lockstep.")
-               for fixtures in definitions.values() for fixture in fixtures)
-
-
-def replace_gate_without_profile(config: pytest.Config) -> None:
-    """Checks collected by a run without ``--org-profile`` cannot verify anything: an existing
-    gate file (of an earlier run) is replaced by a no-go, so it cannot pass for this run's."""
-    path = gate_path(config)
-    if writes_gate(config) and path.is_file():
-        write_unfinished(config, path, "checks ran without --org-profile: nothing was verified", run_start(config)[0])
-
-
-def _org_param(item: pytest.Item) -> str | None:
-    """The org a per-org check was parametrized with (``None`` for other tests)."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is None or ORG_PARAM not in callspec.params:
-        return None
-    return str(callspec.params[ORG_PARAM])
-
-
-def _is_cross_org(item: pytest.Item) -> bool:
-    return _org_param(item) is None and "orgs" in getattr(item, "fixturenames", ())
-
-
-def _orgs_of(item: pytest.Item, every_org: tuple[str, ...]) -> tuple[str, ...]:
-    """The selected orgs ``item`` needs: its own org, or every org for a cross-org check;
-    only names of ``every_org`` (an empty parametrization carries no org)."""
-    org = _org_param(item)
-    if org is not None:
-        return (org,) if org in every_org else ()
-    return every_org if _is_cross_org(item) else ()
 
 
 def _shown(path: Path, config: pytest.Config) -> str:

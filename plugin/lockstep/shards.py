@@ -107,7 +107,7 @@ class ShardHooks:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if self.shard.runs_cross_org:
             return
-        from lockstep.run import is_check
+        from lockstep.items import is_check
 
         keep, out = [], []
         for item in items:
