@@ -44,13 +44,13 @@ def test_org_reachable(org):
     assert org.facts.organization.id, f"{org.name}: organization: expected the Organization record, found none"
 
 
-@pytest.mark.facts("limits")
+@pytest.mark.facts("api_usage")
 def test_api_headroom(org):
     """Enough daily API requests remain for the deployment and its verification."""
     rule = org.expect.get("api_headroom")
     if not rule:
         pytest.skip("no API headroom threshold: declare expect.api_headroom (min_remaining_percent or min_remaining)")
-    daily = org.facts.limits["DailyApiRequests"]
+    daily = org.facts.api_usage
     remaining, maximum = daily["Remaining"], daily["Max"]
     percent = 100.0 * remaining / maximum if maximum else 0.0
     problems = []

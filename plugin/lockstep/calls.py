@@ -39,7 +39,7 @@ from lockstep.salesforce.client import OrgClient, error_for
 from lockstep.salesforce.errors import NotFound, SalesforceError, WriteRefused, one_line
 from lockstep.salesforce.guard import REFUSED
 
-__all__ = ["Answers", "ApiVersions", "Get", "Query", "Request", "SmokeTest", "ToolingQuery"]
+__all__ = ["Answers", "ApiUsage", "ApiVersions", "Get", "Query", "Request", "SmokeTest", "ToolingQuery"]
 
 MAX_SUBREQUESTS = 25
 MAX_QUERIES_PER_COMPOSITE = 5
@@ -74,6 +74,13 @@ class ApiVersions:
 
 
 @dataclass(frozen=True)
+class ApiUsage:
+    """The org's daily API requests, ``{"Max": M, "Remaining": R}``, as its answers report them
+    in the ``Sforce-Limit-Info`` header: no call of its own when other requests are sent to the
+    org (read after them); ``GET limits/`` otherwise."""
+
+
+@dataclass(frozen=True)
 class SmokeTest:
     """Create one ``sobject`` record with ``create``, read back ``read`` (every field when
     empty) and delete it: one ``/composite`` call with ``allOrNone``. The answer is the record
@@ -100,7 +107,7 @@ class SmokeTest:
         ]
 
 
-Request = Union[Query, ToolingQuery, Get, ApiVersions, SmokeTest]
+Request = Union[Query, ToolingQuery, Get, ApiVersions, ApiUsage, SmokeTest]
 Result = Union[Any, SalesforceError]
 Grant = Callable[[], AbstractContextManager[None]]
 
@@ -140,6 +147,17 @@ class Answers:
                             self._answer(request, lambda r=request: self._smoke_test(r))
                     else:
                         self._results[request] = self._refusal(grant is not None)
+            for request in missing:  # last: the usage the other answers reported
+                if isinstance(request, ApiUsage):
+                    self._answer(request, self._api_usage)
+
+    def _api_usage(self) -> dict[str, int]:
+        usage = self.client.counter.api_usage
+        if usage is None:
+            daily = self.client.get("limits/").get("DailyApiRequests") or {}
+            return {"Max": int(daily["Max"]), "Remaining": int(daily["Remaining"])}
+        used, maximum = usage
+        return {"Max": maximum, "Remaining": max(0, maximum - used)}
 
     def result(self, request: Request) -> Any:
         """The answer (sent now when not gathered yet); raises the org's error for it."""

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar, overload
 
-from lockstep.calls import Answers, ApiVersions, Get, Query, Request, ToolingQuery
+from lockstep.calls import Answers, ApiUsage, ApiVersions, Get, Query, Request, ToolingQuery
 from lockstep.fact_types import (
     ApexTrigger,
     Assignment,
@@ -269,6 +269,10 @@ class Facts:
     limits = Fact(
         Get("limits/"), build=_limits,
         doc="The org's limits (``/limits``): name -> {Max, Remaining, ...}, e.g. ``DailyApiRequests``.")
+    api_usage = Fact(
+        ApiUsage(), build=dict,
+        doc="Daily API requests ``{'Max': M, 'Remaining': R}`` as the org's answers report them (the "
+            "``Sforce-Limit-Info`` header): no API call of its own when other facts are gathered with it.")
     api_version = Fact(ApiVersions(), build=_api_version, doc="The newest API version the org serves, e.g. '62.0'.")
     packages = Fact(
         ToolingQuery("SELECT Id, SubscriberPackage.NamespacePrefix, SubscriberPackage.Name, "

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lockstep.calls import ApiVersions, Get, Query, Request, SmokeTest, ToolingQuery
+from lockstep.calls import ApiUsage, ApiVersions, Get, Query, Request, SmokeTest, ToolingQuery
 from lockstep.salesforce.errors import SalesforceError, WriteRefused, one_line
 from lockstep.salesforce.guard import REFUSED
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["Get", "OrgPlan", "Planned", "Planner", "Query", "SmokeTest", "ToolingQuery", "plan", "plan_checks"]
 
 Planner = Callable[["OrgConfig"], "Mapping[str, Request] | None"]
-_REQUESTS = (Query, ToolingQuery, Get, ApiVersions, SmokeTest)
+_REQUESTS = (Query, ToolingQuery, Get, ApiVersions, ApiUsage, SmokeTest)
 _OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception)
 
 

@@ -22,6 +22,7 @@ once with the remembered one-line error.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +63,7 @@ DEFAULT_TIMEOUT: Timeout = (10.0, 30.0)
 DEFAULT_DEADLINE = 600.0
 _UNCOUNTED_PREFIXES = ("/services/oauth2/", "/__emulator__/")
 _TRANSPORT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 _REFUSED_TOKEN = ("Bad_OAuth_Token", "INVALID_SESSION_ID", "invalid_token")
 
 
@@ -72,6 +74,14 @@ class CallCounter:
         self._lock = threading.Lock()
         self.requests = 0
         self.api_calls = 0
+        self.api_usage: tuple[int, int] | None = None  # (used, max) of the last Sforce-Limit-Info header
+
+    def saw(self, response: requests.Response) -> None:
+        """Remember the daily API usage an answer reports (``Sforce-Limit-Info: api-usage=U/M``)."""
+        found = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
+        if found:
+            with self._lock:
+                self.api_usage = (int(found.group(1)), int(found.group(2)))
 
     def count(self, url: str) -> bool:
         """Count one request; returns whether Salesforce charges it."""
@@ -113,6 +123,8 @@ class CountingAdapter(HTTPAdapter):
             kwargs["verify"] = self.ca_file
         charged = self.counter.count(request.url or "")
         response = super().send(request, **kwargs)
+        if response.status_code < 400:  # an org failing its calls is not reporting its usage
+            self.counter.saw(response)
         if charged and response.status_code == 401:
             self.counter.refund()
         return response
