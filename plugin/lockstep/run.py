@@ -16,7 +16,6 @@ from lockstep.options import (
     catalog_args,
     gate_path,
     join_option_values,
-    option,
     org_concurrency,
     parse_time,
     run_start,

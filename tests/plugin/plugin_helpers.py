@@ -58,3 +58,13 @@ def external_profile(root: Path, emulator: Any, names: tuple[str, ...] = SHARED_
              "auth": {"method": "emulator", "url": emulator.url, "ca_file": str(emulator.ca_cert)}} for n in names]
     (root / "profiles").mkdir(exist_ok=True)
     (root / "profiles" / "ext.yaml").write_text(yaml.safe_dump({**extra, "orgs": orgs}))
+
+
+def org_reports(emulator: Any, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What the emulator's admin endpoint reports per org (API calls, write log)."""
+    admin = requests.Session()
+    admin.verify, admin.trust_env = str(emulator.ca_cert), False
+    try:
+        return {name: admin.get(f"{emulator.url}/__emulator__/orgs/{name}").json() for name in names}
+    finally:
+        admin.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from plugin_helpers import admin_counts, external_profile, read_gate, reasons, state, write_landscape
+from plugin_helpers import admin_counts, external_profile, read_gate, state, write_landscape
 
 from lockstep.cli import main
 from lockstep.emulator import Emulator

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
-from plugin_helpers import read_gate, state, write_landscape
+from plugin_helpers import org_reports, read_gate, state, write_landscape
 
 from lockstep.emulator import Emulator
 
@@ -111,10 +110,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         (root / "pytest.ini").write_text("[pytest]\n")
         (root / "test_plans.py").write_text(CHECKS)
         proc = _run(root, emulator, "--org-concurrency", "2")
-        admin = requests.Session()
-        admin.verify, admin.trust_env = str(emulator.ca_cert), False
-        orgs = {name: admin.get(f"{emulator.url}/__emulator__/orgs/{name}").json() for name in ORGS}
-        admin.close()
+        orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     yield {"output": proc.stdout + proc.stderr, "gate": json.loads(gate_file.read_text()), "orgs": orgs}

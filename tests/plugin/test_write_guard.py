@@ -10,13 +10,11 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
-from plugin_helpers import state, write_landscape
+from plugin_helpers import org_reports, state, write_landscape
 
 from lockstep.emulator import Emulator
 
@@ -302,10 +300,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         proc = subprocess.run([sys.executable, "-m", "pytest", "test_routes.py", "--org-profile", "profile.yaml",
                                "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
                               cwd=root, capture_output=True, text=True, timeout=300)
-        admin = requests.Session()
-        admin.verify, admin.trust_env = str(emulator.ca_cert), False
-        orgs = {name: admin.get(f"{emulator.url}/__emulator__/orgs/{name}").json() for name in ORGS}
-        admin.close()
+        orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     yield {"returncode": proc.returncode, "output": proc.stdout, "gate": json.loads(gate_file.read_text()),
