@@ -24,8 +24,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlError", "file_problem", "load_yaml", "load_yaml_file",
            "read_regular_file", "read_text_file"]
 
-MAX_BYTES = 1024 * 1024
-MAX_NODES = 20_000  # the largest demo profile has 326 nodes
+MAX_BYTES = 16 * 1024 * 1024  # a profile of 10,000 orgs, each with its own expectations
+MAX_NODES = 1_000_000
 MAX_DEPTH = 50
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in
                ("null", "bool", "int", "float", "str", "timestamp", "seq", "map", "merge")}
@@ -136,56 +136,8 @@ class _Refused(yaml.YAMLError):
         self.problem, self.mark, self.where = problem, mark, where
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader composing at most ``max_nodes`` nodes (aliases at full size) and ``max_depth`` levels."""
-
-    def __init__(self, text: str, max_nodes: int, max_depth: int) -> None:
-        super().__init__(text)
-        self.max_nodes, self.max_depth = max_nodes, max_depth
-        self.nodes = 0
-        self.sizes: dict[int, int] = {}  # id of an anchored node -> its size with aliases expanded
-        self.trail: list[tuple[Node | None, Any]] = []  # (parent, index) of each node being composed
-
-    def refuse(self, problem: str, mark: Any) -> _Refused:
-        return _Refused(problem, mark, self.where())
-
-    def where(self) -> str:
-        """The key path of the node being composed (its first levels), items named by their ``name``."""
-        parts: list[str] = []
-        for level, (parent, index) in enumerate(self.trail):
-            if len(parts) == _SHOWN_LEVELS:
-                return "".join(parts) + "…"
-            if isinstance(parent, MappingNode) and isinstance(index, ScalarNode):
-                parts.append(f".{index.value}" if parts else str(index.value))
-            elif isinstance(parent, SequenceNode) and isinstance(index, int):
-                item = self.trail[level + 1][0] if level + 1 < len(self.trail) else None
-                parts.append(f"[{_item_name(item) or index}]")
-        return "".join(parts)
-
-    def spend(self, count: int, mark: Any) -> None:
-        self.nodes += count
-        if self.nodes > self.max_nodes:
-            raise self.refuse(f"more than {self.max_nodes} YAML nodes (an alias counts at the size of what it "
-                              "repeats)", mark)
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
-        self.trail.append((parent, index))
-        if isinstance(event, yaml.AliasEvent):
-            node = super().compose_node(parent, index)
-            if id(node) not in self.sizes:
-                raise self.refuse(f"alias *{event.anchor} repeats a node that contains it", event.start_mark)
-            self.spend(self.sizes[id(node)], event.start_mark)
-        else:
-            if len(self.trail) > self.max_depth:
-                raise self.refuse(f"nested deeper than {self.max_depth} levels", event.start_mark)
-            before = self.nodes
-            self.spend(1, event.start_mark)
-            node = super().compose_node(parent, index)
-            if event.anchor is not None:
-                self.sizes[id(node)] = self.nodes - before
-        self.trail.pop()
-        return node
+class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # type: ignore[misc]
+    """The safe loader (libyaml's parser and composer when PyYAML has them) with one-line value errors."""
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:
@@ -196,7 +148,85 @@ class _BoundedLoader(yaml.SafeLoader):
             raise _Refused(f"invalid {kind} value: {reason}", node.start_mark) from None
 
 
-def _check_nodes(loader: _BoundedLoader, root: Node) -> None:
+class _Level:
+    """One open mapping or sequence of the event pass: where its next node sits."""
+
+    __slots__ = ("is_map", "at_key", "key", "index", "name", "size_from", "anchor")
+
+    def __init__(self, is_map: bool, size_from: int, anchor: str | None) -> None:
+        self.is_map, self.at_key, self.key, self.index = is_map, True, None, -1
+        self.name: str | None = None  # a mapping's scalar ``name`` value, once read
+        self.size_from, self.anchor = size_from, anchor
+
+
+def _where(levels: list[_Level]) -> str:
+    """The key path of the node at the top of ``levels`` (its first levels), items named by their ``name``."""
+    parts: list[str] = []
+    for depth, level in enumerate(levels):
+        if len(parts) == _SHOWN_LEVELS:
+            return "".join(parts) + "…"
+        if level.is_map and level.key is not None:
+            parts.append(f".{level.key}" if parts else level.key)
+        elif not level.is_map and level.index >= 0:
+            item = levels[depth + 1].name if depth + 1 < len(levels) else None
+            parts.append(f"[{item or level.index}]")
+    return "".join(parts)
+
+
+def _prepass(text: str, max_nodes: int, max_depth: int, loader: type = _Loader) -> None:
+    """Walk the parser's events once, before anything is built: refuse more than ``max_nodes`` nodes
+    (each alias at the full size of what it repeats), nesting deeper than ``max_depth`` and aliases
+    of a node that contains them, naming the key path. Linear in the text, whatever its aliases."""
+    levels: list[_Level] = []
+    sizes: dict[str, int] = {}  # anchor -> size of its node with aliases expanded
+    nodes = 0
+
+    def refuse(problem: str, mark: Any) -> _Refused:
+        return _Refused(problem, mark, _where(levels))
+
+    for event in yaml.parse(text, Loader=loader):
+        kind = type(event)
+        if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            done = levels.pop()
+            if done.anchor is not None:
+                sizes[done.anchor] = nodes - done.size_from
+            kind = None  # a finished collection is a finished value of its parent
+        elif kind not in (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            continue
+        parent = levels[-1] if levels else None
+        if kind is not None and parent is not None:  # a node starts: place it in its parent
+            if not parent.is_map:
+                parent.index += 1
+            elif parent.at_key:
+                parent.key = None
+        if kind is yaml.AliasEvent:
+            if event.anchor not in sizes:
+                if any(level.anchor == event.anchor for level in levels):
+                    raise refuse(f"alias *{event.anchor} repeats a node that contains it", event.start_mark)
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                  event.start_mark)
+            nodes += sizes[event.anchor]
+        elif kind is not None:
+            nodes += 1
+            if len(levels) + 1 > max_depth:
+                raise refuse(f"nested deeper than {max_depth} levels", event.start_mark)
+        if nodes > max_nodes:
+            raise refuse(f"more than {max_nodes} YAML nodes (an alias counts at the size of what it repeats)",
+                         event.start_mark)
+        if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            levels.append(_Level(kind is yaml.MappingStartEvent, nodes - 1, event.anchor))
+            continue
+        if kind is yaml.ScalarEvent and event.anchor is not None:
+            sizes[event.anchor] = 1
+        if parent is not None and parent.is_map:  # a key or a value of the parent mapping is complete
+            if parent.at_key:
+                parent.key = str(event.value) if kind is yaml.ScalarEvent else None
+            elif parent.key == "name" and kind is yaml.ScalarEvent:
+                parent.name = str(event.value)
+            parent.at_key = not parent.at_key
+
+
+def _check_nodes(loader: _Loader, root: Node) -> None:
     """Refuse duplicate keys (by value: ``1`` and ``0x1`` are one key) and tags other than the plain
     ones, naming the key path."""
     seen: set[int] = set()
@@ -237,9 +267,15 @@ def _item_name(item: Node | None) -> str | None:
 
 def load_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> Any:
     """Parse one YAML document under the limits above; :class:`YamlError` for anything refused."""
-    loader: _BoundedLoader | None = None
+    loader: _Loader | None = None
     try:
-        loader = _BoundedLoader(text, max_nodes, max_depth)
+        try:
+            _prepass(text, max_nodes, max_depth)
+        except yaml.MarkedYAMLError as exc:
+            if "maximum nesting depth" not in str(exc.problem):
+                raise
+            _prepass(text, max_nodes, max_depth, yaml.SafeLoader)  # libyaml stops at 1,000 levels, unnamed
+        loader = _Loader(text)
         root = loader.get_single_node()
         if root is None:
             return None
@@ -250,7 +286,7 @@ def load_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEP
         raise YamlError(f"{exc.problem} at {where}" if where else exc.problem, exc.where) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split()).removeprefix("did not find ")
         raise YamlError(f"YAML syntax error at {_at(mark)}: {problem}" if mark else f"YAML syntax error: {problem}"
                         ) from None
     except yaml.reader.ReaderError as exc:

@@ -14,6 +14,7 @@ from plugin_helpers import admin_counts
 
 from lockstep.emulator import Emulator
 from lockstep.endpoints import Probe, probe_all
+from lockstep.yaml_load import MAX_BYTES, MAX_NODES
 
 CHECK = "def test_reachable(org):\n    assert org.facts.organization and org.facts.limits\n"
 RUN_TIMEOUT = 20  # seconds; a refusal takes about one, a hang or a bomb never ends
@@ -128,21 +129,21 @@ def test_an_alias_bomb_is_refused_at_once(project: pytest.Pytester, emulator: Em
     assert 550 < len(bomb) < 650
     line = refused(project, emulator, admin, profile(emulator, bomb), subprocess=True)
     assert line.startswith("orgs[alpha].expect.l")
-    assert "more than 20000 YAML nodes" in line
+    assert f"more than {MAX_NODES} YAML nodes" in line
 
 
-def test_400k_expectation_keys_are_refused_by_size(project: pytest.Pytester, emulator: Emulator,
+def test_a_profile_over_the_size_limit_is_refused_by_size(project: pytest.Pytester, emulator: Emulator,
                                                    admin: requests.Session) -> None:
-    keys = "".join(f"      k{index}: 1\n" for index in range(400_000))
+    keys = "".join(f"      k{index}: 1\n" for index in range(MAX_BYTES // 14))
     line = refused(project, emulator, admin, profile(emulator, "    expect:\n" + keys), subprocess=True)
-    assert line == "file too large (more than 1 MiB)"
+    assert line == f"file too large (more than {MAX_BYTES // (1024 * 1024)} MiB)"
 
 
-def test_30k_expectation_keys_under_the_size_limit_are_refused_by_count(
+def test_expectation_keys_under_the_size_limit_are_refused_by_count(
         project: pytest.Pytester, emulator: Emulator, admin: requests.Session) -> None:
-    keys = ", ".join(f"k{index}: 1" for index in range(30_000))
+    keys = ", ".join(f"k{index}: 1" for index in range(MAX_NODES // 2 + 1))
     line = refused(project, emulator, admin, profile(emulator, f"    expect: {{{keys}}}\n"), subprocess=True)
-    assert line.startswith("orgs[alpha].expect") and "more than 20000 YAML nodes" in line
+    assert line.startswith("orgs[alpha].expect") and f"more than {MAX_NODES} YAML nodes" in line
 
 
 def test_a_binary_secret_file_is_refused_without_its_content(project: pytest.Pytester, emulator: Emulator,

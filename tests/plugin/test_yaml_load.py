@@ -10,7 +10,7 @@ import pytest
 
 import lockstep.scalars
 import lockstep.yaml_load
-from lockstep.yaml_load import MAX_DEPTH, MAX_NODES, YamlError, load_yaml, read_regular_file, read_text_file
+from lockstep.yaml_load import MAX_BYTES, MAX_DEPTH, MAX_NODES, YamlError, load_yaml, read_regular_file, read_text_file
 
 
 def refusal(text: str) -> str:
@@ -31,10 +31,22 @@ def test_nesting_up_to_the_limit_loads_and_one_more_level_is_refused() -> None:
     assert "nested deeper than 50 levels" in refusal("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
 
 
-def test_nodes_up_to_the_limit_load_and_one_more_is_refused() -> None:
-    items = ", ".join(["1"] * (MAX_NODES - 1))
-    assert len(load_yaml(f"[{items}]")) == MAX_NODES - 1
-    assert f"more than {MAX_NODES} YAML nodes" in refusal(f"[{items}, 1]")
+@pytest.mark.parametrize("limit", [1, 2, 20_000])
+def test_nodes_up_to_the_limit_load_and_one_more_is_refused(limit: int) -> None:
+    items = ", ".join(["1"] * (limit - 1))
+    assert len(load_yaml(f"[{items}]", max_nodes=limit)) == limit - 1
+    with pytest.raises(YamlError, match=f"more than {limit} YAML nodes"):
+        load_yaml(f"[{items}{', ' if items else ''}1]", max_nodes=limit)
+
+
+def test_a_profile_of_ten_thousand_orgs_with_their_own_expectations_is_within_the_limits() -> None:
+    org = ("  - name: sub-{n}\n    kind: subscriber\n    tags: [emea, wave-{w}]\n"
+           "    auth: {{method: jwt, username: ops@sub-{n}.example.com, client_id: '${{CID}}', key_file: k.pem}}\n"
+           "    expect:\n      packages: {{acme: '2.{w}.0'}}\n      flows_active: [Onboard_{n}, Renewals]\n"
+           "      permission_sets: [Acme_User, Acme_Admin]\n      endpoints: {{billing: 'https://b{n}.example.com'}}\n")
+    text = "orgs:\n" + "".join(org.format(n=n, w=n % 7) for n in range(10_000))
+    assert MAX_NODES * 0.2 < 10_000 * 26 < MAX_NODES and len(text.encode()) < MAX_BYTES
+    assert len(load_yaml(text)["orgs"]) == 10_000
 
 
 def test_aliases_count_at_the_size_they_repeat_and_small_reuse_still_works() -> None:
@@ -44,7 +56,7 @@ def test_aliases_count_at_the_size_they_repeat_and_small_reuse_still_works() -> 
     levels = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
     levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, 4)]
     started = time.perf_counter()
-    assert "more than 20000 YAML nodes" in refusal("\n".join(levels))
+    assert f"more than {MAX_NODES} YAML nodes" in refusal("\n".join(levels))
     assert time.perf_counter() - started < 1
 
 
