@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import pytest
 
 from lockstep.options import gate_path, run_start, write_unfinished, writes_gate
@@ -39,10 +41,11 @@ def is_cross_org(item: pytest.Item) -> bool:
     return org_param(item) is None and "orgs" in getattr(item, "fixturenames", ())
 
 
-def orgs_of(item: pytest.Item, every_org: tuple[str, ...]) -> tuple[str, ...]:
+def orgs_of(item: pytest.Item, every_org: tuple[str, ...], selected: AbstractSet[str]) -> tuple[str, ...]:
     """The selected orgs ``item`` needs: its own org, or every org for a cross-org check;
-    only names of ``every_org`` (an empty parametrization carries no org)."""
+    only names of ``every_org`` (``selected``: the same names as a set; an empty
+    parametrization carries no org)."""
     org = org_param(item)
     if org is not None:
-        return (org,) if org in every_org else ()
+        return (org,) if org in selected else ()
     return every_org if is_cross_org(item) else ()

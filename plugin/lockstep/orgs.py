@@ -200,6 +200,7 @@ class OrgPool:
         self._orgs: dict[str, Org] = {}
         self._grants: dict[str, Grant] = {}
         self._lock = threading.Lock()
+        self._refused = threading.local()  # writes refused to each thread, by any org (take_refusals)
         self.cancel = threading.Event()
 
     @property
@@ -210,7 +211,7 @@ class OrgPool:
         with self._lock:
             if name not in self._orgs:
                 config = self._configs[name]
-                guard, grant = new_guard(name, config.allow_writes)
+                guard, grant = new_guard(name, config.allow_writes, self._refused)
                 if grant is not None:
                     self._grants[name] = grant
                 self._orgs[name] = Org(config, self._emulator, self._delays, self.cancel, guard)
@@ -218,9 +219,9 @@ class OrgPool:
 
     def take_refusals(self) -> list[str]:
         """The writes refused to the current thread, by any org, since the last call."""
-        with self._lock:
-            orgs = [self._orgs[name] for name in sorted(self._orgs)]
-        return [line for org in orgs for line in org._guard.take_refusals()]
+        refused: list[str] = getattr(self._refused, "lines", [])
+        self._refused.lines = []
+        return refused
 
     @contextmanager
     def writes(self, name: str) -> Iterator[None]:
@@ -304,18 +305,13 @@ class Landscape:
         self.selected = tuple(sorted(selected, key=lambda c: c.name))
         # the orgs cross-org checks see: the selection, or all shards' orgs in shard 1 (lockstep.shards)
         self.cross = tuple(sorted(cross, key=lambda c: c.name)) if cross is not None else self.selected
+        self.org_names = tuple(c.name for c in self.selected)
+        self.org_set = frozenset(self.org_names)
+        self.cross_org_names = tuple(c.name for c in self.cross)
         self.emulator = emulator
         self._server: Any = None
         self._delays = retry_delays
         self._pool: OrgPool | None = None
-
-    @property
-    def org_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.selected)
-
-    @property
-    def cross_org_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.cross)
 
     @property
     def kinds(self) -> dict[str, str]:

@@ -194,7 +194,7 @@ class Run:
     def refuses_writes(self, item: pytest.Item) -> str | None:
         """The org of a ``writes`` check whose profile does not allow writes, else ``None``."""
         org = org_param(item)
-        if org is None or org not in self.org_names or item.get_closest_marker("writes") is None:
+        if org is None or org not in self.landscape.org_set or item.get_closest_marker("writes") is None:
             return None
         return None if self.landscape.pool.get(org).allow_writes else org
 
@@ -227,7 +227,7 @@ class Run:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
         from lockstep.masking import mask_report
         from lockstep.records import writes_refused
-        from lockstep.report import annotate_report, assertion_message
+        from lockstep.report import annotate_report
         from lockstep.salesforce.errors import WriteRefused
 
         report = yield
@@ -244,9 +244,6 @@ class Run:
         if report.failed and call.when == "call" and self._troubles(item) > item.stash.get(_TROUBLES, 1 << 62):
             # the check caught the org's trouble and reported it as a finding: still the org's error
             report.user_properties.append(("lockstep_org_error", True))
-        if (report.failed and isinstance(exc, AssertionError) and self.config.option.tbstyle == "auto"
-                and not self.config.option.showlocals):
-            report.longrepr = assertion_message(exc)  # what the check says, not its source (--tb=long for that)
         mask_report(report)
         return report
 
@@ -279,10 +276,14 @@ class Run:
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from lockstep.facts import FACT_NAMES
+        from lockstep.report import report_assertions_by_message
 
         own: dict[str, set[str]] = {name: set() for name in self.org_names}
         cross: set[str] = set()
+        by_message = self.config.option.tbstyle == "auto" and not self.config.option.showlocals
         for item in session.items:
+            if by_message:
+                report_assertions_by_message(item)
             names = {str(n) for mark in item.iter_markers("facts") for n in mark.args}
             unknown = sorted(names - set(FACT_NAMES))
             if unknown:
@@ -317,7 +318,7 @@ class Run:
         concurrently before the first check, instead of one org after another."""
         if self.is_worker or getattr(self.config.option, "numprocesses", None) or self.config.option.collectonly:
             return
-        needed = sorted({org for item in session.items for org in orgs_of(item, self.org_names)})
+        needed = sorted({org for item in session.items for org in orgs_of(item, self.org_names, self.landscape.org_set)})
         if needed:
             from lockstep.report import progress_printer
 
@@ -326,7 +327,7 @@ class Run:
 
     def _troubles(self, item: pytest.Item) -> int:
         pool = self.landscape.pool
-        return sum(pool.get(name).troubles for name in orgs_of(item, self.org_names))
+        return sum(pool.get(name).troubles for name in orgs_of(item, self.org_names, self.landscape.org_set))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:
@@ -363,7 +364,9 @@ class Run:
             return
         from lockstep.gate import exit_code
         from lockstep.gate_file import other_run
-        from lockstep.report import append_step_summary, unwritten_gate, write_gate
+        from lockstep.report import append_step_summary, drop_quiet_phase_reports, unwritten_gate, write_gate
+
+        drop_quiet_phase_reports(self.config)
 
         stopped = session.shouldfail or session.shouldstop
         if stopped and not self.recorder.interrupted:

@@ -171,10 +171,11 @@ class WriteGuard:
 
     __slots__ = ("org", "_granted", "_refused")
 
-    def __init__(self, org: str, granted: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, org: str, granted: Callable[[], bool] = lambda: False,
+                 refused: threading.local | None = None) -> None:
         self.org = org
         self._granted = granted
-        self._refused = threading.local()
+        self._refused = refused if refused is not None else threading.local()  # may be shared by many orgs
 
     def take_refusals(self) -> list[str]:
         """The refusals sent to the current thread since the last call (one line each)."""
@@ -195,11 +196,12 @@ class WriteGuard:
             raise error
 
 
-def new_guard(org: str, writable: bool) -> tuple[WriteGuard, Grant | None]:
+def new_guard(org: str, writable: bool, refused: threading.local | None = None) -> tuple[WriteGuard, Grant | None]:
     """The guard of ``org``'s transport and, when ``writable``, the grant that opens it for the
-    current thread (``with grant(): ...``). An org that does not allow writes has no grant."""
+    current thread (``with grant(): ...``). An org that does not allow writes has no grant.
+    Guards given the same ``refused`` record their refusals in one place per thread."""
     if not writable:
-        return WriteGuard(org), None
+        return WriteGuard(org, refused=refused), None
     local = threading.local()
 
     def granted() -> bool:
@@ -213,4 +215,4 @@ def new_guard(org: str, writable: bool) -> tuple[WriteGuard, Grant | None]:
         finally:
             local.depth -= 1
 
-    return WriteGuard(org, granted), grant
+    return WriteGuard(org, granted, refused), grant

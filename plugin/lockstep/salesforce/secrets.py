@@ -33,6 +33,7 @@ MASK = "***"
 MIN_LENGTH = 8  # a secret shorter than this cannot be told apart from ordinary text
 _MIN_MASKED = 4  # shorter registered values are not masked at all
 _FRAGMENT = 16  # a run of this many characters of a secret's line is masked wherever it appears
+_REMEMBERED, _REMEMBERED_LENGTH = 4096, 512  # masked answers kept, of texts up to this length
 _GRAM = 8  # fragments are found through aligned grams of this size (any run >= 2 * _GRAM - 1 is seen)
 _CUT = re.compile(r"\.\.\.|\u2026")
 _ARMOUR = re.compile(r"-----(?:BEGIN|END)[A-Z0-9 ]*-----")
@@ -133,6 +134,7 @@ class _Masker:
         self.words: set[str] = set()  # forms the pattern finds whole
         self.pattern: re.Pattern[str] | None = None
         self.stale = False
+        self.masked: dict[str, str] = {}  # text -> masked text, for the values registered so far
 
     def add(self, atoms: list[str], words: set[str]) -> None:
         if not words <= self.words:
@@ -146,6 +148,8 @@ class _Masker:
                 if len(places) < 16:  # a repetitive value must not make the scan quadratic
                     places.append((index, offset))
         self.joined += "\0" + "\0".join(atoms)
+        self.compile()
+        self.masked = {}  # last, once pattern and index have the value: every answer kept from now on masks it
 
     def compile(self) -> None:
         if self.stale:
@@ -188,6 +192,17 @@ class _Masker:
         return spans
 
     def mask(self, text: str) -> str:
+        """``text`` masked; reports repeat the same strings (org and check names, reasons) for
+        every test, so recent answers are remembered until a value is registered."""
+        remembered = self.masked  # a value registered meanwhile replaces it: no stale answer is kept
+        masked = remembered.get(text)
+        if masked is None:
+            masked = self._mask(text)
+            if len(text) <= _REMEMBERED_LENGTH and len(remembered) < _REMEMBERED:
+                remembered[text] = masked
+        return masked
+
+    def _mask(self, text: str) -> str:
         if self.pattern is not None:
             text = self.pattern.sub(MASK, text)
         spans = self.fragments(text) if self.grams else []
@@ -218,5 +233,10 @@ def _masker() -> _Masker | None:
 
 def redact(text: str) -> str:
     """``text`` with every form of every registered secret replaced by ``***``."""
+    if not text:
+        return text
+    masked = _MASKER.masked.get(text)  # without the lock: reports ask for the same strings again and again
+    if masked is not None:
+        return masked
     masker = _masker()
-    return masker.mask(text) if masker is not None and text else text
+    return masker.mask(text) if masker is not None else text
