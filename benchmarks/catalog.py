@@ -75,8 +75,21 @@ def write_profile(path: Path, entries: list[dict[str, Any]], url: str, ca_file: 
     demo.pop("emulator")
     auth = {"method": "emulator", "url": url, "ca_file": ca_file}
     demo["orgs"] = [{**entry, "auth": auth} for entry in entries]
+    _trust_emulator(demo, ca_file)
     text = yaml.safe_dump(demo, sort_keys=False).replace("${emulator.url}", url)
     path.write_text(text, encoding="utf-8")
+
+
+def _trust_emulator(value: Any, ca_file: str) -> None:
+    """Endpoint probes of the emulator trust its CA, as the demo's do when it serves the emulator itself."""
+    if isinstance(value, dict):
+        if str(value.get("url", "")).startswith("${emulator.url}"):
+            value.setdefault("ca_file", ca_file)
+        for item in value.values():
+            _trust_emulator(item, ca_file)
+    elif isinstance(value, list):
+        for item in value:
+            _trust_emulator(item, ca_file)
 
 
 class EmulatorProcess:

@@ -13,7 +13,9 @@ request asked by several facts and checks is sent once:
 :class:`Answers` keeps one org's answers. :meth:`Answers.gather` sends the missing ones:
 queries together through ``/composite`` and ``/tooling/composite`` (at most 5 queries and 25
 subrequests per call), other GETs one by one (Salesforce serves neither ``limits`` nor Apex
-REST inside ``/composite``), each smoke test as one composite, one request at a time per org.
+REST inside ``/composite``), one request at a time per org. A smoke test rides in a data
+query composite (after its queries, so they see the org as it was), else it is a composite of
+its own.
 
 A failed request (the org's error, or a whole composite failing) is remembered and raised
 again to each reader; the org is not asked again.
@@ -22,7 +24,10 @@ Smoke tests write, so their composite is sent only inside the org's write grant,
 :meth:`Answers.gather` for the smoke tests a ``writes`` check planned on an org that allows
 writes; any other smoke test is answered :class:`WriteRefused` without reaching the org.
 ``allOrNone`` makes the three steps one transaction: when reading back or deleting fails,
-the create is rolled back too, so no record is ever left behind.
+the create is rolled back too, so no record is ever left behind. The queries sharing its
+composite are rolled back with it (PROCESSING_HALTED) and sent again without it; when one of
+them fails, the smoke test is sent again on its own: a failure costs one call more, never a
+wrong answer.
 """
 
 from __future__ import annotations
@@ -131,16 +136,21 @@ class Answers:
         allowed = set(writable) if grant is not None else set()
         with self._lock:
             missing = [r for r in dict.fromkeys(requests) if r not in self._results]
+            smoke = [r for r in missing if isinstance(r, SmokeTest) and r in allowed]
             for kind in (Query, ToolingQuery):
                 queries = [r for r in missing if isinstance(r, kind)]
-                for start in range(0, len(queries), MAX_QUERIES_PER_COMPOSITE):
-                    self._queries(kind, queries[start:start + MAX_QUERIES_PER_COMPOSITE])  # type: ignore[arg-type]
+                batches = [queries[start:start + MAX_QUERIES_PER_COMPOSITE]
+                           for start in range(0, len(queries), MAX_QUERIES_PER_COMPOSITE)]
+                # a smoke test rides in a data composite, after its queries: one call for both
+                riders = {index: smoke.pop() for index in reversed(range(len(batches))) if smoke and kind is Query}
+                for index, batch in enumerate(batches):
+                    self._queries(kind, batch, riders.get(index), grant)  # type: ignore[arg-type]
             for request in missing:
                 if isinstance(request, Get):
                     self._answer(request, lambda r=request: self.client.get(r.path))
                 elif isinstance(request, ApiVersions):
                     self._answer(request, self.client.versions)
-                elif isinstance(request, SmokeTest):
+                elif isinstance(request, SmokeTest) and request not in self._results:
                     if request in allowed:
                         assert grant is not None
                         with grant():
@@ -193,27 +203,50 @@ class Answers:
         run = self.client.query if isinstance(request, Query) else self.client.tooling_query
         self._answer(request, lambda: self._complete(run(request.soql)))
 
-    def _queries(self, kind: type, batch: list[Query | ToolingQuery]) -> None:
-        if len(batch) == 1:
+    def _queries(self, kind: type, batch: list[Query | ToolingQuery], rider: SmokeTest | None = None,
+                 grant: Grant | None = None) -> None:
+        """One composite for ``batch`` (a lone query is a plain GET), with the smoke test
+        ``rider`` after the queries when given: then ``allOrNone``, sent inside the org's write
+        grant, and what a failure of the other part rolled back (PROCESSING_HALTED) is sent again
+        on its own."""
+        if len(batch) == 1 and rider is None:
             self._single_query(batch[0])
             return
         tooling = kind is ToolingQuery
         prefix = f"{self.client.base_path}/{'tooling/' if tooling else ''}query/?q="
         subrequests = [{"method": "GET", "url": prefix + quote(r.soql), "referenceId": f"q{i}"}
                        for i, r in enumerate(batch)]
-        send = self.client.tooling_composite if tooling else self.client.composite
         try:
-            answers = _by_reference(send(subrequests))
+            if rider is None:
+                answers = _by_reference((self.client.tooling_composite if tooling else self.client.composite)(subrequests))
+            else:
+                assert grant is not None
+                with grant():
+                    answers = _by_reference(self.client.composite(
+                        subrequests + rider.subrequests(self.client.base_path), all_or_none=True))
         except SalesforceError as exc:
             if not _composite_unsupported(exc):
-                for request in batch:
+                for request in [*batch, *([rider] if rider else [])]:
                     self._results[request] = exc
                 return
             for request in batch:
                 self._single_query(request)
-            return
+            return  # a smoke test left unanswered is sent on its own
+        halted = []
         for i, request in enumerate(batch):
-            self._results[request] = self._rows(answers.get(f"q{i}"))
+            self._results[request] = result = self._rows(answers.get(f"q{i}"))
+            if isinstance(result, SalesforceError) and result.code == _HALTED:
+                halted.append(request)
+        if rider is None:
+            return
+        self._answer(rider, lambda: self._smoke_result(answers))
+        answer = self._results[rider]
+        if isinstance(answer, SalesforceError) and answer.code == _HALTED:
+            del self._results[rider]  # a query failed: the smoke test is sent on its own (gather)
+        if halted:  # the smoke test failed: the queries it rolled back are sent again without it
+            for request in halted:
+                del self._results[request]
+            self._queries(kind, halted)
 
     def _rows(self, answer: Mapping[str, Any] | None) -> Result:
         """The rows of one query subrequest's answer (every page), or the error it stands for."""
@@ -238,7 +271,11 @@ class Answers:
         return rows
 
     def _smoke_test(self, request: SmokeTest) -> Any:
-        answers = _by_reference(self.client.composite(request.subrequests(self.client.base_path), all_or_none=True))
+        return self._smoke_result(
+            _by_reference(self.client.composite(request.subrequests(self.client.base_path), all_or_none=True)))
+
+    def _smoke_result(self, answers: Mapping[str, Mapping[str, Any]]) -> Any:
+        """The record a smoke test read back, from its composite's answers; raises the failing step's error."""
         results = {ref: _body(self.client.name, answers.get(ref)) for ref in ("created", "read", "deleted")}
         failed = [r for r in results.values() if isinstance(r, SalesforceError)]
         if failed:

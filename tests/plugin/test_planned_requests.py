@@ -17,7 +17,7 @@ from plugin_helpers import org_reports, read_gate, state, write_landscape
 
 from lockstep.emulator import Emulator
 
-ORGS = ("alpha", "beta", "prod")
+ORGS = ("alpha", "beta", "gamma", "delta", "prod")
 CHECKS = '''
 import pytest
 from lockstep.plan import Get, Query, SmokeTest, ToolingQuery, plan
@@ -26,6 +26,8 @@ from lockstep.plan import Get, Query, SmokeTest, ToolingQuery, plan
 def counts(org):
     obj = org.expect.get("object", "Case")
     queries = {f"q{i}": Query(f"SELECT COUNT(Id) total FROM {obj} WHERE Subject != 'x{i}'") for i in range(6)}
+    if org.expect.get("bad_query"):
+        queries["bad"] = Query("SELECT Id FROM NoSuchThing")
     return {**queries, "classes": ToolingQuery("SELECT Id FROM ApexClass"), "health": Get("/services/apexrest/health")}
 
 
@@ -99,6 +101,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     root = tmp_path_factory.mktemp("plans")
     write_landscape(root / "states", [{"name": n} for n in ORGS],
                     states=[state("alpha", **AUTOMATION), state("beta", **AUTOMATION),
+                            state("gamma", **AUTOMATION), state("delta", **AUTOMATION),
                             state("prod", "production", **AUTOMATION)])
     with Emulator(root / "states" / "profiles" / "p-states", host="127.0.0.1", port=0) as emulator:
         auth = {"method": "emulator", "url": emulator.url, "ca_file": str(emulator.ca_cert)}
@@ -106,6 +109,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             {"name": "alpha", "kind": "sandbox", "auth": auth},
             {"name": "beta", "kind": "sandbox", "auth": auth,
              "expect": {"object": "NoSuchThing", "read": ["Priority", "NoSuchField__c"], "broken": 3}},
+            {"name": "gamma", "kind": "sandbox", "auth": auth, "expect": {"bad_query": True}},
+            {"name": "delta", "kind": "sandbox", "auth": auth, "expect": {"read": ["Priority", "NoSuchField__c"]}},
             {"name": "prod", "kind": "production", "auth": auth}]}))
         (root / "pytest.ini").write_text("[pytest]\n")
         (root / "test_plans.py").write_text(CHECKS)
@@ -123,9 +128,9 @@ def reasons(outcome: dict[str, Any], org: str) -> dict[str, str]:
 
 def test_planned_requests_are_asked_before_the_checks_and_batched(outcome: dict[str, Any]) -> None:
     assert "test_counts" not in reasons(outcome, "alpha"), outcome["output"][-3000:]
-    # alpha: 6 queries in 2 composites, 1 Tooling query, 1 Apex REST GET, 1 smoke-test composite,
-    # and 2 queries the unplanned checks send themselves
-    assert outcome["gate"]["orgs"]["alpha"]["api_calls"] == 7 == outcome["orgs"]["alpha"]["api_calls"]
+    # alpha: 6 queries in 2 composites (the smoke test rides in the second), 1 Tooling query,
+    # 1 Apex REST GET, and 2 queries the unplanned checks send themselves
+    assert outcome["gate"]["orgs"]["alpha"]["api_calls"] == 6 == outcome["orgs"]["alpha"]["api_calls"]
     # prod: the same without the smoke test, which never leaves the process
     assert outcome["gate"]["orgs"]["prod"]["api_calls"] == 6 == outcome["orgs"]["prod"]["api_calls"]
 
@@ -154,6 +159,28 @@ def test_a_failing_smoke_test_leaves_no_record(outcome: dict[str, Any]) -> None:
     assert beta["test_smoke"].startswith("beta: INVALID_FIELD"), beta
     assert outcome["orgs"]["beta"]["writes"] == []
     assert "test_z_no_smoke_record_left" not in beta
+
+
+def test_a_query_failing_beside_a_smoke_test_costs_one_call_more_never_an_answer(outcome: dict[str, Any]) -> None:
+    """gamma: the failing query rolls back the composite it shares with the smoke test; the
+    query rolled back with it and the smoke test are sent again, each answered rightly."""
+    gamma = reasons(outcome, "gamma")
+    assert "test_counts" not in gamma and "test_smoke" not in gamma, gamma
+    writes = [(w["op"], w["sobject"]) for w in outcome["orgs"]["gamma"]["writes"]]
+    assert writes == [("create", "Case"), ("delete", "Case")]
+    # alpha's 6 calls, plus the rolled-back query and the smoke test sent again on their own
+    assert outcome["gate"]["orgs"]["gamma"]["api_calls"] == 8 == outcome["orgs"]["gamma"]["api_calls"]
+
+
+def test_a_smoke_test_failing_beside_queries_leaves_their_answers_right_and_no_record(
+        outcome: dict[str, Any]) -> None:
+    """delta: the smoke test fails and rolls back the queries sharing its composite: they are
+    sent again without it."""
+    delta = reasons(outcome, "delta")
+    assert delta["test_smoke"].startswith("delta: INVALID_FIELD"), delta
+    assert "test_counts" not in delta and "test_z_no_smoke_record_left" not in delta, delta
+    assert outcome["orgs"]["delta"]["writes"] == []
+    assert outcome["gate"]["orgs"]["delta"]["api_calls"] == 7 == outcome["orgs"]["delta"]["api_calls"]
 
 
 def test_smoke_tests_are_refused_on_production_and_outside_writes_checks(outcome: dict[str, Any]) -> None:
