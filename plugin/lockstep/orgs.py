@@ -187,6 +187,11 @@ class Org:
         if self._client is not None:
             self._client.close()
 
+    def idle(self) -> None:
+        """Close the org's pooled connections (its session stays usable and reconnects when asked
+        again): after gathering, so that open connections stay within ``--org-concurrency``."""
+        self.close()
+
 
 class OrgPool:
     """The orgs of this process, created on demand and connected at most once each."""
@@ -264,6 +269,8 @@ class OrgPool:
                 self.warm(org.name, facts_of(org.name), *plan_of(org.name))
             except Exception:  # noqa: BLE001 - remembered by the org; its checks report it
                 return
+            finally:
+                org.idle()
 
         pool = ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(orgs))))
         try:
