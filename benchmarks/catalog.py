@@ -2,6 +2,7 @@
 
     python benchmarks/catalog.py                         # 1, 100, 500, 1000 orgs at 100 ms
     python benchmarks/catalog.py --orgs 1,20 --latency-ms 100
+    python benchmarks/catalog.py --orgs 40,400 --latency-ms 0,100 --naive-up-to 0
 
 For each org count N, serves N copies of the demo's six orgs (each copy keeps its kind, tags
 and expectations) from ``lockstep emulator serve`` in its own process, with ``--latency-ms``
@@ -12,9 +13,11 @@ added to every request, and runs:
   same checks' questions, one query per check, orgs one after another (up to
   ``--naive-up-to`` orgs: at 100 ms it takes about 3 s per org).
 
-Prints one row per org count: wall time, API calls per org (the emulator's count of calls
-charged to each org's daily allowance), peak RSS and CPU time of the pytest process, and the
-naive/lockstep ratios.
+Prints one row per latency, org count and way: wall time, API calls per org (the emulator's
+count of calls charged to each org's daily allowance), peak RSS and CPU time of the pytest
+process, and the naive/lockstep ratios. Then, for Lockstep, the memory each org beyond the
+smallest count adds, and with several latencies (one of them 0) the time the latency adds to
+a run at each org count, against what it adds at the smallest count.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ _MEASURE = ("import json, resource, subprocess, sys; code = subprocess.run(sys.a
             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
             "print(json.dumps({'code': code, 'rss_kb': u.ru_maxrss, 'cpu_s': u.ru_utime + u.ru_stime}),"
             " file=sys.stderr)")
-COLUMNS = ("orgs", "way", "wall s", "API calls/org", "peak RSS MB", "CPU s", "CPU ms/org")
+COLUMNS = ("orgs", "latency ms", "way", "wall s", "API calls/org", "peak RSS MB", "CPU s", "CPU ms/org")
 
 
 @dataclass(frozen=True)
@@ -155,23 +158,50 @@ def run_count(count: int, latency_ms: int, naive_up_to: int, folder: Path) -> di
         emulator.stop()
 
 
-def table(rows: list[tuple[int, dict[str, Measured]]]) -> list[str]:
+Row = tuple[int, int, dict[str, Measured]]  # org count, latency, measurements by way
+
+
+def table(rows: list[Row]) -> list[str]:
     lines = [" | ".join(COLUMNS) + " | naive/lockstep wall | naive/lockstep calls"]
-    for count, found in rows:
+    for count, latency, found in rows:
         lock = found["lockstep"]
         naive = found.get("naive")
         for way, m in found.items():
             ratios = (f"{naive.wall_s / lock.wall_s:.1f}x | {naive.calls_per_org / lock.calls_per_org:.1f}x"
                       if way == "naive" and naive is not None and lock.calls_per_org else "- | -")
-            lines.append(f"{count} | {way} | {m.wall_s:.1f} | {m.calls_per_org:.1f} | {m.rss_mb:.0f} | "
+            lines.append(f"{count} | {latency} | {way} | {m.wall_s:.1f} | {m.calls_per_org:.1f} | {m.rss_mb:.0f} | "
                          f"{m.cpu_s:.1f} | {1000 * m.cpu_s / count:.0f} | {ratios}")
+    return lines
+
+
+def summary(rows: list[Row]) -> list[str]:
+    """Memory per org, and the time latency adds, for Lockstep."""
+    lines = []
+    wall = {(count, latency): found["lockstep"].wall_s for count, latency, found in rows}
+    for latency in sorted({latency for _, latency, _ in rows}):
+        measured = sorted((count, found["lockstep"].rss_mb) for count, lat, found in rows if lat == latency)
+        (low, low_rss), (high, high_rss) = measured[0], measured[-1]
+        if high > low:
+            lines.append(f"memory at {latency} ms: {1024 * (high_rss - low_rss) / (high - low):.0f} KB per org "
+                         f"beyond {low} (peak RSS {low_rss:.0f} MB at {low} orgs, {high_rss:.0f} MB at {high})")
+    counts = sorted({count for count, _, _ in rows})
+    for latency in sorted({latency for _, latency, _ in rows} - {0}):
+        added = {c: wall[c, latency] - wall[c, 0] for c in counts if (c, 0) in wall and (c, latency) in wall}
+        if not added:
+            continue
+        base = min(added)
+        for count, extra in sorted(added.items()):
+            ratio = f", {extra / added[base]:.1f}x what it adds at {base} orgs" if count != base and added[base] > 0 else ""
+            lines.append(f"latency paid at {count} orgs: {latency} ms per request adds {extra:.1f} s{ratio}")
     return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", default="1,100,500,1000", help="org counts, comma-separated (default 1,100,500,1000)")
-    parser.add_argument("--latency-ms", type=int, default=100, help="latency added to every request (default 100)")
+    parser.add_argument("--latency-ms", default="100",
+                        help="latency added to every request, ms; several, comma-separated, give the time latency "
+                             "adds (default 100)")
     parser.add_argument("--naive-up-to", type=int, default=200, metavar="N",
                         help="run the naive suite only up to N orgs (default 200)")
     args = parser.parse_args(argv)
@@ -181,13 +211,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--orgs: expected org counts such as 1,40,400, got {args.orgs!r}")
     if not counts or min(counts) < 1:
         parser.error(f"--orgs: expected positive org counts, got {args.orgs!r}")
-    print(f"full catalog, {args.latency_ms} ms per request, emulator in its own process, {os.cpu_count()} CPUs")
-    rows = []
+    try:
+        latencies = [int(c) for c in args.latency_ms.split(",") if c.strip()]
+    except ValueError:
+        parser.error(f"--latency-ms: expected milliseconds such as 0,100, got {args.latency_ms!r}")
+    if not latencies or min(latencies) < 0:
+        parser.error(f"--latency-ms: expected milliseconds such as 0,100, got {args.latency_ms!r}")
+    print(f"full catalog, emulator in its own process, {os.cpu_count()} CPUs")
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="lockstep-bench-") as tmp:
-        for count in counts:
-            rows.append((count, run_count(count, args.latency_ms, args.naive_up_to, Path(tmp))))
-            print(f"... {count} orgs done", file=sys.stderr, flush=True)
-    print("\n".join(table(rows)))
+        for latency in latencies:
+            for count in counts:
+                folder = Path(tmp) / f"{latency}ms"
+                rows.append((count, latency, run_count(count, latency, args.naive_up_to, folder)))
+                print(f"... {count} orgs at {latency} ms done", file=sys.stderr, flush=True)
+    print("\n".join(table(rows) + summary(rows)))
     return 0
 
 
