@@ -109,8 +109,8 @@ def _setup(org: Org) -> dict[str, Any]:
     state: dict[str, Any] = {
         "packages": [{"namespace": p.namespace, "name": p.name, "version": p.version, "managed": p.managed,
                       "beta": p.beta} for p in facts.packages],
-        "package_installs": [{"id": i.id, "package": "(unknown)", "version": "0.0.0.0", "status": i.status,
-                              "created": _when(i.created)} for i in facts.package_installs],
+        "package_installs": [{"id": i.id, "status": i.status, "created": _when(i.created)}
+                             for i in facts.package_installs],
         "deployments": [{"id": d.id, "status": d.status, "check_only": d.check_only, "created": _when(d.created)}
                         for d in facts.deployments],
         "flows": [{"api_name": f.api_name, "label": f.label, "process_type": f.process_type,
@@ -239,9 +239,11 @@ def _objects(text: str) -> list[str]:
     from lockstep.emulator.schema import SCHEMA
 
     names = [n.strip() for n in text.split(",") if n.strip()]
+    records = sorted(name for name, obj in SCHEMA.items() if "OwnerId" in obj.fields and name != "CronTrigger")
     for name in names:
-        if name not in SCHEMA and not name.endswith("__c"):
-            raise UsageError(f"--records: the emulator does not serve object {name!r}")
+        if name not in records and not name.endswith("__c"):
+            raise UsageError(f"--records: cannot copy records of {name!r}; objects: {', '.join(records)} "
+                             "and custom objects (Name__c); users and setup are copied without --records")
     return list(dict.fromkeys(names))
 
 

@@ -102,7 +102,7 @@ def test_a_snapshot_leaves_out_secrets_and_personal_data(tmp_path: Path, monkeyp
     with Emulator(states, port=0) as source:
         _profile_of(tmp_path, source)
         done = _snapshot(tmp_path, "--org-profile", "p", "--org", "src", "-o", "copy/src.yaml",
-                         "--records", "Contact,Case,User", monkeypatch=monkeypatch)
+                         "--records", "Contact,Case", monkeypatch=monkeypatch)
         token = source.orgs[0]["access_token"]
     assert done == 0
     text = (tmp_path / "copy" / "src.yaml").read_text()
@@ -138,7 +138,11 @@ def test_snapshot_refuses_to_overwrite_and_names_what_is_wrong(tmp_path: Path, m
         assert capsys.readouterr().err.startswith("lockstep snapshot: no org named 'nope' in profile 'p'; orgs: src")
         assert _snapshot(tmp_path, "--org-profile", "p", "--org", "src", "-o", "x.yaml", "--records", "Gadget",
                          monkeypatch=monkeypatch) == 2
-        assert "Gadget" in capsys.readouterr().err
+        assert capsys.readouterr().err.startswith("lockstep snapshot: --records: cannot copy records of 'Gadget'; "
+                                                  "objects: Account, Case, Contact, Lead, Opportunity")
+        assert _snapshot(tmp_path, "--org-profile", "p", "--org", "src", "-o", "x.yaml", "--records", "User",
+                         monkeypatch=monkeypatch) == 2
+        assert "cannot copy records of 'User'" in capsys.readouterr().err
         assert _snapshot(tmp_path, "--org-profile", "p", "--org", "src", "-o", "kept.yaml", "--force",
                          monkeypatch=monkeypatch) == 0
         assert yaml.safe_load((tmp_path / "kept.yaml").read_text())["org"]["name"] == "src"

@@ -60,12 +60,17 @@ def _packages(b: Builder) -> None:
                                              "MinPackageVersionId": version_id}, seed=ident)
         by_key[ident] = (package_id, str(item["name"]))
         by_key[str(item["name"])] = by_key[ident]
-    for key, item in _items(b, "package_installs", ("id", "package", "version", "status", "created", "errors"), ("package", "version")):
-        package = str(item["package"])
-        if package not in by_key:
-            by_key[package] = (make_id("033", f"package/{package}"), package)
-        package_id, name = by_key[package]
-        version_id = _package_version(b, package_id, package, name, str(item["version"]), True, False)
+    for key, item in _items(b, "package_installs", ("id", "package", "version", "status", "created", "errors")):
+        version_id = None  # a request copied from an org (lockstep snapshot) may name no package
+        if item.get("package") is not None or item.get("version") is not None:
+            missing = "version" if item.get("version") is None else "package" if item.get("package") is None else None
+            if missing:
+                raise b.fail(f"{key}.{missing}", "required with " + ("package" if missing == "version" else "version"))
+            package = str(item["package"])
+            if package not in by_key:
+                by_key[package] = (make_id("033", f"package/{package}"), package)
+            package_id, name = by_key[package]
+            version_id = _package_version(b, package_id, package, name, str(item["version"]), True, False)
         status = str(item.get("status") or "IN_PROGRESS")
         if status not in ("ERROR", "IN_PROGRESS", "SUCCESS", "UNKNOWN"):
             raise b.fail(f"{key}.status", f"expected ERROR, IN_PROGRESS, SUCCESS or UNKNOWN, got {status!r}")
