@@ -32,7 +32,7 @@ PERSONAL_FIELDS = frozenset({
     "HomePhone", "OtherPhone", "AssistantName", "AssistantPhone", "Username", "Alias", "CommunityNickname",
     "FederationIdentifier",
 })
-PERSON_OBJECTS = frozenset({"Contact", "Lead", "User", "Individual", "Case_Contact", "Person"})
+PERSON_OBJECTS = frozenset({"Contact", "Lead", "User", "Individual"})
 _PERSON_KEPT = frozenset({"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp"})
 _ADDRESS_PART = re.compile(r"(Street|City|State|PostalCode|Latitude|Longitude|GeocodeAccuracy)$")
 
