@@ -7,6 +7,7 @@
                              [--allow-partial]
     lockstep init [-o profiles/orgs.yaml] [--sf sf]
     lockstep expect --org-profile P --org NAME
+    lockstep snapshot --org-profile P --org NAME -o FILE [--records A,B] [--limit N] [--force]
 
 ``gate check`` exits 0 only for a consistent "go" gate of a complete run (of the given run,
 no older than the given age, matching the given release/phase/profile), 1 for a no-go, a
@@ -158,6 +159,7 @@ commands:
   gate merge GATE... -o OUT     one gate from the gates of every shard
   init [-o FILE]                write a starter profile from the Salesforce CLI's orgs
   expect --org-profile P --org NAME   print the expect: block the org satisfies now
+  snapshot --org-profile P --org NAME -o FILE   copy an org into an emulator state file
 """
 
 
@@ -184,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lockstep.baseline import expect_main
 
         return expect_main(rest)
+    if command == "snapshot":
+        from lockstep.snapshot import snapshot_main
+
+        return snapshot_main(rest)
     sys.stderr.write(f"lockstep: unknown command {command!r}\n{_USAGE}")
     return 2
 

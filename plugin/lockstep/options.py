@@ -100,17 +100,23 @@ def run_start(config: pytest.Config) -> tuple[str, str]:
     return config.stash[_START]
 
 
-def open_run(config: pytest.Config) -> None:
+def open_run(config: pytest.Config, args: list[str] | None = None) -> None:
     """The first thing a run does, before conftest files are imported: replace the gate by the
     no-go of a run that has not finished, where this run would write it. Refuse a command line
     on which pytest took an option's value for a test path (it would collect the wrong tests
-    and put the gate elsewhere), and a run outside any project (it would collect that folder)."""
+    and put the gate elsewhere), and a run outside any project (it would collect that folder),
+    except the bundled demo's (``--org-profile demo``: :mod:`lockstep.bundled`)."""
     if not writes_gate(config):
         return
     started, _ = run_start(config)
     root, inipath = _intended_setup(config)
     refusal = None
     if inipath is None and not config.known_args_namespace.file_or_dir and not option(config, "rootdir"):
+        from lockstep.bundled import use_bundled_demo
+
+        if args is not None and use_bundled_demo(option(config, "org_profile"), config.invocation_params.dir, args):
+            write_unfinished(config, gate_path(config, root), f"run started {started} and did not finish", started)
+            return
         refusal = (f"no pytest configuration in {config.invocation_params.dir} or above, so no check catalog:"
                    " run pytest in your Lockstep project (where pyproject.toml or pytest.ini sets testpaths)"
                    " or name the check files")

@@ -57,14 +57,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> Iterator[None]:
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> Iterator[None]:
     """Before conftest files are imported: mask secrets in everything pytest writes (before it
     starts capturing output), then replace the gate by the no-go of a run not finished yet."""
     if option(early_config, "org_profile"):
         from lockstep.masking import mask_output
 
         mask_output(early_config)
-        open_run(early_config)
+        open_run(early_config, args)
     return (yield)
 
 

@@ -140,6 +140,10 @@ def resolve_profile_path(spec: str, rootdir: Path) -> Path:
             return candidate.resolve()
         if os.path.lexists(candidate):  # a folder, a FIFO, a dangling link: say so, not "unknown"
             raise ProfileError(f"--org-profile: {file_problem(candidate, MAX_BYTES)}: profiles/{spec}{suffix}")
+    if spec == "demo":  # the demo ships with Lockstep; a project's own profiles/demo.yaml wins
+        from lockstep.bundled import demo_profile
+
+        return demo_profile().resolve()
     names = sorted({p.stem for p in folder.glob("*.y*ml")}) if folder.is_dir() else []
     available = ", ".join(names) if names else "none"
     raise ProfileError(

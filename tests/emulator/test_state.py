@@ -102,3 +102,17 @@ def test_three_hundred_orgs_load(tmp_path: Path) -> None:
               .replace("@acme.example.com", f"@org{n:03d}.example.com"))
     definitions = load_states(tmp_path)
     assert len(definitions) == 300
+
+
+def test_copied_jobs_keep_their_ids_and_a_package_install_may_name_no_package(tmp_path: Path) -> None:
+    """What ``lockstep snapshot`` writes: the ids an org gave its jobs, install requests without their package."""
+    path = write(tmp_path, "o.yaml", "org: {name: o}\npackage_installs:\n  - {id: 0Hf000000000001AAA, status: ERROR}\n"
+                 "deployments:\n  - {id: 0Af000000000002AAA, status: Failed}\n"
+                 "async_jobs:\n  - {id: 707000000000003AAA, job_type: BatchApex, status: Failed}\n")
+    (org,) = load_states(path)
+    ids = [org.tables[t][0]["Id"] for t in ("PackageInstallRequest", "DeployRequest", "AsyncApexJob")]
+    assert ids == ["0Hf000000000001AAA", "0Af000000000002AAA", "707000000000003AAA"]
+    assert org.tables["PackageInstallRequest"][0]["SubscriberPackageVersionKey"] is None
+    half = write(tmp_path, "h.yaml", "org: {name: h}\npackage_installs:\n  - {package: acme, status: ERROR}\n")
+    with pytest.raises(StateError, match=r"h.yaml: package_installs\[0\].version: required with package$"):
+        load_states(half)

@@ -60,18 +60,23 @@ def _packages(b: Builder) -> None:
                                              "MinPackageVersionId": version_id}, seed=ident)
         by_key[ident] = (package_id, str(item["name"]))
         by_key[str(item["name"])] = by_key[ident]
-    for key, item in _items(b, "package_installs", ("package", "version", "status", "created", "errors"), ("package", "version")):
-        package = str(item["package"])
-        if package not in by_key:
-            by_key[package] = (make_id("033", f"package/{package}"), package)
-        package_id, name = by_key[package]
-        version_id = _package_version(b, package_id, package, name, str(item["version"]), True, False)
+    for key, item in _items(b, "package_installs", ("id", "package", "version", "status", "created", "errors")):
+        version_id = None  # a request copied from an org (lockstep snapshot) may name no package
+        if item.get("package") is not None or item.get("version") is not None:
+            missing = "version" if item.get("version") is None else "package" if item.get("package") is None else None
+            if missing:
+                raise b.fail(f"{key}.{missing}", "required with " + ("package" if missing == "version" else "version"))
+            package = str(item["package"])
+            if package not in by_key:
+                by_key[package] = (make_id("033", f"package/{package}"), package)
+            package_id, name = by_key[package]
+            version_id = _package_version(b, package_id, package, name, str(item["version"]), True, False)
         status = str(item.get("status") or "IN_PROGRESS")
         if status not in ("ERROR", "IN_PROGRESS", "SUCCESS", "UNKNOWN"):
             raise b.fail(f"{key}.status", f"expected ERROR, IN_PROGRESS, SUCCESS or UNKNOWN, got {status!r}")
         created = b.when(f"{key}.created", item.get("created")) or b.now
         b.add("PackageInstallRequest", {
-            "SubscriberPackageVersionKey": version_id, "NameConflictResolution": "Block", "SecurityType": "None",
+            "Id": item.get("id"), "SubscriberPackageVersionKey": version_id, "NameConflictResolution": "Block", "SecurityType": "None",
             "PackageInstallSource": "U", "UpgradeType": "mixed-mode", "ApexCompileType": "all",
             "EnableRss": False, "SkipHandlers": None, "Status": status, "Errors": item.get("errors"),
             "CreatedDate": created,
@@ -209,13 +214,13 @@ def _jobs(b: Builder) -> None:
             "PreviousFireTime": previous, "StartTime": previous or b.now, "EndTime": None,
             "TimeZoneSidKey": "Europe/London", "TimesTriggered": int(item.get("times_triggered") or (1 if previous else 0)),
         }, seed=str(item["name"]))
-    keys = ("job_type", "status", "class", "errors", "extended_status", "created", "completed", "method", "items")
+    keys = ("id", "job_type", "status", "class", "errors", "extended_status", "created", "completed", "method", "items")
     for key, item in _items(b, "async_jobs", keys, ("job_type",)):
         class_id = _apex_class(b, str(item["class"]), {}) if item.get("class") else None
         created = b.when(f"{key}.created", item.get("created")) or b.now
         items = int(item.get("items") or 1)
         b.add("AsyncApexJob", {
-            "JobType": str(item["job_type"]), "Status": str(item.get("status") or "Completed"), "ApexClassId": class_id,
+            "Id": item.get("id"), "JobType": str(item["job_type"]), "Status": str(item.get("status") or "Completed"), "ApexClassId": class_id,
             "NumberOfErrors": int(item.get("errors") or 0), "ExtendedStatus": item.get("extended_status"),
             "MethodName": item.get("method"), "JobItemsProcessed": items, "TotalJobItems": items,
             "CreatedDate": created, "CompletedDate": b.when(f"{key}.completed", item.get("completed")),
@@ -228,7 +233,7 @@ def _jobs(b: Builder) -> None:
             "Position": int(item.get("position") or 0), "Tip": int(item.get("tip") or 0),
             "Retries": int(item.get("retries") or 0), "LastError": item.get("last_error"), "IsPartitioned": False,
         }, seed=str(item["name"]))
-    keys = ("status", "check_only", "created", "completed", "components", "errors")
+    keys = ("id", "status", "check_only", "created", "completed", "components", "errors")
     for key, item in _items(b, "deployments", keys):
         status = str(item.get("status") or "InProgress")
         created = b.when(f"{key}.created", item.get("created")) or b.now
@@ -236,7 +241,7 @@ def _jobs(b: Builder) -> None:
         if completed is None and status in _TERMINAL_DEPLOY:
             completed = created
         b.add("DeployRequest", {
-            "Status": status, "CheckOnly": bool(item.get("check_only", False)), "CreatedDate": created,
+            "Id": item.get("id"), "Status": status, "CheckOnly": bool(item.get("check_only", False)), "CreatedDate": created,
             "StartDate": created, "CompletedDate": completed, "RunTestsEnabled": False,
             "NumberComponentsTotal": int(item.get("components") or 10), "NumberComponentErrors": int(item.get("errors") or 0),
             "NumberComponentsDeployed": int(item.get("components") or 10) if status == "Succeeded" else 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import shutil
 import socket
@@ -70,8 +71,10 @@ class Emulator:
     file clients verify against, ``orgs`` one ready session per org.
     """
 
-    def __init__(self, state: str | Path, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0) -> None:
+    def __init__(self, state: str | Path, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0,
+                 now: dt.datetime | None = None) -> None:
         self.state_path = Path(state)
+        self.now = now  # the moment relative times (-PT30M) count from; None: when (re)loaded
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
@@ -85,7 +88,7 @@ class Emulator:
         self.app = EmulatorApp(self.store, self.reload)
 
     def _definitions(self) -> list[OrgDefinition]:
-        definitions = load_states(self.state_path)
+        definitions = load_states(self.state_path, self.now)
         if self.latency_ms:
             for definition in definitions:
                 if not definition.faults.latency_ms:

@@ -1,0 +1,85 @@
+"""The built wheel carries the check catalog and the demo: `pytest --org-profile demo` runs in an
+empty folder where Lockstep is installed, and finds what it finds in this repository."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def wheel_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with only the built wheel installed; the dependencies are the
+    ones of this environment (no network), reached through a path file."""
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(folder / "dist")],
+                   check=True, capture_output=True, timeout=300)
+    wheel = next((folder / "dist").glob("lockstep-*.whl"))
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    # Plain path lines: this environment's own .pth files (its editable Lockstep) are not run.
+    (Path(purelib) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    return python
+
+
+def test_the_wheel_runs_the_demo_in_an_empty_folder(wheel_python: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = subprocess.run([str(wheel_python), "-m", "pytest", "--org-profile", "demo", "-q", "-p", "no:cacheprovider"],
+                         cwd=empty, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 1, (run.stdout + run.stderr)[-3000:]
+    where = subprocess.run([str(wheel_python), "-c", "import lockstep; print(lockstep.__file__)"],
+                           capture_output=True, text=True, check=True).stdout
+    assert str(REPO) not in where  # the installed copy ran, not this checkout
+    gate = json.loads((empty / "reports" / "gate.json").read_text())
+    assert gate["decision"] == "no-go" and gate["complete"] is True
+    found = {org: sorted(i["reason"] for i in entry["failed"]) for org, entry in gate["orgs"].items()}
+    assert found["dev"] == []
+    assert found["prod"] == ["prod: flow Case_Triage: expected active, found inactive (latest version 4)"]
+    assert found["sub-initech"] == ["sub-initech: package acme_cpq: expected 2.5.0.1, found 2.4.0.1"]
+    assert "staging: named credential ERP: expected the sandbox endpoint https://erp-test.acme.example, found the " \
+           "production endpoint https://erp.acme.example/api" in found["staging"]
+    assert len(gate["reasons"]) == 6 and sorted(gate["orgs"]) == ["dev", "prod", "qa", "staging", "sub-globex",
+                                                                  "sub-initech"]
+    assert sorted(p.name for p in empty.iterdir()) == ["reports"]  # nothing else written there
+
+
+def test_inside_a_project_its_own_demo_and_checks_win(wheel_python: Path, tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_own.py").write_text("def test_own(org):\n    assert org.name == 'solo'\n")
+    (tmp_path / "profiles" / "demo").mkdir(parents=True)
+    (tmp_path / "profiles" / "demo.yaml").write_text("emulator: demo\norgs:\n  - {name: solo, kind: sandbox}\n")
+    (tmp_path / "profiles" / "demo" / "solo.yaml").write_text("org: {name: solo, kind: sandbox}\n")
+    run = subprocess.run([str(wheel_python), "-m", "pytest", "--org-profile", "demo", "-q", "-p", "no:cacheprovider"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    gate = json.loads((tmp_path / "reports" / "gate.json").read_text())
+    assert list(gate["orgs"]) == ["solo"] and gate["orgs"]["solo"]["counts"]["passed"] == 1
+
+
+def test_a_folder_without_a_project_is_still_refused_for_other_profiles(wheel_python: Path, tmp_path: Path) -> None:
+    run = subprocess.run([str(wheel_python), "-m", "pytest", "--org-profile", "mine", "-q", "-p", "no:cacheprovider"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode != 0 and "no pytest configuration in" in run.stderr
+
+
+def test_the_package_list_names_every_package_folder() -> None:
+    """pyproject.toml lists the packages (the catalog and the demo are mapped in): a new subpackage
+    of plugin/lockstep must be listed, or the wheel would leave it out."""
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {".".join(p.parent.relative_to(REPO / "plugin").parts) for p in (REPO / "plugin").rglob("__init__.py")}
+    assert folders <= listed and {"lockstep.catalog", "lockstep.demo"} <= listed
