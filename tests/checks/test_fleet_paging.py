@@ -39,7 +39,8 @@ def test_ten_thousand_subscribers_in_at_most_ten_api_calls(tmp_path: Path) -> No
         gate_file = tmp_path / "gate.json"
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", str(CHECKS / "test_fleet.py"), "--org-profile", str(tmp_path / "fleet.yaml"),
-             f"--gate-file={gate_file}", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rP", "--rootdir", str(REPO)],
+             f"--gate-file={gate_file}", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rP", "--rootdir", str(REPO),
+             "-k", "not direct_subscribers"],  # the fleet's own calls: no cross-org facts
             cwd=REPO, capture_output=True, text=True, timeout=300)
         admin = requests.Session()
         admin.verify, admin.trust_env = str(emulator.ca_cert), False
@@ -50,6 +51,5 @@ def test_ten_thousand_subscribers_in_at_most_ten_api_calls(tmp_path: Path) -> No
     assert gate["orgs"]["pkg"]["decision"] == "go", output[-3000:]
     assert f"pkg: acme_cpq: target 2.5.0.1, 100 of {SUBSCRIBERS} subscribers lagging" in output  # every page read
     # one composite with the five fleet queries, then 4 more pages of 2,000 subscribers
-    assert report["api_calls"] <= 10, report
-    assert report["api_calls"] >= 5, report  # each page is a call of its own
+    assert report["api_calls"] == 5, report  # each further page is a call of its own
     assert gate["orgs"]["pkg"]["api_calls"] == report["api_calls"]
