@@ -20,7 +20,8 @@ from lockstep.calls import Query
 from lockstep.salesforce.soql import format_soql
 from lockstep.versions import Version, parse_version
 
-__all__ = ["DEFAULT_STATUSES", "Fleet", "FleetSpec", "PushJob", "Subscriber", "fleet_requests", "read_fleet"]
+__all__ = ["DEFAULT_STATUSES", "KIND", "OPEN_STATUSES", "Fleet", "FleetSpec", "PushJob", "Subscriber", "fleet_requests",
+           "read_fleet"]
 
 KIND = "packaging"
 DEFAULT_STATUSES = ("Active", "Demo", "Free", "Trial")  # Inactive orgs cannot receive push upgrades
