@@ -102,7 +102,7 @@ def test_push_upgrade_succeeded(org, planned, lockstep_now):
         if subscriber is not None and not spec.counts(subscriber, any_status=True):
             continue
         label = subscriber.label if subscriber is not None else job.org_key
-        if job.status in ("Failed", "Canceled"):
+        if job.status in ("Failed", "Canceled", "Cancelled"):  # older API versions spell it Cancelled
             reasons = "; ".join(f"{kind}: {title}" for kind, title in job.errors) or "no PackagePushError"
             failed.append(f"{label} {job.status.lower()} ({reasons})")
         elif job.status in OPEN_STATUSES:
