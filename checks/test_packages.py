@@ -35,14 +35,13 @@ from collections.abc import Mapping
 
 import pytest
 
+from lockstep.lag import histogram, named, over_budget
 from lockstep.versions import VersionRule, parse_version
 
 pytestmark = pytest.mark.facts("packages")
 
 RULE_KEYS = ("version", "min_version", "max_version")
 NOT_INSTALLED = "not installed"
-MAX_NAMED_LAGGARDS = 20
-HISTOGRAM_WIDTH = 30
 
 
 def _installed(org):
@@ -137,15 +136,6 @@ def test_same_package_versions_everywhere(orgs, profile):
     assert not problems, "\n".join(problems)
 
 
-def _histogram(key: str, versions: Mapping[str, str]) -> list[str]:
-    counts = Counter(versions.values())
-    width = max(len(version) for version in counts)
-    total = len(versions)
-    return [f"{key} {version:<{width}}  {count:>5} org{'s' if count != 1 else ' '}  {100.0 * count / total:5.1f}%  "
-            f"{'#' * max(1, round(HISTOGRAM_WIDTH * count / total))}"
-            for version, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))]
-
-
 @pytest.mark.verification
 def test_package_fleet_within_lag_budget(orgs, profile, record_property):
     """Across a large fleet, no more orgs lag the target package version than the policy allows."""
@@ -163,26 +153,17 @@ def test_package_fleet_within_lag_budget(orgs, profile, record_property):
         lagging = sorted(name for name, version in versions.items()
                          if version == NOT_INSTALLED or parse_version(version) < target)
         percent = 100.0 * len(lagging) / len(versions)
-        histogram = _histogram(key, versions)
+        lines = histogram(key, Counter(versions.values()))
         print("\n".join([f"package {key}: target {target}, {len(lagging)} of {len(versions)} orgs lagging",
-                         *histogram]))
+                         *lines]))
         report[key] = {"target": str(target), "orgs": len(versions), "lagging": lagging,
                        "histogram": dict(Counter(versions.values()))}
-        allowed_percent = policy.get("max_lagging_percent")
-        allowed_count = policy.get("max_lagging")
-        if allowed_percent is None and allowed_count is None:
-            allowed_count = 0
-        over = []
-        if allowed_percent is not None and percent > float(allowed_percent):
-            over.append(f"{allowed_percent}%")
-        if allowed_count is not None and len(lagging) > int(allowed_count):
-            over.append(f"{allowed_count} org{'s' if int(allowed_count) != 1 else ''}")
+        over = over_budget(len(lagging), len(versions), policy)
         if over:
-            named = ", ".join(f"{name} on {versions[name]}" for name in lagging[:MAX_NAMED_LAGGARDS])
-            more = f" and {len(lagging) - MAX_NAMED_LAGGARDS} more" if len(lagging) > MAX_NAMED_LAGGARDS else ""
+            laggards = named(f"{name} on {versions[name]}" for name in lagging)
             problems.append(f"package {key}: {len(lagging)} of {len(versions)} orgs ({percent:.1f}%) lag {target}, "
-                            f"more than the {' or '.join(over)} allowed: {named}{more}")
-            problems.extend(f"  {line}" for line in histogram)
+                            f"more than the {' or '.join(over)} allowed: {laggards}")
+            problems.extend(f"  {line}" for line in lines)
     record_property("lockstep_package_fleet", report)
     if not report:
         pytest.skip("no org of the run is in a package fleet: an org's expect.package_fleet names its packages")

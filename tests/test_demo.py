@@ -40,7 +40,7 @@ def test_demo_is_a_no_go_with_the_planted_findings(full_run):
     assert proc.returncode != 0
     assert "Traceback" not in proc.stdout + proc.stderr
     assert gate["decision"] == "no-go"
-    assert sorted(gate["orgs"]) == ["dev", "prod", "qa", "staging", "sub-globex", "sub-initech"]
+    assert sorted(gate["orgs"]) == ["dev", "packaging", "prod", "qa", "staging", "sub-globex", "sub-initech"]
     assert gate["orgs"]["dev"]["decision"] == "go"
     assert "flow Case_Triage: expected active, found inactive" in reasons(gate, "prod")
     assert "named credential ERP: expected the sandbox endpoint https://erp-test.acme.example, " \
@@ -55,6 +55,23 @@ def test_demo_is_a_no_go_with_the_planted_findings(full_run):
     assert "drift: 1 item differs between dev, prod, qa, staging: " in landscape
     warnings = "\n".join(item["reason"] for item in gate["landscape"]["warnings"])
     assert "qa: Salesforce release: expected API 62.0 like production (prod), found preview API 63.0" in warnings
+
+
+def test_demo_names_each_planted_fleet_problem(full_run):
+    """The packaging org's fleet of 3,000: lag over budget, a failed push job with its error, a
+    subscriber blocking push upgrades, and sub-initech disagreeing with its record."""
+    _, gate = full_run
+    fleet = reasons(gate, "packaging")
+    assert "packaging: package acme_cpq: 122 of 3002 subscribers (4.1%) lag 2.5.0.1, more than the 2% allowed" in fleet
+    assert ("1 push job failed: Vandelay Industries (00DmO85BMEeHNHgU2O) failed "
+            "(ApexTestFailure: QuoteDiscountTest.testBulkDiscount: System.AssertException)") in fleet
+    warnings = "\n".join(item["reason"] for item in gate["orgs"]["packaging"]["warnings"])
+    assert "1 subscriber block push upgrades (HasRestrictionEnabled): Umbrella Corporation" in warnings
+    landscape = "\n".join(item["reason"] for item in gate["landscape"]["failed"])
+    assert ("sub-initech (00DPuqHSzgHyUEGMG3): package acme_cpq: packaging reports 2.5.0.1, "
+            "the org itself runs 2.4.0.1") in landscape
+    assert "sub-globex" not in next(line for line in landscape.splitlines() if "packaging reports" in line)
+    assert gate["orgs"]["packaging"]["api_calls"] <= 10
 
 
 def test_demo_production_is_never_written_to(full_run):

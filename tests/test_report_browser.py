@@ -69,7 +69,7 @@ def test_the_decision_is_the_first_thing_on_the_page(demo_dom: str) -> None:
     assert '<div class="ls-decision ls-nogo" id="lockstep-decision">NO-GO</div>' in demo_dom
     # the script moved Lockstep's block above pytest-html's environment table
     assert demo_dom.index('id="lockstep"') < demo_dom.index('id="environment-header"')
-    assert "showing 6 of 6 orgs" in demo_dom  # the filters ran
+    assert "showing 7 of 7 orgs" in demo_dom  # the filters ran
 
 
 def test_the_failing_cell_gives_the_reason_and_links_to_the_result(demo_dom: str) -> None:

@@ -1,7 +1,7 @@
 """External endpoints: which environment a URL belongs to, and probing endpoints with httpx.
 
 An org's environment is ``expect.environment`` when declared, else ``production`` for
-production and subscriber orgs and ``sandbox`` for every other org. ``expect.endpoints``
+production, subscriber and packaging orgs and ``sandbox`` for every other org. ``expect.endpoints``
 maps a system to its URL per environment; :func:`classify` tells which system and
 environment a URL belongs to.
 
@@ -55,7 +55,7 @@ def environment_of(kind: str, expect: Mapping[str, Any]) -> str:
     declared = expect.get("environment")
     if declared:
         return str(declared)
-    return "production" if kind in ("production", "subscriber") else "sandbox"
+    return "production" if kind in ("production", "subscriber", "packaging") else "sandbox"
 
 
 def _normal(url: str) -> str:

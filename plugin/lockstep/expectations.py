@@ -30,6 +30,8 @@ MISPLACED = {
 OBJECT_RIGHTS = ("read", "create", "edit", "delete", "view_all", "modify_all")
 FIELD_RIGHTS = ("read", "edit")
 DRIFT_CATEGORIES = ("packages", "permission_sets", "flows", "apex_triggers", "validation_rules")
+ORG_TYPES = ("Production", "Sandbox")  # PackageSubscriber.OrgType and OrgStatus picklists
+ORG_STATUSES = ("Active", "Demo", "Free", "Inactive", "Trial")
 CRON_STATES = ("WAITING", "ACQUIRED", "EXECUTING", "COMPLETE", "ERROR", "DELETED", "PAUSED", "BLOCKED",
                "PAUSED_BLOCKED")
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
@@ -253,6 +255,14 @@ CATALOG: dict[str, Schema] = {
     "package_fleet": Each("a mapping of package namespace -> fleet policy", Fields(
         "a fleet policy", ("target",), target=VERSION, max_lagging_percent=Number(0, 100),
         max_lagging=Number(0, integer=True))),
+    # checks/test_fleet.py (read on orgs of kind packaging)
+    "fleet": Fields(
+        "a fleet (package, target, lag budget, which subscribers count)", ("package", "target"),
+        package=TEXT, target=VERSION, max_lagging_percent=Number(0, 100), max_lagging=Number(0, integer=True),
+        org_types=ListOf(OneOf(*ORG_TYPES), "a list of org types (Production, Sandbox)"),
+        statuses=ListOf(OneOf(*ORG_STATUSES), "a list of org statuses (Active, Demo, Free, Inactive, Trial)"),
+        instances=ListOf(TEXT), only=ListOf(TEXT, "a list of org keys or names"),
+        exclude=ListOf(TEXT, "a list of org keys or names"), push_grace_minutes=Number(0)),
     # checks/test_permissions.py
     "permission_sets": Each("a mapping of permission set -> access", GRANTS),
     "profiles": Each("a mapping of profile name -> access", GRANTS),

@@ -30,7 +30,7 @@ from lockstep.yaml_load import MAX_BYTES, YamlError, file_problem, load_yaml_fil
 
 __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
 
-KINDS = ("dev", "sandbox", "staging", "production", "subscriber")
+KINDS = ("dev", "sandbox", "staging", "production", "subscriber", "packaging")
 _TOP_KEYS = ("description", "extends", "emulator", "expect", "release", "waivers", "severity", "orgs")
 _ORG_KEYS = ("name", "kind", "tags", "auth", "allow_writes", "expect", "description", "api_version", "timeout",
              "deadline")
@@ -371,6 +371,9 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
         loader.check_auth(path, f"{label}.auth", auth, partial=False, references=written)
         method = auth.pop("method")
         expect = prune(merge(data.get("expect") or {}, org.get("expect") or {}))
+        if (org.get("expect") or {}).get("fleet") is not None and org["kind"] != "packaging":
+            raise loader.fail(path, f"{label}.expect.fleet", "a fleet is read from the package's owner org: "
+                                                             "declare this org with kind: packaging")
         loader.check_expect(path, expect, emulator is not None, org["name"])
         orgs.append(
             OrgConfig(
@@ -378,7 +381,7 @@ def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping
                 kind=org["kind"],
                 tags=tuple(org.get("tags", ())),
                 auth=AuthConfig(method, MappingProxyType(secret_options(method, auth))),
-                allow_writes=org.get("allow_writes", org["kind"] not in ("production", "subscriber")),
+                allow_writes=org.get("allow_writes", org["kind"] not in ("production", "subscriber", "packaging")),
                 expect=freeze(expect),
                 api_version=api_version(org.get("api_version")),
                 timeout=float(org["timeout"]) if "timeout" in org else None,

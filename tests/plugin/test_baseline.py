@@ -48,7 +48,7 @@ def test_expect_errors_are_one_line(tmp_path: Path) -> None:
     unknown = _expect("--org-profile", "demo", "--org", "nope")
     assert unknown.returncode == 2
     assert unknown.stderr == ("lockstep expect: no org named 'nope' in profile 'demo'; "
-                              "orgs: dev, prod, qa, staging, sub-globex, sub-initech\n")
+                              "orgs: dev, packaging, prod, qa, staging, sub-globex, sub-initech\n")
     missing = _expect("--org-profile", "absent", "--org", "x", cwd=tmp_path)
     assert missing.returncode == 2 and missing.stderr.startswith("lockstep expect: ") and missing.stderr.count("\n") == 1
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from lockstep.emulator.schema_model import DATA, Field, FieldType, SObject, sobject
 from lockstep.emulator.schema_objects import OBJECTS
+from lockstep.emulator.schema_packaging import PACKAGING_OBJECTS
 
 __all__ = [
     "SCHEMA",
@@ -62,7 +63,7 @@ def make_id(prefix: str, n_or_seed: int | str) -> str:
     return to_18(prefix + body)
 
 
-SCHEMA: dict[str, SObject] = {obj.name: obj for obj in OBJECTS}
+SCHEMA: dict[str, SObject] = {obj.name: obj for obj in (*OBJECTS, *PACKAGING_OBJECTS)}
 _LOWER_NAMES = {name.lower(): name for name in SCHEMA}
 
 

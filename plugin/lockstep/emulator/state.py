@@ -20,7 +20,7 @@ TOP_LEVEL_KEYS = (
     "org", "username", "credentials", "limits", "users", "permission_sets", "packages",
     "package_installs", "deployments", "flows", "apex_triggers", "apex_classes",
     "validation_rules", "named_credentials", "remote_sites", "scheduled_jobs", "async_jobs",
-    "event_subscribers", "automation", "records", "apex_rest", "faults",
+    "event_subscribers", "automation", "records", "apex_rest", "faults", "packaging",
 )
 ORG_KEYS = (
     "name", "org_id", "display_name", "kind", "organization_type", "instance_name",

@@ -7,6 +7,7 @@ from typing import Any
 
 from lockstep.emulator.apex import complete_apex_class
 from lockstep.emulator.catalog import add_setup_objects
+from lockstep.emulator.fleet import add_packaging
 from lockstep.emulator.schema import SCHEMA, key_prefix, make_id, to_18
 from lockstep.emulator.state import (
     OrgDefinition, StateError, check_keys, expect_list, expect_mapping, parse_when,
@@ -248,6 +249,7 @@ def build_tables(definition: OrgDefinition, now: dt.datetime) -> None:
         _assign(b, user_id, profile_ps["Id"])
     _permission_sets(b)
     add_setup_objects(b)
+    add_packaging(b)
     _records(b)
     for sobject, rows in b.tables.items():
         obj = SCHEMA.get(sobject)
