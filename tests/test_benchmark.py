@@ -48,6 +48,15 @@ def test_two_latencies_give_the_time_latency_adds_at_each_org_count() -> None:
                         r"(, -?\d+\.\dx what it adds at 1 orgs)?", added[1]), added
 
 
+def test_a_fleet_adds_rows_with_the_packaging_org() -> None:
+    result = subprocess.run([sys.executable, str(SCRIPT), "--orgs", "1", "--latency-ms", "0", "--fleet", "0,50",
+                             "--naive-up-to", "0"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(" | ") for line in result.stdout.splitlines()[2:4]]
+    assert [row[0] for row in rows] == ["1", "1 + fleet of 50"]
+    assert all(float(row[4]) > 0 for row in rows), rows
+
+
 def test_a_bad_org_count_is_one_line() -> None:
     result = subprocess.run([sys.executable, str(SCRIPT), "--orgs", "1,x"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
