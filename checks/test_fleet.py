@@ -142,7 +142,7 @@ def test_subscribers_accept_push_upgrades(org, planned):
             inactive.append(f"{subscriber.label} on {subscriber.version}")
     problems = []
     if blocked:
-        problems.append(f"{len(blocked)} subscriber{'s' if len(blocked) != 1 else ''} block push upgrades "
+        problems.append(f"{len(blocked)} subscriber{'s block' if len(blocked) != 1 else ' blocks'} push upgrades "
                         f"(HasRestrictionEnabled): {named(blocked)}")
     if inactive:
         problems.append(f"{len(inactive)} subscriber{'s' if len(inactive) != 1 else ''} inactive "

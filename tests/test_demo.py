@@ -66,7 +66,7 @@ def test_demo_names_each_planted_fleet_problem(full_run):
     assert ("1 push job failed: Vandelay Industries (00DmO85BMEeHNHgU2O) failed "
             "(ApexTestFailure: QuoteDiscountTest.testBulkDiscount: System.AssertException)") in fleet
     warnings = "\n".join(item["reason"] for item in gate["orgs"]["packaging"]["warnings"])
-    assert "1 subscriber block push upgrades (HasRestrictionEnabled): Umbrella Corporation" in warnings
+    assert "1 subscriber blocks push upgrades (HasRestrictionEnabled): Umbrella Corporation" in warnings
     landscape = "\n".join(item["reason"] for item in gate["landscape"]["failed"])
     assert ("sub-initech (00DPuqHSzgHyUEGMG3): package acme_cpq: packaging reports 2.5.0.1, "
             "the org itself runs 2.4.0.1") in landscape

@@ -57,7 +57,7 @@ def test_blocking_and_inactive_subscribers_are_a_warning(failing):
     check = "test_subscribers_accept_push_upgrades"
     message = failing.message(check, "pkg-bad")
     assert failing.outcome(check, "pkg-bad") == "failed"
-    assert "1 subscriber block push upgrades (HasRestrictionEnabled): Globex (00D000000000GLOEA2) on 2.4.0.1" in message
+    assert "1 subscriber blocks push upgrades (HasRestrictionEnabled): Globex (00D000000000GLOEA2) on 2.4.0.1" in message
     assert "1 subscriber inactive (OrgStatus Inactive): Soylent (00D000000000SOYEA2) on 2.3.0.0" in message
     warnings = [item["test"] for item in failing.gate["orgs"]["pkg-bad"]["warnings"]]
     assert any(check in test for test in warnings)
