@@ -52,8 +52,10 @@ def test_the_wheel_runs_the_demo_in_an_empty_folder(wheel_python: Path, tmp_path
     assert found["sub-initech"] == ["sub-initech: package acme_cpq: expected 2.5.0.1, found 2.4.0.1"]
     assert "staging: named credential ERP: expected the sandbox endpoint https://erp-test.acme.example, found the " \
            "production endpoint https://erp.acme.example/api" in found["staging"]
-    assert len(gate["reasons"]) == 6 and sorted(gate["orgs"]) == ["dev", "prod", "qa", "staging", "sub-globex",
-                                                                  "sub-initech"]
+    assert any(reason.startswith("packaging: package acme_cpq: 122 of 3002 subscribers (4.1%) lag 2.5.0.1")
+               for reason in found["packaging"]), found["packaging"]
+    assert len(gate["reasons"]) == 7 and sorted(gate["orgs"]) == ["dev", "packaging", "prod", "qa", "staging",
+                                                                  "sub-globex", "sub-initech"]
     assert sorted(p.name for p in empty.iterdir()) == ["reports"]  # nothing else written there
 
 
