@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
+
+from lockstep.gate_fields import (
+    Bad, member, read_count, read_each, read_flag, read_names, read_obj, read_one_of, read_status, read_text, type_name,
+)
 
 __all__ = [
     "COUNT_KEYS", "Counts", "Entry", "Gate", "GateFileError", "LISTS", "Landscape", "Narrowing", "OrgGate",
@@ -24,82 +28,10 @@ PHASES = ("readiness", "verification", "all")
 LISTS = ("failed", "errors", "warnings", "waived", "skipped")
 COUNT_KEYS = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed", "warnings", "waived", "total", "executed")
 WAIVER_STATUSES = ("used", "stale", "expired")
-T = TypeVar("T")
 
 
 class GateFileError(Exception):
     """A gate file that cannot be read or is not a gate; the message is one line."""
-
-
-class _Bad(Exception):
-    """A field that is not what a gate holds: ``problem`` starts with the field's path."""
-
-
-def _type(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), type(value).__name__)
-
-
-def _obj(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise _Bad(f"{where}: expected an object, found {_type(value)}")
-    return value
-
-
-def _key(data: Mapping[str, Any], key: str, where: str) -> Any:
-    if key not in data:
-        raise _Bad(f"{where + ': ' if where else ''}missing key {key!r}")
-    return data[key]
-
-
-def _at(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _text(data: Mapping[str, Any], key: str, where: str = "", *, null: bool = False) -> Any:
-    value = _key(data, key, where)
-    if isinstance(value, str) or (null and value is None):
-        return value
-    raise _Bad(f"{_at(where, key)}: expected a string{' or null' if null else ''}, found {_type(value)}")
-
-
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _Bad(f"{where}: expected a count, found {value!r}")
-    return value
-
-
-def _status(data: Mapping[str, Any], key: str, where: str = "") -> int | None:
-    value = _key(data, key, where)
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    raise _Bad(f"{_at(where, key)}: expected an integer or null, found {_type(value)}")
-
-
-def _flag(data: Mapping[str, Any], key: str, where: str = "") -> bool:
-    value = _key(data, key, where)
-    if not isinstance(value, bool):
-        raise _Bad(f"{_at(where, key)}: expected a boolean, found {_type(value)}")
-    return value
-
-
-def _names(data: Mapping[str, Any], key: str, where: str, what: str = "strings") -> tuple[str, ...]:
-    value = _key(data, key, where)
-    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
-        raise _Bad(f"{_at(where, key)}: expected a list of {what}")
-    return tuple(value)
-
-
-def _one_of(value: Any, where: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise _Bad(f"{where}: expected {' or '.join(allowed)}, found {value!r}")
-    return str(value)
-
-
-def _each(value: Any, where: str, read: Callable[[Any, str], T]) -> tuple[T, ...]:
-    if not isinstance(value, list):
-        raise _Bad(f"{where}: expected a list, found {_type(value)}")
-    return tuple(read(item, f"{where}[{index}]") for index, item in enumerate(value))
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -129,9 +61,9 @@ class Waiver:
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> Waiver:
-        data = _obj(data, where)
-        return cls(*(_text(data, k, where) for k in ("check", "orgs", "reason", "owner")),
-                   _text(data, "expires", where, null=True))
+        data = read_obj(data, where)
+        return cls(*(read_text(data, k, where) for k in ("check", "orgs", "reason", "owner")),
+                   read_text(data, "expires", where, null=True))
 
 
 @dataclass(frozen=True)
@@ -147,9 +79,9 @@ class WaiverUse:
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> WaiverUse:
-        data = _obj(data, where)
-        return cls(Waiver.from_json(data, where), _count(_key(data, "matched", where), f"{where}.matched"),
-                   _one_of(_key(data, "status", where), f"{where}.status", WAIVER_STATUSES))
+        data = read_obj(data, where)
+        return cls(Waiver.from_json(data, where), read_count(member(data, "matched", where), f"{where}.matched"),
+                   read_one_of(member(data, "status", where), f"{where}.status", WAIVER_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -170,10 +102,9 @@ class Entry:
     @classmethod
     def from_json(cls, data: Any, where: str) -> Entry:
         if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("check", "reason")):
-            raise _Bad(f"{where}: expected an object with check and reason strings")
-        waiver = data.get("waiver")
-        return cls(data["check"], _text(data, "test", where), data["reason"],
-                   None if waiver is None else Waiver.from_json(waiver, f"{where}.waiver"))
+            raise Bad(f"{where}: expected an object with check and reason strings")
+        return cls(data["check"], read_text(data, "test", where), data["reason"],
+                   Waiver.from_json(data["waiver"], f"{where}.waiver") if "waiver" in data else None)
 
 
 @dataclass(frozen=True)
@@ -197,10 +128,10 @@ class Counts:
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> Counts:
-        data = _obj(data, where)
-        for key, value in data.items():
-            _count(value, f"{where}.{key}")
-        return cls(*(_key(data, key, where) for key in COUNT_KEYS))
+        data = read_obj(data, where)
+        for name, value in data.items():
+            read_count(value, f"{where}.{name}")
+        return cls(*(member(data, name, where) for name in COUNT_KEYS))
 
 
 @dataclass(frozen=True)
@@ -220,7 +151,7 @@ class _Lists:
 
     @staticmethod
     def _lists_from(data: Mapping[str, Any], where: str) -> dict[str, tuple[Entry, ...]]:
-        return {kind: _each(_key(data, kind, where), f"{where}.{kind}", Entry.from_json) for kind in LISTS}
+        return {kind: read_each(member(data, kind, where), f"{where}.{kind}", Entry.from_json) for kind in LISTS}
 
 
 @dataclass(frozen=True)
@@ -239,11 +170,11 @@ class OrgGate(_Lists):
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> OrgGate:
-        data = _obj(data, where)
-        return cls(decision=_one_of(data.get("decision"), f"{where}.decision", (GO, NO_GO)),
-                   kind=_text(data, "kind", where), reachable=_flag(data, "reachable", where),
-                   api_calls=_count(_key(data, "api_calls", where), f"{where}.api_calls"),
-                   counts=Counts.from_json(_key(data, "counts", where), f"{where}.counts"),
+        data = read_obj(data, where)
+        return cls(decision=read_one_of(data.get("decision"), f"{where}.decision", (GO, NO_GO)),
+                   kind=read_text(data, "kind", where), reachable=read_flag(data, "reachable", where),
+                   api_calls=read_count(member(data, "api_calls", where), f"{where}.api_calls"),
+                   counts=Counts.from_json(member(data, "counts", where), f"{where}.counts"),
                    **cls._lists_from(data, where))
 
 
@@ -258,11 +189,11 @@ class Landscape(_Lists):
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> Landscape:
-        data = _obj(data, where)
-        left_out = _obj(_key(data, "left_out", where), f"{where}.left_out")
+        data = read_obj(data, where)
+        left_out = read_obj(member(data, "left_out", where), f"{where}.left_out")
         for name, reason in left_out.items():
             if not isinstance(reason, str):
-                raise _Bad(f"{where}.left_out.{name}: expected a string, found {_type(reason)}")
+                raise Bad(f"{where}.left_out.{name}: expected a string, found {type_name(reason)}")
         return cls(left_out=dict(left_out), **cls._lists_from(data, where))
 
 
@@ -276,8 +207,8 @@ class Profile:
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> Profile:
-        data = _obj(data, where)
-        return cls(_text(data, "name", where), _text(data, "sha256", where))
+        data = read_obj(data, where)
+        return cls(read_text(data, "name", where), read_text(data, "sha256", where))
 
 
 @dataclass(frozen=True)
@@ -300,12 +231,12 @@ class Narrowing:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Narrowing:
-        complete = _key(data, "complete", "")
+        complete = member(data, "complete", "")
         if complete is not None and not isinstance(complete, bool):
-            raise _Bad(f"complete: expected a boolean or null, found {_type(complete)}")
-        return cls(_text(data, "selection", null=True), _text(data, "org_shard", null=True),
-                   _text(data, "keyword"), _text(data, "markexpr"), _names(data, "paths", ""),
-                   _names(data, "narrowed_by", ""), _count(_key(data, "deselected", ""), "deselected"), complete)
+            raise Bad(f"complete: expected a boolean or null, found {type_name(complete)}")
+        return cls(read_text(data, "selection", null=True), read_text(data, "org_shard", null=True),
+                   read_text(data, "keyword"), read_text(data, "markexpr"), read_names(data, "paths", ""),
+                   read_names(data, "narrowed_by", ""), read_count(member(data, "deselected", ""), "deselected"), complete)
 
 
 @dataclass(frozen=True)
@@ -334,17 +265,17 @@ class ShardRecord:
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> ShardRecord:
-        data = _obj(data, where)
+        data = read_obj(data, where)
         index, count = data.get("index"), data.get("count")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (index, count)) or not 1 <= index <= count:
-            raise _Bad(f"{where}: expected index and count with 1 <= index <= count")
-        lists = [_names(data, key, where, "org names") for key in ("orgs", "selected", "profile_orgs")]
-        calls = _obj(_key(data, "cross_org_api_calls", where), f"{where}.cross_org_api_calls")
+            raise Bad(f"{where}: expected index and count with 1 <= index <= count")
+        lists = [read_names(data, key, where, "org names") for key in ("orgs", "selected", "profile_orgs")]
+        calls = read_obj(member(data, "cross_org_api_calls", where), f"{where}.cross_org_api_calls")
         for name, value in calls.items():
-            _count(value, f"{where}.cross_org_api_calls.{name}")
-        decision = data.get("decision")
-        return cls(index, count, *lists, _flag(data, "cross_org", where), _flag(data, "complete", where),
-                   dict(calls), None if decision is None else _one_of(decision, f"{where}.decision", (GO, NO_GO)))
+            read_count(value, f"{where}.cross_org_api_calls.{name}")
+        decision = read_one_of(data["decision"], f"{where}.decision", (GO, NO_GO)) if "decision" in data else None
+        return cls(index, count, *lists, read_flag(data, "cross_org", where), read_flag(data, "complete", where),
+                   dict(calls), decision)
 
 
 @dataclass(frozen=True)
@@ -401,7 +332,7 @@ class Gate:
         """The gate ``data`` holds; :class:`GateFileError` naming ``source`` and the field otherwise."""
         try:
             return cls._read(data)
-        except _Bad as bad:
+        except Bad as bad:
             raise GateFileError(f"{source}: not a gate file: {' '.join(str(bad).split())[:300]}") from None
         except _NewerSchema as newer:
             raise GateFileError(f"{source}: {newer}") from None
@@ -409,36 +340,36 @@ class Gate:
     @classmethod
     def _read(cls, data: Any) -> Gate:
         if not isinstance(data, dict):
-            raise _Bad(f"expected a JSON object, found {_type(data)}")
+            raise Bad(f"expected a JSON object, found {type_name(data)}")
         if "schema" not in data:
-            raise _Bad("missing key 'schema' (a gate written by a Lockstep older than schema 1, or not a gate)")
+            raise Bad("missing key 'schema' (a gate written by a Lockstep older than schema 1, or not a gate)")
         schema = data["schema"]
         if isinstance(schema, bool) or not isinstance(schema, int) or schema < 1:
-            raise _Bad(f"schema: expected a schema version (1 or more), found {schema!r}")
+            raise Bad(f"schema: expected a schema version (1 or more), found {schema!r}")
         if schema > SCHEMA:
-            raise _NewerSchema(f"gate schema {schema} is newer than this Lockstep reads (up to {SCHEMA}):"
-                               " upgrade Lockstep to read it")
-        decision = _text(data, "decision")
+            raise _NewerSchema(f"schema: version {schema} is newer than this Lockstep reads (up to {SCHEMA}):"
+                               " upgrade Lockstep to read this gate")
+        decision = read_text(data, "decision")
         if decision not in (GO, NO_GO):
-            raise _Bad(f"decision: unknown value {decision!r} (expected go or no-go)")
-        orgs = _obj(_key(data, "orgs", ""), "orgs")
-        reasons = _key(data, "reasons", "")
+            raise Bad(f"decision: unknown value {decision!r} (expected go or no-go)")
+        orgs = read_obj(member(data, "orgs", ""), "orgs")
+        reasons = member(data, "reasons", "")
         if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-            raise _Bad("reasons: expected a list of strings")
-        shard, shards = data.get("shard"), data.get("shards")
+            raise Bad("reasons: expected a list of strings")
+
         return cls(
-            schema=schema, decision=decision, run_id=_text(data, "run_id"), release=_text(data, "release", null=True),
-            profile=Profile.from_json(_key(data, "profile", ""), "profile"),
-            phase=_one_of(_key(data, "phase", ""), "phase", PHASES), started=_text(data, "started"),
-            finished=_text(data, "finished", null=True), lockstep_version=_text(data, "lockstep_version"),
-            exit_status=_status(data, "exit_status"), pytest_exit_status=_status(data, "pytest_exit_status"),
-            counts=Counts.from_json(_key(data, "counts", ""), "counts"),
+            schema=schema, decision=decision, run_id=read_text(data, "run_id"), release=read_text(data, "release", null=True),
+            profile=Profile.from_json(member(data, "profile", ""), "profile"),
+            phase=read_one_of(member(data, "phase", ""), "phase", PHASES), started=read_text(data, "started"),
+            finished=read_text(data, "finished", null=True), lockstep_version=read_text(data, "lockstep_version"),
+            exit_status=read_status(data, "exit_status"), pytest_exit_status=read_status(data, "pytest_exit_status"),
+            counts=Counts.from_json(member(data, "counts", ""), "counts"),
             orgs={str(name): OrgGate.from_json(entry, f"orgs.{name}") for name, entry in orgs.items()},
-            landscape=Landscape.from_json(_key(data, "landscape", ""), "landscape"),
-            waivers=_each(_key(data, "waivers", ""), "waivers", WaiverUse.from_json), reasons=tuple(reasons),
-            narrowing=Narrowing.from_json(data), deployed_at=_text(data, "deployed_at", null=True),
-            shard=None if shard is None else ShardRecord.from_json(shard, "shard"),
-            shards=None if shards is None else _each(shards, "shards", ShardRecord.from_json))
+            landscape=Landscape.from_json(member(data, "landscape", ""), "landscape"),
+            waivers=read_each(member(data, "waivers", ""), "waivers", WaiverUse.from_json), reasons=tuple(reasons),
+            narrowing=Narrowing.from_json(data), deployed_at=read_text(data, "deployed_at", null=True),
+            shard=ShardRecord.from_json(data["shard"], "shard") if "shard" in data else None,
+            shards=read_each(data["shards"], "shards", ShardRecord.from_json) if "shards" in data else None)
 
     def contradictions(self) -> list[str]:
         """What in a "go" contradicts its decision (empty for a consistent go or a no-go)."""
