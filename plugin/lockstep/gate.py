@@ -160,8 +160,8 @@ def _counts(results: Iterable[CheckResult]) -> Counts:
 
 
 def _waiver(rule: Rule) -> Waiver:
-    data = rule.as_data()
-    return Waiver(data["check"], data["orgs"], data["reason"], data["owner"], data["expires"])
+    return Waiver(rule.check, rule.written or "all", rule.reason, rule.owner,
+                  rule.expires.isoformat() if rule.expires else None)
 
 
 def _entry(result: CheckResult) -> Entry:
