@@ -236,7 +236,8 @@ class Narrowing:
             raise Bad(f"complete: expected a boolean or null, found {type_name(complete)}")
         return cls(read_text(data, "selection", null=True), read_text(data, "org_shard", null=True),
                    read_text(data, "keyword"), read_text(data, "markexpr"), read_names(data, "paths", ""),
-                   read_names(data, "narrowed_by", ""), read_count(member(data, "deselected", ""), "deselected"), complete)
+                   read_names(data, "narrowed_by", ""), read_count(member(data, "deselected", ""), "deselected"),
+                   complete)
 
 
 @dataclass(frozen=True)
@@ -356,9 +357,9 @@ class Gate:
         reasons = member(data, "reasons", "")
         if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
             raise Bad("reasons: expected a list of strings")
-
         return cls(
-            schema=schema, decision=decision, run_id=read_text(data, "run_id"), release=read_text(data, "release", null=True),
+            schema=schema, decision=decision, run_id=read_text(data, "run_id"),
+            release=read_text(data, "release", null=True),
             profile=Profile.from_json(member(data, "profile", ""), "profile"),
             phase=read_one_of(member(data, "phase", ""), "phase", PHASES), started=read_text(data, "started"),
             finished=read_text(data, "finished", null=True), lockstep_version=read_text(data, "lockstep_version"),
