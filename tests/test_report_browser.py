@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from lockstep.gate_model import Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile
 from lockstep.html_render import SeenTest, render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,11 +115,12 @@ def test_at_500_orgs_the_matrix_filters_by_tag_and_status_in_the_browser(chromiu
     names = [f"org{i:03d}" for i in range(500)]
     checks = [f"checks/test_c.py::test_{j:02d}" for j in range(20)]
     failed = {"org007", "org124", "org499"}
-    orgs = {name: {"decision": "no-go" if name in failed else "go", "kind": "sandbox", "api_calls": 9,
-                   "failed": [{"check": checks[3], "test": f"{checks[3]}[{name}]", "reason": f"{name}: broken"}]
-                   if name in failed else [], "errors": [], "warnings": [], "skipped": []} for name in names}
-    gate = {"decision": "no-go", "run_id": "r", "profile": {"name": "fleet"}, "phase": "all", "orgs": orgs,
-            "landscape": {"failed": [], "errors": [], "warnings": [], "skipped": []}, "reasons": ["3 orgs fail"]}
+    orgs = {name: OrgGate(decision="no-go" if name in failed else "go", kind="sandbox", api_calls=9,
+                          failed=(Entry(checks[3], f"{checks[3]}[{name}]", f"{name}: broken"),)
+                          if name in failed else ()) for name in names}
+    gate = Gate(decision="no-go", run_id="r", release=None, profile=Profile("fleet", ""), phase="all", started="",
+                finished=None, lockstep_version="", exit_status=None, pytest_exit_status=None, counts=Counts(),
+                orgs=orgs, landscape=Landscape(), waivers=(), reasons=("3 orgs fail",), narrowing=Narrowing())
     seen = [SeenTest(f"{c}[{n}]", c, n, f"{c}[{n}]") for c in checks for n in names]
     tags = {name: ["emea"] if int(name[3:]) % 2 else ["amer"] for name in names}
     block = render(gate, seen, tags=tags)

@@ -22,42 +22,41 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from lockstep.gate_file import GateFileError, acceptance_problems, go_problems, parse_age, read_gate
+from lockstep.gate_file import GateFileError, acceptance_problems, parse_age, read_gate
+from lockstep.gate_model import Gate
 from lockstep.upstream import partial_problem
 
 __all__ = ["main"]
 
 
-def _show(gate: dict[str, Any], path: str) -> str:
+def _show(gate: Gate, path: str) -> str:
     from lockstep.report import summary_lines
 
-    profile = gate.get("profile") or {}
     lines = [
         f"gate:     {path}",
-        f"decision: {gate['decision'].upper()}" + "".join(f" (refused: {p})" for p in go_problems(gate)[:1]),
-        f"release:  {gate.get('release') or '-'}",
-        f"profile:  {profile.get('name', '')} (sha256 {str(profile.get('sha256', ''))[:12]})",
-        f"phase:    {gate.get('phase', '')}",
-        f"run:      {gate.get('run_id') or '-'}, {gate.get('started', '')} .. {gate.get('finished') or 'not finished'}",
+        f"decision: {gate.decision.upper()}" + "".join(f" (refused: {p})" for p in gate.contradictions()[:1]),
+        f"release:  {gate.release or '-'}",
+        f"profile:  {gate.profile.name} (sha256 {gate.profile.sha256[:12]})",
+        f"phase:    {gate.phase}",
+        f"run:      {gate.run_id or '-'}, {gate.started} .. {gate.finished or 'not finished'}",
         "",
     ]
     lines += [line for line, _ in summary_lines(gate, limit=None)]
     return "\n".join(lines)
 
 
-def _check(gate: dict[str, Any], args: argparse.Namespace) -> list[str]:
-    problems = go_problems(gate) if gate["decision"] == "go" else [
-        f"decision is no-go ({len(gate['reasons'])} reasons" + (f": {gate['reasons'][0]})" if gate["reasons"] else ")")]
+def _check(gate: Gate, args: argparse.Namespace) -> list[str]:
+    problems = gate.contradictions() if gate.go else [
+        f"decision is no-go ({len(gate.reasons)} reasons" + (f": {gate.reasons[0]})" if gate.reasons else ")")]
     problems += acceptance_problems(gate, run_id=args.run_id, max_age=args.max_age)
-    if args.release is not None and gate.get("release") != args.release:
-        found = repr(gate["release"]) if gate.get("release") else "not given (the run had no --release)"
+    if args.release is not None and gate.release != args.release:
+        found = repr(gate.release) if gate.release else "not given (the run had no --release)"
         problems.append(f"release is {found}, expected {args.release!r}")
-    if args.phase is not None and gate.get("phase") not in (args.phase, "all"):
-        problems.append(f"phase is {gate.get('phase')!r}, expected {args.phase!r}")
-    if args.profile is not None and (gate.get("profile") or {}).get("name") != args.profile:
-        problems.append(f"profile is {(gate.get('profile') or {}).get('name')!r}, expected {args.profile!r}")
+    if args.phase is not None and gate.phase not in (args.phase, "all"):
+        problems.append(f"phase is {gate.phase!r}, expected {args.phase!r}")
+    if args.profile is not None and gate.profile.name != args.profile:
+        problems.append(f"profile is {gate.profile.name!r}, expected {args.profile!r}")
     partial = None if args.allow_partial else partial_problem(gate)
     if partial is not None:
         problems.append(f"not the gate of a complete run: {partial}; pass --allow-partial to accept it")
@@ -120,19 +119,19 @@ def gate_main(argv: Sequence[str]) -> int:
     for problem in problems:
         print(f"lockstep gate: {args.path}: {problem}", file=sys.stderr)
     if not problems:
-        print(f"lockstep gate: {args.path}: GO (run {gate.get('run_id') or '-'}, finished {gate['finished']})")
+        print(f"lockstep gate: {args.path}: GO (run {gate.run_id or '-'}, finished {gate.finished})")
     return 1 if problems else 0
 
 
 def _merge(paths: Sequence[str], output: str) -> int:
     from pathlib import Path
 
-    from lockstep.gate_merge import ShardRecordError, merge_gates
+    from lockstep.gate_merge import merge_gates
     from lockstep.report import write_gate
 
     try:
         merged = merge_gates([(path, read_gate(path)) for path in paths])
-    except (GateFileError, ShardRecordError) as exc:
+    except GateFileError as exc:
         print(f"lockstep gate: {exc}", file=sys.stderr)
         return 2
     try:
@@ -140,14 +139,13 @@ def _merge(paths: Sequence[str], output: str) -> int:
     except OSError as exc:
         print(f"lockstep gate: {output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    for reason in merged["reasons"]:
+    for reason in merged.reasons:
         print(f"lockstep gate: {output}: {reason}", file=sys.stderr)
-    problem = partial_problem(merged) if merged["decision"] == "go" else None
+    problem = partial_problem(merged) if merged.go else None
     if problem is not None:
         print(f"lockstep gate: {output}: not the gate of a complete run: {problem}", file=sys.stderr)
-    print(f"lockstep gate: {output}: {merged['decision'].upper()} ({len(paths)} shard gates,"
-          f" {len(merged['orgs'])} orgs)")
-    return 0 if merged["decision"] == "go" else 1
+    print(f"lockstep gate: {output}: {merged.decision.upper()} ({len(paths)} shard gates, {len(merged.orgs)} orgs)")
+    return 0 if merged.go else 1
 
 
 _USAGE = """usage: lockstep COMMAND ...

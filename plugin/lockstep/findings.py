@@ -6,9 +6,10 @@ many and the first few; the orgs with nothing to say summarized in one line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from lockstep.gate_model import Entry, Gate
 
 __all__ = ["Line", "finding_lines", "org_reason_summary", "passing_orgs", "waiver_lines"]
 
@@ -32,43 +33,43 @@ def _without_org(reason: str, org: str) -> str:
     return reason[len(org) + 2:] if reason.startswith(f"{org}: ") else reason
 
 
-def _checks(items: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+def _checks(items: Iterable[Entry]) -> dict[str, list[str]]:
     """Reason -> short names of the checks that failed for it (an org in trouble fails many)."""
     by_reason: dict[str, list[str]] = {}
     for item in items:
-        by_reason.setdefault(str(item.get("reason", "")), []).append(str(item.get("check", "")).rsplit("::", 1)[-1])
+        by_reason.setdefault(item.reason, []).append(item.check.rsplit("::", 1)[-1])
     return by_reason
 
 
-def _waiver_note(items: Iterable[Mapping[str, Any]], reason: str) -> str:
+def _waiver_note(items: Iterable[Entry], reason: str) -> str:
     for item in items:
-        waiver = item.get("waiver")
-        if str(item.get("reason", "")) == reason and isinstance(waiver, Mapping):
-            return f" [until {str(waiver.get('expires', ''))[:10]}: {waiver.get('reason', '')} ({waiver.get('owner', '')})]"
+        waiver = item.waiver
+        if item.reason == reason and waiver is not None:
+            return f" [until {(waiver.expires or '')[:10]}: {waiver.reason} ({waiver.owner})]"
     return ""
 
 
-def _org_order(gate: Mapping[str, Any]) -> list[str]:
-    orgs = gate.get("orgs") or {}
-    return sorted(orgs, key=lambda name: (orgs[name].get("decision") == "go", name))
+def _org_order(gate: Gate) -> list[str]:
+    orgs = gate.orgs
+    return sorted(orgs, key=lambda name: (orgs[name].decision == "go", name))
 
 
-def finding_lines(gate: Mapping[str, Any]) -> list[Line]:
+def finding_lines(gate: Gate) -> list[Line]:
     """Every finding of ``gate``, one line each, identical reasons across orgs collapsed."""
-    landscape = gate.get("landscape") or {}
+    landscape = gate.landscape
     lines = [Line(f"landscape  cross-org checks left out {name}: {reason}", "errors")
-             for name, reason in (landscape.get("left_out") or {}).items()]
+             for name, reason in landscape.left_out.items()]
     for kind in _KINDS:
-        items = landscape.get(kind) or []
+        items = landscape.entries(kind)
         for reason, checks in _checks(items).items():
             what = checks[0] if len(checks) == 1 else f"{len(checks)} checks"
             lines.append(Line(f"landscape  {what}{_LABEL[kind]}: {reason}{_waiver_note(items, reason)}", kind))
-    orgs = gate.get("orgs") or {}
+    orgs = gate.orgs
     for kind in _KINDS:
         grouped: dict[tuple[str, str], list[str]] = {}
         notes: dict[tuple[str, str], str] = {}
         for name in _org_order(gate):
-            items = orgs[name].get(kind) or []
+            items = orgs[name].entries(kind)
             for reason, checks in _checks(items).items():
                 what = checks[0] if len(checks) == 1 else f"{len(checks)} checks"
                 key = (what, _without_org(reason, name))
@@ -83,23 +84,23 @@ def finding_lines(gate: Mapping[str, Any]) -> list[Line]:
     return lines + waiver_lines(gate)
 
 
-def waiver_lines(gate: Mapping[str, Any]) -> list[Line]:
+def waiver_lines(gate: Gate) -> list[Line]:
     """Waivers that need attention: expired ones and ones that matched nothing (stale)."""
     lines = []
-    for waiver in gate.get("waivers") or []:
-        status = waiver.get("status")
-        if status in ("stale", "expired"):
-            what = "matched no failure (stale: remove it)" if status == "stale" else "has expired"
-            lines.append(Line(f"waiver {waiver.get('check')} on {waiver.get('orgs')} ({waiver.get('owner')}, until "
-                              f"{str(waiver.get('expires', ''))[:10]}) {what}", "stale"))
+    for use in gate.waivers:
+        if use.status in ("stale", "expired"):
+            waiver = use.waiver
+            what = "matched no failure (stale: remove it)" if use.status == "stale" else "has expired"
+            lines.append(Line(f"waiver {waiver.check} on {waiver.orgs} ({waiver.owner}, until "
+                              f"{(waiver.expires or '')[:10]}) {what}", "stale"))
     return lines
 
 
-def passing_orgs(gate: Mapping[str, Any]) -> list[str]:
+def passing_orgs(gate: Gate) -> list[str]:
     """The orgs that are "go" with nothing to report."""
-    orgs = gate.get("orgs") or {}
-    return [name for name in sorted(orgs) if orgs[name].get("decision") == "go"
-            and not any(orgs[name].get(kind) for kind in _KINDS)]
+    orgs = gate.orgs
+    return [name for name in sorted(orgs) if orgs[name].decision == "go"
+            and not any(orgs[name].entries(kind) for kind in _KINDS)]
 
 
 def org_reason_summary(reasons: Iterable[str], orgs: Iterable[str]) -> list[str]:

@@ -1,8 +1,9 @@
 """The release gate: test outcomes and session facts in, a fail-closed decision out.
 
 Pure: no pytest objects, no I/O. :class:`Tally` collects one entry per test report
-(plain values), :func:`build_gate` turns it and a :class:`RunInfo` into the gate
-document, :func:`exit_code` maps the decision onto the process exit code.
+(plain values), :func:`build_gate` turns it and a :class:`RunInfo` into the
+:class:`~lockstep.gate_model.Gate`, :func:`exit_code` maps the decision onto the process
+exit code.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lockstep.gate_model import (
+    COUNT_KEYS, GO, LISTS, NO_GO, Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile, ShardRecord, Waiver,
+    WaiverUse,
+)
 from lockstep.waivers import Rule
 
 __all__ = [
     "CheckResult", "RunInfo", "Tally", "build_gate", "exit_code", "outcome_of", "phase_of", "unfinished_gate",
 ]
 
-GO, NO_GO = "go", "no-go"
 PHASES = ("readiness", "verification")
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 2, "xpassed": 3, "failed": 4, "error": 5}
 _EXIT_NAMES = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
@@ -65,7 +69,11 @@ class RunInfo:
     api_calls: Mapping[str, int] = field(default_factory=dict)
     waivers: tuple[Rule, ...] = ()
     now: dt.datetime | None = None  # the run's clock, for waiver expiry
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    left_out: Mapping[str, str] = field(default_factory=dict)  # orgs the cross-org checks left out, and why
+    narrowing: Narrowing = Narrowing()
+    deployed_at: str | None = None
+    shard: ShardRecord | None = None
+    refusals: tuple[str, ...] = ()  # reasons found outside the results (another run's gate file)
 
 
 def outcome_of(when: str, outcome: str, wasxfail: bool) -> str | None:
@@ -138,30 +146,30 @@ def phase_of(markexpr: str, phases_run: Iterable[str]) -> str:
     return seen.pop() if len(seen) == 1 else "all"
 
 
-def _counts(results: Iterable[CheckResult]) -> dict[str, int]:
-    counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed", "warnings", "waived"), 0)
-    total = executed = 0
+def _counts(results: Iterable[CheckResult]) -> Counts:
+    counts = dict.fromkeys(COUNT_KEYS, 0)
     for result in results:
-        total += 1
-        executed += result.executed
+        counts["total"] += 1
+        counts["executed"] += result.executed
         counts["errors" if result.outcome == "error" else result.outcome] += 1
         if result.waiver is not None:
             counts["waived"] += 1
         elif result.severity == "warning" and not result.blocks and result.outcome not in ("passed", "skipped"):
             counts["warnings"] += 1
-    counts.update(total=total, executed=executed)
-    return counts
+    return Counts(**counts)
 
 
-def _entry(result: CheckResult) -> dict[str, Any]:
-    entry: dict[str, Any] = {"check": result.check, "test": result.test, "reason": result.reason}
-    if result.waiver is not None:
-        entry["waiver"] = result.waiver.as_data()
-    return entry
+def _waiver(rule: Rule) -> Waiver:
+    return Waiver(rule.check, rule.written or "all", rule.reason, rule.owner,
+                  rule.expires.isoformat() if rule.expires else None)
 
 
-def _lists(results: Iterable[CheckResult]) -> dict[str, list[dict[str, Any]]]:
-    lists: dict[str, list[dict[str, Any]]] = {"failed": [], "errors": [], "warnings": [], "waived": [], "skipped": []}
+def _entry(result: CheckResult) -> Entry:
+    return Entry(result.check, result.test, result.reason, None if result.waiver is None else _waiver(result.waiver))
+
+
+def _lists(results: Iterable[CheckResult]) -> dict[str, tuple[Entry, ...]]:
+    lists: dict[str, list[Entry]] = {kind: [] for kind in LISTS}
     for result in sorted(results, key=lambda r: r.test):
         if result.outcome == "error":
             lists["errors"].append(_entry(result))
@@ -173,7 +181,7 @@ def _lists(results: Iterable[CheckResult]) -> dict[str, list[dict[str, Any]]]:
             lists["warnings"].append(_entry(result))
         elif result.outcome == "skipped":
             lists["skipped"].append(_entry(result))
-    return lists
+    return {kind: tuple(entries) for kind, entries in lists.items()}
 
 
 def _plural(n: int, word: str) -> str:
@@ -181,7 +189,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _waive(results: tuple[CheckResult, ...], waivers: tuple[Rule, ...],
-           now: dt.datetime) -> tuple[tuple[CheckResult, ...], list[dict[str, Any]]]:
+           now: dt.datetime) -> tuple[tuple[CheckResult, ...], tuple[WaiverUse, ...]]:
     """Each failed check covered by an active waiver is waived; one covered only by an expired
     waiver still blocks and says so. Every waiver is reported: used, stale (matched nothing)
     or expired."""
@@ -200,21 +208,20 @@ def _waive(results: tuple[CheckResult, ...], waivers: tuple[Rule, ...],
             expired = f"waiver expired {rule.expires:%Y-%m-%d %H:%M} UTC: {rule.reason} ({rule.owner})"
             result = _replace(result, reason=f"{result.reason} [{expired}]")
         out.append(result)
-    report = [{**rule.as_data(), "matched": count,
-               "status": "expired" if rule.expired(now) else "used" if count else "stale"}
-              for rule, count in zip(waivers, matched)]
+    report = tuple(WaiverUse(_waiver(rule), count, "expired" if rule.expired(now) else "used" if count else "stale")
+                   for rule, count in zip(waivers, matched))
     return tuple(out), report
 
 
-def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
-    """The gate document (JSON-ready), fail-closed."""
+def build_gate(results: Iterable[CheckResult], info: RunInfo) -> Gate:
+    """The gate of a finished run, fail-closed."""
     results, waivers = _waive(tuple(results), info.waivers, info.now or dt.datetime.now(dt.timezone.utc))
     reasons: list[str] = []
     if info.interrupted:
         reasons.append(f"run interrupted: {info.interrupted}")
     for where, line in info.collection_errors:
         reasons.append(f"collection error: {where}: {line}" if line else f"collection error: {where}")
-    orgs: dict[str, Any] = {}
+    orgs: dict[str, OrgGate] = {}
     for name in sorted(info.orgs):
         mine = [r for r in results if r.org == name]
         counts = _counts(mine)
@@ -230,80 +237,55 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> dict[str, Any]:
                     _plural(len(lists["errors"]), "error") if lists["errors"] else "",
                 ) if part
             ))
-        if not counts["executed"] and name not in info.unreachable:
-            problems.append(f"no check ran ({_plural(counts['skipped'], 'skip')})")
+        if not counts.executed and name not in info.unreachable:
+            problems.append(f"no check ran ({_plural(counts.skipped, 'skip')})")
         reasons.extend(f"{name}: {p}" for p in problems)
-        orgs[name] = {
-            "decision": NO_GO if problems else GO,
-            "kind": info.orgs[name],
-            "reachable": name not in info.unreachable,
-            "api_calls": int(info.api_calls.get(name, 0)),
-            "counts": counts,
-            **lists,
-        }
-    landscape_results = [r for r in results if r.org is None or r.org not in info.orgs]
-    landscape = _lists(landscape_results)
+        orgs[name] = OrgGate(decision=NO_GO if problems else GO, kind=info.orgs[name],
+                             reachable=name not in info.unreachable, api_calls=int(info.api_calls.get(name, 0)),
+                             counts=counts, **lists)
+    landscape = _lists(r for r in results if r.org is None or r.org not in info.orgs)
     blocking = len(landscape["failed"]) + len(landscape["errors"])
     if blocking:
         reasons.append(f"landscape: {_plural(blocking, 'failed check')}")
     counts = _counts(results)
-    if not counts["executed"]:
+    if not counts.executed:
         reasons.append("no check was executed")
     if not reasons and info.exit_status not in (0, 1):
         name = _EXIT_NAMES.get(info.exit_status, "unexpected")
         reasons.append(f"pytest exit status {info.exit_status} ({name})")
     if not reasons and info.exit_status == 1 and all(r.outcome in ("passed", "skipped") for r in results):
         reasons.append("pytest reported a failure outside the checks")
+    reasons += info.refusals
     decision = NO_GO if reasons else GO
-    return {
-        "decision": decision,
-        "run_id": info.run_id,
-        "release": info.release,
-        "profile": {"name": info.profile_name, "sha256": info.profile_sha256},
-        "phase": phase_of(info.markexpr, (p for r in results if r.executed for p in r.phases)),
-        "started": info.started,
-        "finished": info.finished,
-        "lockstep_version": info.version,
-        "exit_status": exit_code({"decision": decision}, info.exit_status),
-        "pytest_exit_status": info.exit_status,
-        "counts": counts,
-        "orgs": orgs,
-        "landscape": {"failed": landscape["failed"], "errors": landscape["errors"], "warnings": landscape["warnings"],
-                      "waived": landscape["waived"], "skipped": landscape["skipped"]},
-        "waivers": waivers,
-        "reasons": reasons,
-        **dict(info.extra),
-    }
+    return Gate(
+        decision=decision, run_id=info.run_id, release=info.release,
+        profile=Profile(info.profile_name, info.profile_sha256),
+        phase=phase_of(info.markexpr, (p for r in results if r.executed for p in r.phases)),
+        started=info.started, finished=info.finished, lockstep_version=info.version,
+        exit_status=exit_code(decision, info.exit_status), pytest_exit_status=info.exit_status,
+        counts=counts, orgs=orgs,
+        landscape=Landscape(left_out={n: info.left_out[n] for n in sorted(info.left_out)}, **landscape),
+        waivers=waivers, reasons=tuple(reasons), narrowing=info.narrowing, deployed_at=info.deployed_at,
+        shard=info.shard,
+    )
 
 
 def unfinished_gate(reason: str, *, release: str | None = None, profile_name: str = "", markexpr: str = "",
                     started: str = "", version: str = "", run_id: str = "",
-                    extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    narrowing: Narrowing = Narrowing()) -> Gate:
     """A no-go gate for a run that has not (or never) finished: written when the run starts,
     replaced by the real gate at its end, so a killed run never leaves an older "go" behind."""
-    return {
-        "decision": NO_GO,
-        "run_id": run_id,
-        "release": release,
-        "profile": {"name": profile_name, "sha256": ""},
-        "phase": phase_of(markexpr, ()),
-        "started": started,
-        "finished": None,
-        "lockstep_version": version,
-        "exit_status": None,
-        "pytest_exit_status": None,
-        "counts": _counts(()),
-        "orgs": {},
-        "landscape": {"failed": [], "errors": [], "warnings": [], "waived": [], "skipped": []},
-        "waivers": [],
-        "reasons": [reason],
-        **dict(extra or {}),
-    }
+    return Gate(
+        decision=NO_GO, run_id=run_id, release=release, profile=Profile(profile_name, ""),
+        phase=phase_of(markexpr, ()), started=started, finished=None, lockstep_version=version,
+        exit_status=None, pytest_exit_status=None, counts=Counts(), orgs={}, landscape=Landscape(),
+        waivers=(), reasons=(reason,), narrowing=narrowing,
+    )
 
 
-def exit_code(gate: Mapping[str, Any], pytest_status: int) -> int:
+def exit_code(decision: str, pytest_status: int) -> int:
     """Non-zero for a no-go even when pytest alone would exit 0; 0 for a go whose only
     failures are warning-severity checks (a warning must not stop a pipeline)."""
-    if gate.get("decision") != GO:
+    if decision != GO:
         return pytest_status or 1
     return 0 if pytest_status == 1 else pytest_status

@@ -12,60 +12,33 @@ shard did all of its share and the shards split all of the profile's orgs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from lockstep.gate_file import go_problems
+from lockstep.gate_model import GO, LISTS, NO_GO, Counts, Gate, Landscape, Narrowing, OrgGate, ShardRecord, WaiverUse
 
-__all__ = ["ShardRecordError", "merge_gates"]
-
-_SAME = (("run_id", "run id"), ("release", "release"), ("phase", "phase"), ("selection", "--orgs"),
-         ("keyword", "-k"), ("markexpr", "-m"))
-_LANDSCAPE = ("failed", "errors", "warnings", "waived", "skipped")
+__all__ = ["merge_gates"]
 
 
-class ShardRecordError(ValueError):
-    """A gate whose ``shard`` entry is malformed (one line)."""
+def _label(path: str, gate: Gate) -> str:
+    if gate.shard is not None:
+        return f"shard {gate.shard.index}/{gate.shard.count} ({path})"
+    return f"shard {gate.narrowing.org_shard} ({path})" if gate.narrowing.org_shard else path
 
 
-def _names(where: str, value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
-        raise ShardRecordError(f"{where}: expected a list of org names")
-    return value
+_SAME: tuple[tuple[str, Callable[[Gate], Any]], ...] = (
+    ("profile", lambda g: (g.profile.name, g.profile.sha256)),
+    ("run id", lambda g: g.run_id), ("release", lambda g: g.release), ("phase", lambda g: g.phase),
+    ("--orgs", lambda g: g.narrowing.selection), ("-k", lambda g: g.narrowing.keyword),
+    ("-m", lambda g: g.narrowing.markexpr), ("shard count", lambda g: g.shard.count if g.shard else None),
+)
 
 
-def _shard_of(path: str, gate: Mapping[str, Any]) -> dict[str, Any] | None:
-    shard = gate.get("shard")
-    if shard is None:
-        return None
-    if not isinstance(shard, dict):
-        raise ShardRecordError(f"{path}: not a gate file: shard: expected an object")
-    index, count = shard.get("index"), shard.get("count")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (index, count)) or not 1 <= index <= count:
-        raise ShardRecordError(f"{path}: not a gate file: shard: expected index and count with 1 <= index <= count")
-    for key in ("orgs", "selected", "profile_orgs"):
-        _names(f"{path}: not a gate file: shard.{key}", shard.get(key))
-    if not isinstance(shard.get("cross_org"), bool) or not isinstance(shard.get("complete"), bool):
-        raise ShardRecordError(f"{path}: not a gate file: shard: cross_org and complete must be booleans")
-    calls = shard.get("cross_org_api_calls", {})
-    if not isinstance(calls, dict) or not all(isinstance(c, int) and not isinstance(c, bool) for c in calls.values()):
-        raise ShardRecordError(f"{path}: not a gate file: shard.cross_org_api_calls: expected counts per org")
-    return shard
-
-
-def _label(path: str, shard: Mapping[str, Any] | None, gate: Mapping[str, Any]) -> str:
-    if shard is not None:
-        return f"shard {shard['index']}/{shard['count']} ({path})"
-    return f"shard {gate['org_shard']} ({path})" if gate.get("org_shard") else path
-
-
-def _agreement(gates: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+def _agreement(gates: Sequence[tuple[str, Gate]]) -> list[str]:
     """One reason per field the shards disagree on."""
     reasons = []
-    fields: list[tuple[str, Any]] = [("profile", lambda g: (g["profile"].get("name"), g["profile"].get("sha256")))]
-    fields += [(name, lambda g, key=key: g.get(key)) for key, name in _SAME]
-    fields.append(("shard count", lambda g: (g.get("shard") or {}).get("count")))
-    for name, value_of in fields:
+    for name, value_of in _SAME:
         values: dict[Any, list[str]] = {}
         for path, gate in gates:
             values.setdefault(_shown(value_of(gate)), []).append(path)
@@ -81,14 +54,14 @@ def _shown(value: Any) -> str:
     return repr(value) if value not in (None, "") else "none"
 
 
-def _coverage(shards: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+def _coverage(shards: Sequence[tuple[str, ShardRecord]]) -> list[str]:
     """Every org of the selection verified exactly once; the cross-org shard present."""
     reasons = []
     owners: dict[str, list[str]] = {}
     for label, shard in shards:
-        for name in shard["orgs"]:
+        for name in shard.orgs:
             owners.setdefault(name, []).append(label)
-    expected = sorted({n for _, shard in shards for n in shard["selected"]})
+    expected = sorted({n for _, shard in shards for n in shard.selected})
     missing = [n for n in expected if n not in owners]
     if missing:
         reasons.append(f"orgs verified by no shard: {', '.join(missing)}")
@@ -99,7 +72,7 @@ def _coverage(shards: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
     outside = sorted(set(owners) - set(expected))
     if outside:
         reasons.append(f"orgs verified outside the selection: {', '.join(outside)}")
-    cross = [label for label, shard in shards if shard["cross_org"]]
+    cross = [label for label, shard in shards if shard.cross_org]
     if not cross:
         reasons.append("the cross-org and landscape checks never ran (no gate of shard 1)")
     elif len(cross) > 1:
@@ -107,87 +80,78 @@ def _coverage(shards: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
     return reasons
 
 
-def merge_gates(gates: Sequence[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+def merge_gates(gates: Sequence[tuple[str, Gate]]) -> Gate:
     """The gate of the whole run from ``(path, gate)`` of each shard (gates already read by
-    :func:`~lockstep.gate_file.read_gate`); :class:`ShardRecordError` for a malformed shard entry."""
-    shards = [(path, gate, _shard_of(path, gate)) for path, gate in gates]
+    :func:`~lockstep.gate_file.read_gate`, which checks their ``shard`` entries)."""
     reasons = _agreement(gates)
-    recorded = [(_label(path, shard, gate), shard) for path, gate, shard in shards if shard is not None]
-    for path, gate, shard in shards:
-        label = _label(path, shard, gate)
-        if shard is None:
-            first = f": {gate['reasons'][0]}" if gate.get("reasons") else ""
+    recorded = [(_label(path, gate), gate.shard) for path, gate in gates if gate.shard is not None]
+    for path, gate in gates:
+        label = _label(path, gate)
+        if gate.shard is None:
+            first = f": {gate.reasons[0]}" if gate.reasons else ""
             reasons.append(f"{label}: not the gate of a finished shard (run with --org-shard i/n){first}")
-        elif gate["decision"] != "go":
-            reasons.append(f"{label}: no-go ({len(gate['reasons'])} reasons)")
-        reasons += [f"{label}: {problem}" for problem in go_problems(gate)]
+        elif not gate.go:
+            reasons.append(f"{label}: no-go ({len(gate.reasons)} reasons)")
+        reasons += [f"{label}: {problem}" for problem in gate.contradictions()]
     reasons += _coverage(recorded)
-    for _, gate, _ in shards:
-        reasons += [str(r) for r in gate["reasons"]]
-    merged = _combined([gate for _, gate, _ in shards], [shard for _, _, shard in shards if shard is not None])
-    merged["reasons"] = list(dict.fromkeys(reasons))
-    merged["decision"], merged["exit_status"] = ("no-go", 1) if merged["reasons"] else ("go", 0)
-    merged["reasons"] += go_problems(merged)  # fail closed: a merged go must be a consistent one
-    merged["decision"], merged["exit_status"] = ("no-go", 1) if merged["reasons"] else ("go", 0)
-    every = sorted({n for shard in merged["shards"] for n in shard["profile_orgs"]})
-    selected = sorted({n for shard in merged["shards"] for n in shard["selected"]})
-    merged["complete"] = (bool(recorded) and len(recorded) == len(shards)
-                          and all(s["complete"] for _, s in recorded) and selected == every)
-    return merged
+    for _, gate in gates:
+        reasons += gate.reasons
+    every = sorted({n for _, shard in recorded for n in shard.profile_orgs})
+    selected = sorted({n for _, shard in recorded for n in shard.selected})
+    complete = (bool(recorded) and len(recorded) == len(gates) and all(s.complete for _, s in recorded)
+                and selected == every)
+    merged = _combined([gate for _, gate in gates], complete)
+    unique = tuple(dict.fromkeys(reasons))
+    merged = _decided(merged, unique)
+    # fail closed: a merged go must be a consistent one
+    return _decided(merged, (*unique, *merged.contradictions()))
 
 
-def _combined(gates: Sequence[Mapping[str, Any]], shards: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _decided(gate: Gate, reasons: tuple[str, ...]) -> Gate:
+    return dataclasses.replace(gate, reasons=reasons, decision=NO_GO if reasons else GO,
+                               exit_status=1 if reasons else 0)
+
+
+def _combined(gates: Sequence[Gate], complete: bool) -> Gate:
     first = gates[0]
-    counts: dict[str, int] = {}
-    orgs: dict[str, Any] = {}
-    landscape: dict[str, Any] = {key: [] for key in _LANDSCAPE}
-    landscape["left_out"] = {}
+    counts = Counts()
+    orgs: dict[str, OrgGate] = {}
+    lists: dict[str, tuple[Any, ...]] = {kind: () for kind in LISTS}
+    left_out: dict[str, str] = {}
     for gate in gates:
-        for key, value in gate["counts"].items():
-            counts[key] = counts.get(key, 0) + value
-        for name, entry in gate["orgs"].items():
-            orgs.setdefault(name, dict(entry))
-        for key in _LANDSCAPE:
-            landscape[key] += gate["landscape"].get(key, [])
-        landscape["left_out"].update(gate["landscape"].get("left_out", {}))
+        counts += gate.counts
+        for name, entry in gate.orgs.items():
+            orgs.setdefault(name, entry)
+        for kind in LISTS:
+            lists[kind] += gate.landscape.entries(kind)
+        left_out.update(gate.landscape.left_out)
+    shards = tuple(dataclasses.replace(gate.shard, decision=gate.decision) for gate in gates if gate.shard is not None)
     for shard in shards:
-        for name, calls in shard.get("cross_org_api_calls", {}).items():
+        for name, calls in shard.cross_org_api_calls.items():
             if name in orgs:
-                orgs[name]["api_calls"] = int(orgs[name].get("api_calls", 0)) + calls
-    finished = [g["finished"] for g in gates]
-    return {
-        "decision": "no-go",
-        "run_id": first.get("run_id"),
-        "release": first.get("release"),
-        "profile": {"name": first["profile"].get("name"), "sha256": first["profile"].get("sha256")},
-        "phase": first["phase"],
-        "started": min(g["started"] for g in gates),
-        "finished": None if None in finished else max(finished),
-        "lockstep_version": first.get("lockstep_version"),
-        "exit_status": 1,
-        "pytest_exit_status": max((g.get("pytest_exit_status") or 0) for g in gates),
-        "counts": counts,
-        "orgs": dict(sorted(orgs.items())),
-        "landscape": landscape,
-        "waivers": _waivers(gates),
-        "reasons": [],
-        **{key: first.get(key) for key, _ in _SAME[3:]},
-        "paths": sorted({p for g in gates for p in g.get("paths") or []}),
-        "deselected": sum(int(g.get("deselected") or 0) for g in gates),
-        "complete": False,
-        "shards": [{**shard, "decision": gate["decision"]} for gate, shard in zip(
-            [g for g in gates if g.get("shard") is not None], shards)],
-    }
+                orgs[name] = dataclasses.replace(orgs[name], api_calls=orgs[name].api_calls + calls)
+    finished = [g.finished for g in gates]
+    narrowing = Narrowing(
+        selection=first.narrowing.selection, keyword=first.narrowing.keyword, markexpr=first.narrowing.markexpr,
+        paths=tuple(sorted({p for g in gates for p in g.narrowing.paths})),
+        narrowed_by=tuple(dict.fromkeys(n for g in gates for n in g.narrowing.narrowed_by)),
+        deselected=sum(g.narrowing.deselected for g in gates), complete=complete)
+    return Gate(
+        decision=NO_GO, run_id=first.run_id, release=first.release, profile=first.profile, phase=first.phase,
+        started=min(g.started for g in gates), finished=None if None in finished else max(f or "" for f in finished),
+        lockstep_version=first.lockstep_version, exit_status=1,
+        pytest_exit_status=max((g.pytest_exit_status or 0) for g in gates), counts=counts,
+        orgs=dict(sorted(orgs.items())), landscape=Landscape(left_out=left_out, **lists),
+        waivers=_waivers(gates), reasons=(), narrowing=narrowing, deployed_at=first.deployed_at, shards=shards,
+    )
 
 
-def _waivers(gates: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _waivers(gates: Sequence[Gate]) -> tuple[WaiverUse, ...]:
     """The profile's waivers across shards (the same profile, so the same list): matches summed,
     used when any shard used it, stale only when every shard found nothing for it."""
-    lists = [g.get("waivers") or [] for g in gates]
     merged = []
-    for entries in zip(*lists):
-        matched = sum(int(e.get("matched") or 0) for e in entries)
-        status = ("expired" if any(e.get("status") == "expired" for e in entries)
-                  else "used" if matched else "stale")
-        merged.append({**entries[0], "matched": matched, "status": status})
-    return merged
+    for uses in zip(*(g.waivers for g in gates)):
+        matched = sum(use.matched for use in uses)
+        status = "expired" if any(use.status == "expired" for use in uses) else "used" if matched else "stale"
+        merged.append(WaiverUse(uses[0].waiver, matched, status))
+    return tuple(merged)

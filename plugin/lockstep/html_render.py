@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
+from lockstep.gate_model import Entry, Gate, Landscape, OrgGate
 from lockstep.salesforce.errors import redact
 
 __all__ = ["LABELS", "STATUSES", "SeenTest", "render", "statuses"]
@@ -61,24 +62,22 @@ def _script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def statuses(gate: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+def statuses(gate: Gate) -> dict[str, tuple[str, str]]:
     """``{test id: (status, reason)}`` for every test the gate lists (a test it does not list passed)."""
     found: dict[str, tuple[str, str]] = {}
-    entries = [gate.get("landscape") or {}, *(gate.get("orgs") or {}).values()]
-    for entry in entries:
+    for entry in (gate.landscape, *gate.orgs.values()):
         for key, status in _GATE_LISTS.items():
-            for item in entry.get(key) or ():
-                if isinstance(item, Mapping) and item.get("test"):
-                    found.setdefault(str(item["test"]), (status, _reason(item, status)))
+            for item in entry.entries(key):
+                if item.test:
+                    found.setdefault(item.test, (status, _reason(item, status)))
     return found
 
 
-def _reason(item: Mapping[str, Any], status: str) -> str:
-    reason = str(item.get("reason") or "")
-    waiver = item.get("waiver")
-    if status == "waived" and isinstance(waiver, Mapping):
-        reason += (f" (waived until {_when(waiver.get('expires', '?'))} by {waiver.get('owner', '?')}:"
-                   f" {waiver.get('reason', '')})")
+def _reason(item: Entry, status: str) -> str:
+    reason = item.reason
+    waiver = item.waiver
+    if status == "waived" and waiver is not None:
+        reason += f" (waived until {_when(waiver.expires or '?')} by {waiver.owner or '?'}: {waiver.reason})"
     return reason
 
 
@@ -101,37 +100,33 @@ def _short(check: str) -> str:
     return check.rsplit("::", 1)[-1]
 
 
-def _header(gate: Mapping[str, Any]) -> str:
-    go = gate.get("decision") == "go"
-    profile = gate.get("profile") or {}
-    counts = gate.get("counts") or {}
-    facts = [("release", gate.get("release") or "-"), ("profile", profile.get("name") or "-"),
-             ("phase", gate.get("phase") or "-"), ("run id", gate.get("run_id") or "-"),
-             ("finished", gate.get("finished") or "-")]
+def _header(gate: Gate) -> str:
+    go = gate.go
+    facts = [("release", gate.release or "-"), ("profile", gate.profile.name or "-"),
+             ("phase", gate.phase or "-"), ("run id", gate.run_id or "-"), ("finished", gate.finished or "-")]
     shown = "".join(f"<span><b>{_e(k)}</b> {_e(v)}</span>" for k, v in facts)
-    tally = ", ".join(f"{int(counts.get(k, 0) or 0)} {k}" for k in ("passed", "failed", "errors", "warnings", "skipped")
-                      if k in counts)
-    reasons = "".join(f"<li>{_e(r)}</li>" for r in gate.get("reasons") or ())
+    tally = ", ".join(f"{getattr(gate.counts, k)} {k}" for k in ("passed", "failed", "errors", "warnings", "skipped"))
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in gate.reasons)
     return (f'<div class="ls-head"><div class="ls-decision ls-{"go" if go else "nogo"}" id="lockstep-decision">'
             f'{"GO" if go else "NO-GO"}</div><div class="ls-facts">{shown}'
             f'<div class="ls-tally">{_e(tally)}</div></div></div>'
             + (f'<ul class="ls-reasons">{reasons}</ul>' if reasons else ""))
 
 
-def _findings(gate: Mapping[str, Any], anchors: Mapping[str, str]) -> str:
+def _findings(gate: Gate, anchors: Mapping[str, str]) -> str:
     """Every non-passing, non-skipped check with its reason: the landscape first, then the orgs."""
     rows: list[str] = []
-    where = [(LANDSCAPE, gate.get("landscape") or {}),
-             *sorted((gate.get("orgs") or {}).items(), key=lambda kv: (kv[1].get("decision") == "go", kv[0]))]
-    for name, reason in ((gate.get("landscape") or {}).get("left_out") or {}).items():
+    where: list[tuple[str, Landscape | OrgGate]] = [
+        (LANDSCAPE, gate.landscape), *sorted(gate.orgs.items(), key=lambda kv: (kv[1].decision == "go", kv[0]))]
+    for name, reason in gate.landscape.left_out.items():
         rows.append(f'<tr class="ls-error"><td>{LANDSCAPE}</td><td>left out {_e(name)}</td>'
                     f"<td>error</td><td>{_e(reason)}</td></tr>")
     for org, entry in where:
         for key in ("failed", "errors", "warnings", "waived"):
             status = _GATE_LISTS[key]
-            for item in entry.get(key) or ():
-                test = str(item.get("test", ""))
-                check = _e(_short(str(item.get("check", test))))
+            for item in entry.entries(key):
+                test = item.test
+                check = _e(_short(item.check or test))
                 link = f'<a href="#{_e(quote(anchors[test], safe=""))}">{check}</a>' if test in anchors else check
                 note = {"warning": "warning, does not block", "waived": "waived, does not block"}.get(status, status)
                 rows.append(f'<tr class="ls-{status}"><td>{_e(org)}</td><td>{link}</td><td>{_e(note)}</td>'
@@ -144,33 +139,25 @@ def _findings(gate: Mapping[str, Any], anchors: Mapping[str, str]) -> str:
             f'<th>reason</th></tr></thead><tbody>{"".join(rows[:_MAX_FINDINGS])}</tbody></table>{tail}')
 
 
-def _names(orgs: Any) -> str:
-    """A waiver's orgs: a list of names, globs and tags, or one word (``all``)."""
-    if isinstance(orgs, (list, tuple)):
-        return ", ".join(map(str, orgs)) or "all"
-    return str(orgs or "all")
-
-
-def _waivers(gate: Mapping[str, Any]) -> str:
-    waivers = [w for w in gate.get("waivers") or () if isinstance(w, Mapping)]
-    if not waivers:
+def _waivers(gate: Gate) -> str:
+    if not gate.waivers:
         return ""
     rows = "".join(
-        f'<tr class="ls-waiver-{_e(w.get("status", ""))}"><td>{_e(w.get("check", ""))}</td>'
-        f'<td>{_e(_names(w.get("orgs")))}</td><td>{_e(w.get("reason", ""))}</td>'
-        f'<td>{_e(w.get("owner", ""))}</td><td>{_e(_when(w.get("expires", "")))}</td><td>{_e(w.get("status", ""))}</td></tr>'
-        for w in waivers)
+        f'<tr class="ls-waiver-{_e(use.status)}"><td>{_e(w.check)}</td>'
+        f'<td>{_e(w.orgs or "all")}</td><td>{_e(w.reason)}</td>'
+        f'<td>{_e(w.owner)}</td><td>{_e(_when(w.expires or ""))}</td><td>{_e(use.status)}</td></tr>'
+        for use in gate.waivers for w in (use.waiver,))
     return ('<h3>Waivers</h3><table class="ls-findings"><thead><tr><th>check</th><th>orgs</th><th>reason</th>'
             f"<th>owner</th><th>expires</th><th>status</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
-def _org_order(gate: Mapping[str, Any]) -> list[str]:
+def _org_order(gate: Gate) -> list[str]:
     """No-go orgs first (most blocking findings first), then by name."""
-    orgs = gate.get("orgs") or {}
+    orgs = gate.orgs
 
     def key(name: str) -> tuple[bool, int, str]:
         entry = orgs[name]
-        return (entry.get("decision") == "go", -(len(entry.get("failed") or ()) + len(entry.get("errors") or ())), name)
+        return (entry.decision == "go", -(len(entry.failed) + len(entry.errors)), name)
 
     return sorted(orgs, key=key)
 
@@ -185,35 +172,36 @@ def _cell(test: str | None, status: str | None, reason: str, anchors: Mapping[st
     return f'<td class="ls-c ls-{status}" data-s="{status}" title="{_e(title)}">{inner}</td>'
 
 
-def _all_tests(gate: Mapping[str, Any], seen: Iterable[SeenTest]) -> dict[str, SeenTest]:
+def _all_tests(gate: Gate, seen: Iterable[SeenTest]) -> dict[str, SeenTest]:
     """The tests of the results table, and any other test the gate lists (without a row to link to)."""
     tests = {t.test: t for t in seen}
-    for org, entry in [(None, gate.get("landscape") or {}), *(gate.get("orgs") or {}).items()]:
+    where: list[tuple[str | None, Landscape | OrgGate]] = [(None, gate.landscape), *gate.orgs.items()]
+    for org, entry in where:
         for key in _GATE_LISTS:
-            for item in entry.get(key) or ():
-                test = str(item.get("test", ""))
+            for item in entry.entries(key):
+                test = item.test
                 if test and test not in tests:
-                    tests[test] = SeenTest(test, str(item.get("check") or test), org)
+                    tests[test] = SeenTest(test, item.check or test, org)
     return tests
 
 
-def _org_tags(entry: Mapping[str, Any], tags: Iterable[str]) -> list[str]:
+def _org_tags(entry: OrgGate, tags: Iterable[str]) -> list[str]:
     """What the org filter offers for an org: ``kind:KIND`` and ``tag:TAG``."""
-    return ([f"kind:{entry['kind']}"] if entry.get("kind") else []) + [f"tag:{t}" for t in tags]
+    return ([f"kind:{entry.kind}"] if entry.kind else []) + [f"tag:{t}" for t in tags]
 
 
-def _column_head(name: str | None, entry: Mapping[str, Any], org_tags: list[str]) -> tuple[str, str, str]:
+def _column_head(name: str | None, entry: OrgGate | None, org_tags: list[str]) -> tuple[str, str, str]:
     """The org's (or the landscape's, ``name`` None) header, decision and API calls cells."""
-    if name is None:
+    if name is None or entry is None:
         return ('<th class="ls-org" data-org="landscape" data-cross="1" title="cross-org checks"><span>landscape'
                 '</span></th>', '<th class="ls-sub">-</th>', '<td class="ls-calls"></td>')
-    decision = str(entry.get("decision", ""))
-    title = f"{name}: {decision.upper()}" + ("" if entry.get("reachable", True) else " (unreachable)")
+    decision = entry.decision
+    title = f"{name}: {decision.upper()}" + ("" if entry.reachable else " (unreachable)")
     title += f" ({', '.join(org_tags)})" if org_tags else ""
     css = "ls-go" if decision == "go" else "ls-nogo"
     return (f'<th class="ls-org" data-org="{_e(name)}" data-tags="{_e(" ".join(org_tags))}" title="{_e(title)}">'
             f"<span>{_e(name)}</span></th>", f'<th class="ls-sub {css}">{_e(decision.upper())}</th>',
-            f'<td class="ls-calls">{_e(entry.get("api_calls", ""))}</td>')
+            f'<td class="ls-calls">{_e(entry.api_calls)}</td>')
 
 
 def _filters(options: Iterable[str]) -> str:
@@ -226,10 +214,10 @@ def _filters(options: Iterable[str]) -> str:
             'placeholder="org name"></label> <span class="ls-shown"></span></div>')
 
 
-def _matrix(gate: Mapping[str, Any], seen: Iterable[SeenTest], tags: Mapping[str, Iterable[str]]) -> str:
+def _matrix(gate: Gate, seen: Iterable[SeenTest], tags: Mapping[str, Iterable[str]]) -> str:
     """Rows: checks (cross-org ones first); columns: the landscape (``None``), then the orgs."""
     found = statuses(gate)
-    gate_orgs = gate.get("orgs") or {}
+    gate_orgs = gate.orgs
     tests = _all_tests(gate, seen)
     anchors = {t.test: t.anchor for t in tests.values() if t.anchor}
     by_check: dict[str, dict[str | None, str]] = {}
@@ -238,7 +226,7 @@ def _matrix(gate: Mapping[str, Any], seen: Iterable[SeenTest], tags: Mapping[str
     checks = sorted(by_check, key=lambda c: (None not in by_check[c], c))
     columns: list[str | None] = [None, *_org_order(gate)]
     org_tags = {name: _org_tags(gate_orgs[name], tags.get(name, ())) for name in gate_orgs}
-    heads = [_column_head(name, gate_orgs.get(name, {}) if name else {}, org_tags.get(name or "", []))
+    heads = [_column_head(name, gate_orgs.get(name) if name else None, org_tags.get(name or "", []))
              for name in columns]
     rows = []
     for check in checks:
@@ -292,7 +280,7 @@ def _asset(name: str) -> str:
     return resources.files("lockstep").joinpath("html_assets", name).read_text(encoding="utf-8")
 
 
-def render(gate: Mapping[str, Any], seen: Iterable[SeenTest], *, tags: Mapping[str, Iterable[str]] | None = None,
+def render(gate: Gate, seen: Iterable[SeenTest], *, tags: Mapping[str, Iterable[str]] | None = None,
            drift: Iterable[tuple[str, Mapping[str, Any]]] = ()) -> str:
     """The Lockstep block: header, findings, waivers, the matrix, the drift matrices, and the
     labels the results table shows for warnings and waived failures."""

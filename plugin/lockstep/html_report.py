@@ -13,6 +13,7 @@ import html
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from lockstep.gate_model import Gate
 from lockstep.html_render import SeenTest, render
 
 __all__ = ["HtmlHooks"]
@@ -37,7 +38,7 @@ class HtmlHooks:
     selected orgs' tags (the matrix filters by them). Every value from an org or a profile
     is escaped."""
 
-    def __init__(self, gate_of: Callable[[], Mapping[str, Any] | None],
+    def __init__(self, gate_of: Callable[[], Gate | None],
                  tags: Mapping[str, Iterable[str]] | None = None) -> None:
         self._gate_of = gate_of
         self._tags = {name: tuple(values) for name, values in (tags or {}).items()}

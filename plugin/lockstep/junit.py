@@ -14,12 +14,12 @@ from __future__ import annotations
 import ast
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from lockstep.gate_model import Gate
 from lockstep.salesforce.errors import redact
 
 __all__ = ["MAX_VALUE", "PROPERTIES", "JunitHooks", "clean_junit"]
@@ -70,7 +70,7 @@ def _clean_properties(properties: ET.Element) -> None:
     properties.extend(kept)
 
 
-def clean_junit(path: Path, gate: Mapping[str, Any] | None = None) -> None:
+def clean_junit(path: Path, gate: Gate | None = None) -> None:
     """Rewrite the JUnit XML at ``path`` in place (atomically): testcase properties cleaned,
     the gate's decision, run id, release, profile and phase added to each testsuite."""
     tree = ET.parse(path)
@@ -83,9 +83,9 @@ def clean_junit(path: Path, gate: Mapping[str, Any] | None = None) -> None:
                 testcase.remove(properties)
     if gate is not None:
         suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-        facts = [("lockstep.decision", gate.get("decision")), ("lockstep.run_id", gate.get("run_id")),
-                 ("lockstep.release", gate.get("release")),
-                 ("lockstep.profile", (gate.get("profile") or {}).get("name")), ("lockstep.phase", gate.get("phase"))]
+        facts = [("lockstep.decision", gate.decision), ("lockstep.run_id", gate.run_id),
+                 ("lockstep.release", gate.release), ("lockstep.profile", gate.profile.name),
+                 ("lockstep.phase", gate.phase)]
         for suite in suites:
             properties = suite.find("properties")
             if properties is None:
@@ -102,7 +102,7 @@ def clean_junit(path: Path, gate: Mapping[str, Any] | None = None) -> None:
 class JunitHooks:
     """Registered by the controller when ``--junitxml`` is given."""
 
-    def __init__(self, gate_of: Callable[[], Mapping[str, Any] | None]) -> None:
+    def __init__(self, gate_of: Callable[[], Gate | None]) -> None:
         self._gate_of = gate_of
         self._reasons: dict[str, str] = {}
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from lockstep.gate_model import Narrowing
+
 __all__ = [
     "CI_RUN_IDS", "DEFAULT_CONCURRENCY", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "org_concurrency",
     "parse_time", "run_id_of",
@@ -142,7 +144,7 @@ def write_unfinished(config: pytest.Config, path: Path, reason: str, started: st
     gate = unfinished_gate(
         one_line(reason), release=option(config, "release"), profile_name=name,
         markexpr=option(config, "markexpr") or "", started=started, version=__version__,
-        run_id=run_start(config)[1], extra={**selection(config), "complete": False},
+        run_id=run_start(config)[1], narrowing=selection(config),
     )
     try:
         write_gate(path, gate)
@@ -169,16 +171,11 @@ def join_option_values(config: pytest.Config) -> None:
         config.invocation_params = dataclasses.replace(config.invocation_params, args=tuple(joined))
 
 
-def selection(config: pytest.Config) -> dict[str, Any]:
-    """How the run was narrowed, as recorded in the gate."""
-    return {
-        "selection": option(config, "orgs"),
-        "org_shard": option(config, "org_shard"),
-        "keyword": option(config, "keyword") or "",
-        "markexpr": option(config, "markexpr") or "",
-        "paths": narrowing_paths(config),
-        "narrowed_by": narrowed_by(config),
-    }
+def selection(config: pytest.Config) -> Narrowing:
+    """How the run was narrowed, as recorded in the gate (not yet what it deselected)."""
+    return Narrowing(selection=option(config, "orgs"), org_shard=option(config, "org_shard"),
+                     keyword=option(config, "keyword") or "", markexpr=option(config, "markexpr") or "",
+                     paths=tuple(narrowing_paths(config)), narrowed_by=tuple(narrowed_by(config)), complete=False)
 
 
 # Ways to leave checks out before they are collected (pytest never reports them as

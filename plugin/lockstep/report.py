@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from lockstep.findings import finding_lines, org_reason_summary, passing_orgs
+from lockstep.gate_model import Gate, Narrowing, ShardRecord
 from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError, one_line, redact
 
 __all__ = [
@@ -109,12 +110,12 @@ def collection_reason(exc: BaseException | None, longrepr: Any = None) -> str:
     return redact(one_line(line))[:500]
 
 
-def write_gate(path: Path, gate: Mapping[str, Any]) -> None:
+def write_gate(path: Path, gate: Gate) -> None:
     """Write the gate JSON atomically: a temporary file in the same folder, then ``os.replace``.
     A symlink is followed: the file it points at (what a later stage reads) is replaced."""
     path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = redact(json.dumps(gate, indent=2, sort_keys=False, default=str)) + "\n"
+    text = redact(json.dumps(gate.to_json(), indent=2, sort_keys=False)) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -131,25 +132,24 @@ def write_gate(path: Path, gate: Mapping[str, Any]) -> None:
         raise
 
 
-def unwritten_gate(gate: Mapping[str, Any], path: Path, exc: OSError) -> dict[str, Any]:
+def unwritten_gate(gate: Gate, path: Path, exc: OSError) -> Gate:
     """The gate shown when it could not be written: a no-go saying why (the file on disk is
     the no-go written when the run started, or nothing; never a half-written file)."""
     reason = f"the gate file could not be written: {path}: {exc.strerror or type(exc).__name__}"
-    return {**gate, "decision": "no-go", "reasons": [*gate.get("reasons", []), reason]}
+    return gate.with_reason(reason)
 
 
 _FULL_TABLE = 20  # orgs; beyond, the table lists the orgs that are not "go" and sums up the others
 
 
-def _rows(gate: Mapping[str, Any], names: list[str]) -> list[tuple[str, ...]]:
+def _rows(gate: Gate, names: list[str]) -> list[tuple[str, ...]]:
     rows = []
     for name in names:
-        entry = gate["orgs"][name]
-        counts = entry.get("counts", {})
-        decision = entry["decision"].upper() + ("" if entry.get("reachable", True) else " (unreachable)")
-        rows.append((name, entry.get("kind", ""), str(counts.get("passed", 0)), str(counts.get("failed", 0)),
-                     str(counts.get("errors", 0)), str(counts.get("skipped", 0)), str(entry.get("api_calls", 0)),
-                     decision))
+        entry = gate.orgs[name]
+        counts = entry.counts
+        decision = entry.decision.upper() + ("" if entry.reachable else " (unreachable)")
+        rows.append((name, entry.kind, str(counts.passed), str(counts.failed), str(counts.errors),
+                     str(counts.skipped), str(entry.api_calls), decision))
     return rows
 
 
@@ -160,10 +160,10 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-def _table_orgs(gate: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+def _table_orgs(gate: Gate) -> tuple[list[str], list[str]]:
     """(orgs with a row, orgs summed up in one line): no-go orgs first; all of them in small landscapes."""
-    orgs = gate.get("orgs") or {}
-    ordered = sorted(orgs, key=lambda name: (orgs[name].get("decision") == "go", name))
+    orgs = gate.orgs
+    ordered = sorted(orgs, key=lambda name: (orgs[name].decision == "go", name))
     if len(ordered) <= _FULL_TABLE:
         return ordered, []
     quiet = set(passing_orgs(gate))
@@ -175,7 +175,7 @@ def _passing_line(names: list[str]) -> str:
     return f"{len(names)} more orgs GO with nothing to report: {shown}"
 
 
-def summary_lines(gate: Mapping[str, Any], limit: int | None = _MAX_FINDINGS) -> list[tuple[str, str]]:
+def summary_lines(gate: Gate, limit: int | None = _MAX_FINDINGS) -> list[tuple[str, str]]:
     """The gate as text lines with a kind (for colour): table, findings, reasons."""
     rowed, quiet = _table_orgs(gate)
     out = [(line, "") for line in _table(_rows(gate, rowed))]
@@ -188,21 +188,21 @@ def summary_lines(gate: Mapping[str, Any], limit: int | None = _MAX_FINDINGS) ->
     out += [(line.text, line.kind) for line in shown]
     if len(findings) > len(shown):
         out.append((f"... and {len(findings) - len(shown)} more in the gate file (lockstep gate show)", ""))
-    reasons = org_reason_summary(gate.get("reasons", []), gate.get("orgs") or {})
+    reasons = org_reason_summary(gate.reasons, gate.orgs)
     if reasons:
         out.append(("", ""))
     out += [(f"  - {reason}", "") for reason in reasons]
     return out
 
 
-def terminal_summary(terminalreporter: Any, gate: Mapping[str, Any], path: Path | None) -> None:
+def terminal_summary(terminalreporter: Any, gate: Gate, path: Path | None) -> None:
     """The "lockstep gate" section: the table, each finding with its reason, then the decision."""
     tr = terminalreporter
     tr.write_sep("=", "lockstep gate")
     for line, kind in summary_lines(gate):
         tr.write_line(redact(line), yellow=kind in ("warnings", "waived", "stale"))
-    go = gate.get("decision") == "go"
-    reasons = gate.get("reasons", [])
+    go = gate.go
+    reasons = gate.reasons
     final = "GATE: GO" if go else f"GATE: NO-GO ({len(reasons)} reason{'s' if len(reasons) != 1 else ''})"
     from lockstep.upstream import partial_problem
 
@@ -230,14 +230,13 @@ def progress_printer(config: Any, total: int, every: int = 10) -> Callable[[int,
     return show
 
 
-def markdown_summary(gate: Mapping[str, Any], html: str | None = None) -> str:
+def markdown_summary(gate: Gate, html: str | None = None) -> str:
     """A Markdown rendering of the gate for CI job summaries and pull-request comments: the
     decision, every finding with its reason (landscape first), the table, the reasons."""
-    go = gate.get("decision") == "go"
-    profile = gate.get("profile", {})
+    go = gate.go
     out = [f"## Lockstep gate: {'GO' if go else 'NO-GO'}", "",
-           f"Profile `{profile.get('name', '')}`, phase `{gate.get('phase', '')}`, release "
-           f"`{gate.get('release') or '-'}`, run `{gate.get('run_id') or '-'}`."
+           f"Profile `{gate.profile.name}`, phase `{gate.phase}`, release "
+           f"`{gate.release or '-'}`, run `{gate.run_id or '-'}`."
            + (f" [Full report]({html})" if html else ""), ""]
     findings = finding_lines(gate)
     if findings:
@@ -251,7 +250,7 @@ def markdown_summary(gate: Mapping[str, Any], html: str | None = None) -> str:
         out.append("| " + " | ".join(_md(v) for v in row) + " |")
     if quiet:
         out += ["", _md(_passing_line(quiet))]
-    reasons = org_reason_summary(gate.get("reasons", []), gate.get("orgs") or {})
+    reasons = org_reason_summary(gate.reasons, gate.orgs)
     if reasons:
         out += ["", "### Reasons", ""] + [f"- {_md(r)}" for r in reasons]
     return redact("\n".join(out)) + "\n"
@@ -261,7 +260,7 @@ def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def append_step_summary(gate: Mapping[str, Any], html: str | None = None) -> None:
+def append_step_summary(gate: Gate, html: str | None = None) -> None:
     """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` when a CI job provides one."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
@@ -357,7 +356,8 @@ class Recorder:
         self.started = _utcnow()
 
     def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
-             extra: Mapping[str, Any], run_id: str = "", now: dt.datetime | None = None) -> dict[str, Any]:
+             narrowing: Narrowing, deployed_at: str | None = None, shard: ShardRecord | None = None,
+             refusals: tuple[str, ...] = (), run_id: str = "", now: dt.datetime | None = None) -> Gate:
         """The gate of this run: the recorded results plus the landscape's API call counts."""
         from lockstep import __version__
         from lockstep.gate import RunInfo, build_gate
@@ -371,9 +371,7 @@ class Recorder:
             finished=_utcnow(), version=__version__, run_id=run_id, exit_status=exit_status,
             interrupted=self.interrupted,
             collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
-            waivers=landscape.profile.waivers, now=now,
-            extra=extra,
+            waivers=landscape.profile.waivers, now=now, left_out=self.left_out,
+            narrowing=narrowing, deployed_at=deployed_at, shard=shard, refusals=refusals,
         )
-        gate = build_gate(self.tally.results, info)
-        gate["landscape"]["left_out"] = {name: self.left_out[name] for name in sorted(self.left_out)}
-        return gate
+        return build_gate(self.tally.results, info)

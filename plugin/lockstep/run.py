@@ -3,6 +3,7 @@ hooks that exist only when ``--org-profile`` is given (registered by :func:`star
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from lockstep.options import (
 )
 
 if TYPE_CHECKING:
+    from lockstep.gate_model import Gate, ShardRecord
     from lockstep.orgs import Org
     from lockstep.plan import OrgPlan, Planned
     from lockstep.profile import Profile
@@ -120,7 +122,7 @@ class Run:
                                               concurrency=org_concurrency(config.getoption("org_concurrency", None)))
         self.recorder = Recorder()
         self.recorder.started = started
-        self.gate: dict[str, Any] | None = None
+        self.gate: Gate | None = None
         self.gate_path = gate_path
         self.declared_facts: dict[str, tuple[str, ...]] = {}
         self.own_facts: dict[str, tuple[str, ...]] = {}
@@ -373,22 +375,20 @@ class Run:
             self.recorder.interrupted = str(stopped)
         deselected, outside_phase = self.recorder.deselected or (self.deselected, self.deselected_outside_phase)
         narrowing = selection(self.config)
-        complete = not (self.narrowed or outside_phase or narrowing["paths"] or narrowing["narrowed_by"]
+        complete = not (self.narrowed or outside_phase or narrowing.paths or narrowing.narrowed_by
                         or self.recorder.interrupted)
+        other = other_run(self.gate_path, run_start(self.config)[1])
+        refusals = () if other is None else (f"run {other} wrote {self.gate_path} while this run ran: one gate"
+                                             " file for two runs; give each run its own --gate-file",)
         self.gate = self.recorder.gate(
             self.landscape, int(exitstatus), run_id=run_start(self.config)[1], now=self.now,
             release=self.config.getoption("release"),
             markexpr=self.config.getoption("markexpr", "") or "",
-            extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
-                   **narrowing, "deselected": deselected,
-                   "complete": complete and self.shard is None, **self._shard_record(complete)},
+            narrowing=dataclasses.replace(narrowing, deselected=deselected, complete=complete and self.shard is None),
+            deployed_at=self.deployed_at.isoformat() if self.deployed_at else None,
+            shard=self._shard_record(complete), refusals=refusals,
         )
         self.restore_signals()
-        other = other_run(self.gate_path, run_start(self.config)[1])
-        if other is not None:
-            self.gate = {**self.gate, "decision": "no-go", "exit_status": exit_code({}, int(exitstatus)), "reasons": [
-                *self.gate["reasons"], f"run {other} wrote {self.gate_path} while this run ran: one gate file"
-                " for two runs; give each run its own --gate-file"]}
         try:
             write_gate(self.gate_path, self.gate)
         except OSError as exc:
@@ -397,18 +397,18 @@ class Run:
             append_step_summary(self.gate, getattr(self.config.option, "htmlpath", None))
         except OSError as exc:
             self.unwritten.append(f"lockstep: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
-        session.exitstatus = exit_code(self.gate, int(exitstatus))
+        session.exitstatus = exit_code(self.gate.decision, int(exitstatus))
 
-    def _shard_record(self, complete: bool) -> dict[str, Any]:
+    def _shard_record(self, complete: bool) -> ShardRecord | None:
         if self.shard is None:
-            return {}
+            return None
         from lockstep.shards import record
 
         calls = dict(self.recorder.worker_api_calls)
         for name, count in self.landscape.api_calls().items():
             calls[name] = calls.get(name, 0) + count
-        return {"shard": record(self.shard, self.org_names, self.selected_names, [o.name for o in self.profile.orgs],
-                                complete, calls)}
+        return record(self.shard, self.org_names, self.selected_names, [o.name for o in self.profile.orgs],
+                      complete, calls)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not any(arg.startswith("-r") for arg in self.config.invocation_params.args):

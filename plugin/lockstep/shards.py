@@ -17,9 +17,11 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
+
+from lockstep.gate_model import ShardRecord
 
 if TYPE_CHECKING:
     from lockstep.profile import OrgConfig
@@ -77,23 +79,18 @@ def split(shard: Shard, selected: Sequence[OrgConfig], profile_name: str) -> tup
 
 
 def record(shard: Shard, mine: Sequence[str], selected: Sequence[str], profile_orgs: Sequence[str],
-           complete: bool, api_calls: Mapping[str, int]) -> dict[str, Any]:
+           complete: bool, api_calls: Mapping[str, int]) -> ShardRecord:
     """The gate's ``shard`` entry: what this runner verified, so a merge can prove coverage.
 
     ``complete``: the shard did all of its share (no ``-k``, test paths, deselection or
     interruption). ``cross_org_api_calls``: calls shard 1 made to orgs of other shards for
     the cross-org checks (the merge adds them to those orgs)."""
     own = set(mine)
-    return {
-        "index": shard.index,
-        "count": shard.count,
-        "orgs": sorted(mine),
-        "selected": sorted(selected),
-        "profile_orgs": sorted(profile_orgs),
-        "cross_org": shard.runs_cross_org,
-        "complete": complete,
-        "cross_org_api_calls": {n: int(c) for n, c in sorted(api_calls.items()) if n not in own and c},
-    }
+    return ShardRecord(
+        index=shard.index, count=shard.count, orgs=tuple(sorted(mine)), selected=tuple(sorted(selected)),
+        profile_orgs=tuple(sorted(profile_orgs)), cross_org=shard.runs_cross_org, complete=complete,
+        cross_org_api_calls={n: int(c) for n, c in sorted(api_calls.items()) if n not in own and c},
+    )
 
 
 class ShardHooks:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lockstep.gate_file import GateFileError, go_problems, read_gate
+from lockstep.gate_file import GateFileError, read_gate
+from lockstep.gate_model import Gate, parse_time
 from lockstep.release_policy import ReleasePolicyError
 from lockstep.scalars import is_number
 
@@ -69,35 +70,26 @@ def parse_upstream(data: Any) -> Upstream | None:
     return Upstream(str(data["profile"]), str(phase), str(data["gate_file"]), float(age) if age else None, partial)
 
 
-def partial_problem(gate: Mapping[str, Any]) -> str | None:
+def partial_problem(gate: Gate) -> str | None:
     """What ``gate`` is instead of the gate of a complete run (``None`` when it is one): a
     narrowed run (``--orgs``, ``-k``, deselected tests) says nothing about what it left out."""
-    if gate.get("complete") is True:
+    how = gate.narrowing
+    if how.complete is True:
         return None
-    if "complete" not in gate:
-        return "a gate that does not record whether its run was complete (written by an older Lockstep)"
-    narrowed = [f"{name} {gate[key]!r}" for key, name in (("selection", "--orgs"), ("keyword", "-k"),
-                                                          ("markexpr", "-m")) if gate.get(key)
-                and not (key == "markexpr" and gate[key] in _PHASES)]
-    if gate.get("org_shard"):
-        narrowed.append(f"shard {gate['org_shard']} only: merge every shard's gate with lockstep gate merge")
-    if any(str(reason).startswith("run interrupted") for reason in gate.get("reasons", [])):
+    narrowed = [f"{name} {value!r}" for value, name in ((how.selection, "--orgs"), (how.keyword, "-k"),
+                                                        (how.markexpr, "-m"))
+                if value and not (name == "-m" and value in _PHASES)]
+    if how.org_shard:
+        narrowed.append(f"shard {how.org_shard} only: merge every shard's gate with lockstep gate merge")
+    if any(reason.startswith("run interrupted") for reason in gate.reasons):
         narrowed.append("interrupted")
-    if gate.get("paths"):
-        narrowed.append(f"limited to {', '.join(gate['paths'])}")
-    if gate.get("narrowed_by"):
-        narrowed.append(f"left out before collection by {' '.join(map(str, gate['narrowed_by']))}")
-    if gate.get("deselected"):
-        narrowed.append(f"{gate['deselected']} tests deselected")
+    if how.paths:
+        narrowed.append(f"limited to {', '.join(how.paths)}")
+    if how.narrowed_by:
+        narrowed.append(f"left out before collection by {' '.join(how.narrowed_by)}")
+    if how.deselected:
+        narrowed.append(f"{how.deselected} tests deselected")
     return "a partial run" + (f" ({', '.join(narrowed)})" if narrowed else "")
-
-
-def _when(value: Any) -> dt.datetime | None:
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def upstream_problems(upstream: Upstream, release: str | None, now: dt.datetime, rootdir: Path) -> list[str]:
@@ -115,12 +107,12 @@ def upstream_problems(upstream: Upstream, release: str | None, now: dt.datetime,
         return [f"{what}: expected a readable gate file, found {upstream.gate_file} unreadable"
                 f" ({str(exc).removeprefix(str(path) + ': ')})"]
     problems = []
-    if gate.get("release") != release:
-        problems.append(f"{what}: expected a gate for release {release}, found release {gate.get('release')}")
-    profile = (gate.get("profile") or {}).get("name") if isinstance(gate.get("profile"), Mapping) else None
+    if gate.release != release:
+        problems.append(f"{what}: expected a gate for release {release}, found release {gate.release}")
+    profile = gate.profile.name
     if profile != upstream.profile:
         problems.append(f"{what}: expected a gate of profile {upstream.profile}, found profile {profile}")
-    phase = gate.get("phase")
+    phase = gate.phase
     if phase not in ((upstream.phase,) if upstream.phase == "all" else (upstream.phase, "all")):
         wanted = "gate of a run of all phases" if upstream.phase == "all" else f"{upstream.phase} gate"
         problems.append(f"{what}: expected a {wanted}, found phase {phase}")
@@ -128,14 +120,14 @@ def upstream_problems(upstream: Upstream, release: str | None, now: dt.datetime,
     if partial is not None:
         problems.append(f"{what}: expected the gate of a complete run, found {partial}"
                         " (allow_partial: true in release.upstream accepts it)")
-    if gate.get("decision") != "go":
-        reasons = "; ".join(str(r) for r in (gate.get("reasons") or [])[:3])
-        problems.append(f"{what}: expected go, found {gate.get('decision')}" + (f" ({reasons})" if reasons else ""))
+    if not gate.go:
+        reasons = "; ".join(gate.reasons[:3])
+        problems.append(f"{what}: expected go, found {gate.decision}" + (f" ({reasons})" if reasons else ""))
     problems += [f"{what}: expected a consistent go, found a gate whose {p.removeprefix('decision is go but ')}"
-                 for p in go_problems(gate)]
-    finished = _when(gate.get("finished"))
+                 for p in gate.contradictions()]
+    finished = parse_time(gate.finished)
     if finished is None:
-        problems.append(f"{what}: expected a finish time in the gate file, found {gate.get('finished')!r}")
+        problems.append(f"{what}: expected a finish time in the gate file, found {gate.finished!r}")
     elif upstream.max_age_hours is not None:
         age = (now - finished).total_seconds() / 3600
         if age > upstream.max_age_hours:

@@ -63,10 +63,6 @@ class Rule:
     def expired(self, now: dt.datetime) -> bool:
         return self.expires is not None and now > self.expires
 
-    def as_data(self) -> dict[str, Any]:
-        return {"check": self.check, "orgs": self.written or "all", "reason": self.reason, "owner": self.owner,
-                "expires": self.expires.isoformat() if self.expires else None}
-
 
 def _text(where: str, entry: Mapping[str, Any], key: str) -> str:
     value = entry.get(key)

@@ -70,12 +70,13 @@ def run_catalog(tmp_path: Path, profile: Path, *check_files: str, args: tuple[st
 def go_gate(**changes: object) -> dict:
     """A consistent "go" gate of a complete run of one org, as Lockstep writes it, with ``changes``."""
     from lockstep.gate import RunInfo, Tally, build_gate
+    from lockstep.gate_model import Narrowing
 
     tally = Tally()
     tally.add("checks/test_a.py::test_a[stg]", "call", "passed", org="stg", phases=("verification",))
     gate = build_gate(tally.results, RunInfo(orgs={"stg": "staging"}, profile_name="staging", markexpr="verification",
                                              started="2026-11-26T09:50:00+00:00", finished="2026-11-26T10:00:00+00:00",
-                                             run_id="run-1", extra={"complete": True}))
+                                             run_id="run-1", narrowing=Narrowing(complete=True))).to_json()
     if "finished" in changes and "started" not in changes:
         finished = dt.datetime.fromisoformat(str(changes["finished"]))
         gate["started"] = (finished - dt.timedelta(minutes=10)).isoformat()

@@ -68,3 +68,56 @@ def org_reports(emulator: Any, names: Iterable[str]) -> dict[str, dict[str, Any]
         return {name: admin.get(f"{emulator.url}/__emulator__/orgs/{name}").json() for name in names}
     finally:
         admin.close()
+
+
+_LISTS = ("failed", "errors", "warnings", "waived", "skipped")
+_COUNTS = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed", "warnings", "waived", "total", "executed")
+
+
+def full_gate(partial: Mapping[str, Any]) -> dict[str, Any]:
+    """``partial`` (a few fields of a gate file, ``None`` for an empty list) completed with the
+    fields of an empty gate, as Lockstep would write it."""
+    from lockstep.gate_model import SCHEMA
+
+    def lists(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {kind: list(data.get(kind) or []) for kind in _LISTS}
+
+    def counts(data: Mapping[str, Any] | None) -> dict[str, int]:
+        return {key: int((data or {}).get(key, 0)) for key in _COUNTS}
+
+    def waiver(data: Mapping[str, Any]) -> dict[str, Any]:
+        orgs = data.get("orgs", "all")
+        return {"check": data.get("check", "*"), "orgs": ", ".join(orgs) if isinstance(orgs, list) else orgs,
+                "reason": data.get("reason", ""), "owner": data.get("owner", ""), "expires": data.get("expires")}
+
+    def entries(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {kind: [{**e, "waiver": waiver(e["waiver"])} if e.get("waiver") else dict(e) for e in items]
+                for kind, items in lists(data).items()}
+
+    orgs = {name: {"decision": org.get("decision", "go"), "kind": org.get("kind", "sandbox"),
+                   "reachable": org.get("reachable", True), "api_calls": org.get("api_calls", 0),
+                   "counts": counts(org.get("counts")), **entries(org)}
+            for name, org in (partial.get("orgs") or {}).items()}
+    landscape = partial.get("landscape") or {}
+    return {
+        "schema": SCHEMA, "decision": partial.get("decision", "no-go"), "run_id": partial.get("run_id", ""),
+        "release": partial.get("release"),
+        "profile": {"name": "", "sha256": "", **(partial.get("profile") or {})}, "phase": partial.get("phase", "all"),
+        "started": partial.get("started", ""), "finished": partial.get("finished"),
+        "lockstep_version": partial.get("lockstep_version", ""), "exit_status": partial.get("exit_status"),
+        "pytest_exit_status": partial.get("pytest_exit_status"), "counts": counts(partial.get("counts")),
+        "orgs": orgs, "landscape": {**entries(landscape), "left_out": dict(landscape.get("left_out") or {})},
+        "waivers": [{**waiver(w), "matched": w.get("matched", 0), "status": w["status"]}
+                    for w in partial.get("waivers") or []],
+        "reasons": list(partial.get("reasons") or []), "deployed_at": partial.get("deployed_at"),
+        **{key: partial.get(key, default) for key, default in (
+            ("selection", None), ("org_shard", None), ("keyword", ""), ("markexpr", ""), ("paths", []),
+            ("narrowed_by", []), ("deselected", 0), ("complete", False))},
+    }
+
+
+def gate_from(partial: Mapping[str, Any]) -> Any:
+    """The :class:`~lockstep.gate_model.Gate` of :func:`full_gate`."""
+    from lockstep.gate_model import Gate
+
+    return Gate.from_json(full_gate(partial), "test gate")

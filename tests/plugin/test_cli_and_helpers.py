@@ -8,18 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plugin_helpers import full_gate
 
 import lockstep.facts
 import lockstep.gate
 import lockstep.salesforce
 from lockstep.cli import main
+from lockstep.gate_model import Gate
 from lockstep.report import markdown_summary, reason_line, write_gate
 from lockstep.salesforce.errors import ConnectionFailed, OrgUnreachable, Secret, redact
 from lockstep.salesforce.soql import format_soql, quote_soql_value
 
 
 def gate_doc(decision: str = "go", **extra: Any) -> dict[str, Any]:
-    return {
+    return full_gate({
         "decision": decision, "run_id": "run-1", "release": "R1", "profile": {"name": "prod", "sha256": "ab" * 32},
         "phase": "verification", "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00",
         "exit_status": 0 if decision == "go" else 1, "counts": {"passed": 1, "executed": 1},
@@ -29,12 +31,12 @@ def gate_doc(decision: str = "go", **extra: Any) -> dict[str, Any]:
         "landscape": {"failed": [], "errors": []}, "reasons": [] if decision == "go" else ["prod-emea: 1 failed check"],
         "selection": None, "keyword": "", "markexpr": "", "deselected": 0, "complete": True,
         **extra,
-    }
+    })
 
 
 def write(tmp_path: Path, doc: dict[str, Any]) -> str:
     path = tmp_path / "gate.json"
-    write_gate(path, doc)
+    write_gate(path, Gate.from_json(doc))
     return str(path)
 
 
@@ -59,9 +61,10 @@ def test_gate_check_refuses_a_partial_run_unless_allowed(tmp_path: Path, capsys:
         "-k 'packages', 4 tests deselected); pass --allow-partial to accept it")
     assert main(["gate", "check", partial, "--allow-partial"]) == 0
     older = gate_doc()
-    del older["complete"]
-    assert main(["gate", "check", write(tmp_path, older)]) == 1
-    assert "does not record whether its run was complete" in capsys.readouterr().err
+    del older["complete"], older["schema"]  # a gate of a Lockstep that recorded neither
+    (tmp_path / "older.json").write_text(json.dumps(older))
+    assert main(["gate", "check", str(tmp_path / "older.json")]) == 2
+    assert f"{tmp_path / 'older.json'}: not a gate file: missing key 'schema'" in capsys.readouterr().err
 
 
 def test_gate_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,7 +91,7 @@ def test_emulator_serve_is_dispatched(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_write_gate_is_atomic_and_redacted(tmp_path: Path) -> None:
     Secret("very-secret-token-123")
     path = tmp_path / "reports" / "gate.json"
-    write_gate(path, gate_doc(reasons=["prod-emea: login said very-secret-token-123"]))
+    write_gate(path, Gate.from_json(gate_doc(reasons=["prod-emea: login said very-secret-token-123"])))
     text = path.read_text()
     assert "very-secret-token-123" not in text and json.loads(text)["reasons"] == ["prod-emea: login said ***"]
     assert [p.name for p in path.parent.iterdir()] == ["gate.json"]
@@ -143,4 +146,4 @@ def test_public_names_are_pinned() -> None:
 def test_markdown_summary_escapes_pipes() -> None:
     doc = gate_doc()
     doc["orgs"]["a|b"] = doc["orgs"].pop("prod-emea")
-    assert "a\\|b" in markdown_summary(doc)
+    assert "a\\|b" in markdown_summary(Gate.from_json(doc))

@@ -26,7 +26,7 @@ def green() -> Tally:
 
 
 def gate(tally: Tally, **info: Any) -> dict[str, Any]:
-    return build_gate(tally.results, RunInfo(orgs=ORGS, **info))
+    return build_gate(tally.results, RunInfo(orgs=ORGS, **info)).to_json()
 
 
 def test_all_passed_is_go() -> None:
@@ -49,7 +49,7 @@ def test_a_failure_is_no_go_for_that_org_only() -> None:
     assert result["orgs"]["prod"]["failed"] == [{"check": "checks/test_x.py::test_b", "test": "checks/test_x.py::test_b[prod]",
                                                  "reason": "prod: flow X: expected active, found inactive"}]
     assert result["reasons"] == ["prod: 1 failed check"]
-    assert exit_code(result, 0) == 1
+    assert exit_code(result["decision"], 0) == 1
 
 
 def test_setup_and_teardown_errors_block() -> None:
@@ -167,10 +167,10 @@ def test_phase() -> None:
 
 
 def test_exit_code() -> None:
-    assert exit_code({"decision": "go"}, 0) == 0
-    assert exit_code({"decision": "no-go"}, 0) == 1
-    assert exit_code({"decision": "no-go"}, 2) == 2
-    assert exit_code({"decision": "go"}, 1) == 0
+    assert exit_code("go", 0) == 0
+    assert exit_code("no-go", 0) == 1
+    assert exit_code("no-go", 2) == 2
+    assert exit_code("go", 1) == 0
 
 
 def test_an_org_error_during_a_check_is_an_error_not_a_failed_check() -> None:
@@ -188,8 +188,8 @@ def test_an_org_error_during_a_check_is_an_error_not_a_failed_check() -> None:
 
 def test_the_gate_of_an_unfinished_run_is_no_go() -> None:
     result = unfinished_gate("run started 2026-01-01T00:00:00+00:00 and did not finish", release="R1",
-                             profile_name="p", markexpr="readiness", extra={"complete": False})
+                             profile_name="p", markexpr="readiness").to_json()
     assert result["decision"] == "no-go" and result["phase"] == "readiness" and result["finished"] is None
     assert result["reasons"] == ["run started 2026-01-01T00:00:00+00:00 and did not finish"]
     assert result["counts"]["executed"] == 0 and result["orgs"] == {} and result["complete"] is False
-    assert exit_code(result, 0) == 1
+    assert exit_code(result["decision"], 0) == 1

@@ -9,7 +9,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from plugin_helpers import read_gate, state, write_landscape
+from plugin_helpers import gate_from, read_gate, state, write_landscape
 
 from lockstep.html_render import SeenTest, render
 
@@ -180,7 +180,7 @@ WAIVED_GATE = {
 
 
 def test_a_waived_failure_is_a_waived_cell_with_its_waiver_and_the_waivers_are_listed() -> None:
-    page = render(WAIVED_GATE, [SeenTest("c.py::test_x[prod]", "c.py::test_x", "prod", "c.py::test_x[prod]")])
+    page = render(gate_from(WAIVED_GATE), [SeenTest("c.py::test_x[prod]", "c.py::test_x", "prod", "c.py::test_x[prod]")])
     status, title, href = matrix(page).cells[("test_x", "prod")]
     assert status == "waived" and href == "#c.py%3A%3Atest_x%5Bprod%5D"
     assert html.unescape(title) == "waived: flow <off> (waived until 2026-12-31 by ops@acme: known: INC-1)"
@@ -194,7 +194,7 @@ def test_a_gate_without_waivers_renders_and_a_script_cannot_be_closed_from_a_rea
             "orgs": {"prod": {**WAIVED_GATE["orgs"]["prod"], "decision": "no-go", "waived": None,
                               "failed": [{"check": "c.py::test_x", "test": "c.py::test_x[prod]",
                                           "reason": "</script><script>alert(1)</script>"}]}}}
-    page = render(gate, [])
+    page = render(gate_from(gate), [])
     assert 'id="lockstep-decision">NO-GO<' in page and "<h3>Waivers</h3>" not in page
     assert "</script><script>alert(1)" not in page
     assert matrix(page).cells[("test_x", "prod")][0] == "fail"
@@ -219,7 +219,7 @@ def test_an_org_named_landscape_keeps_its_own_column() -> None:
     gate = {"decision": "no-go", "orgs": {"landscape": {"decision": "no-go", "kind": "sandbox", "failed": [
         {"check": "c.py::test_org", "test": "c.py::test_org[landscape]", "reason": "org finding"}]}},
         "landscape": {"failed": [], "warnings": [{"check": "c.py::test_all", "test": "c.py::test_all", "reason": "x"}]}}
-    page = render(gate, [])
+    page = render(gate_from(gate), [])
     row = re.search(r'title="c.py::test_org">test_org</th>(.*?)</tr>', page)
     assert row is not None
     assert re.findall(r'<td class="ls-c[^"]*"', row.group(1)) == ['<td class="ls-c"', '<td class="ls-c ls-fail"']
