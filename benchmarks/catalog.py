@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -70,7 +71,10 @@ def write_states(folder: Path, count: int) -> list[dict[str, Any]]:
         source = sorted(templates)[index % len(templates)]
         name = f"{source}-{index:04d}"
         text = (ROOT / "profiles" / "demo" / f"{source}.yaml").read_text(encoding="utf-8")
-        (folder / f"{name}.yaml").write_text(text.replace(f"name: {source}\n", f"name: {name}\n", 1), encoding="utf-8")
+        text = text.replace(f"name: {source}\n", f"name: {name}\n", 1)
+        if index >= len(templates):  # an org id is unique in an emulator: later copies get one of their own
+            text = re.sub(r"(?m)^(\s*)org_id: \S+\n", "", text, count=1)
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
         entries.append({**templates[source], "name": name})
     return entries
 
