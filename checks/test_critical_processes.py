@@ -31,7 +31,7 @@ import re
 import pytest
 
 from lockstep.plan import Get, Query, SmokeTest, plan
-from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError
+from lockstep.salesforce.errors import OrgTrouble, SalesforceError
 from lockstep.salesforce.soql import format_soql
 
 pytestmark = pytest.mark.verification
@@ -115,7 +115,7 @@ def test_apex_rest_health(org, planned):
         path = _health_path(spec)
         try:
             body = planned[name]
-        except ORG_TROUBLE:
+        except OrgTrouble:
             raise  # the org is down, overloaded (5xx), refused our session or ran out of API calls: an error
         except SalesforceError as exc:  # the service answered: missing (404), failing (500 APEX_ERROR), ...
             problems.append(f"{org.name}: Apex REST {name} GET {path}: expected HTTP 200, found {exc.answer}")

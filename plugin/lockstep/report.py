@@ -15,17 +15,16 @@ import pytest
 
 from lockstep.findings import finding_lines, org_reason_summary, passing_orgs
 from lockstep.gate_model import Gate, Narrowing, ShardRecord
-from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError, one_line, redact
+from lockstep.salesforce.errors import OrgTrouble, SalesforceError, one_line, redact
 
 __all__ = [
-    "ORG_ERRORS", "Recorder", "annotate_report", "append_step_summary", "collection_reason",
+    "Recorder", "annotate_report", "append_step_summary", "collection_reason",
     "markdown_summary", "reason_line", "terminal_summary", "unwritten_gate", "write_gate",
 ]
 
 _OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception, pytest.exit.Exception)
 _MAX_FINDINGS = 30
 _COLUMNS = ("org", "kind", "passed", "failed", "errors", "skipped", "api calls", "decision")
-ORG_ERRORS = ORG_TROUBLE
 
 
 def _first_line(text: str) -> str:
@@ -291,7 +290,7 @@ def annotate_report(report: Any, exc: BaseException | None) -> None:
         report.user_properties.append(("lockstep_reason", reason_line(exc, report.longrepr, wasxfail)))
         if isinstance(exc, SalesforceError) and report.failed:
             report.longrepr = str(exc)
-        if isinstance(exc, ORG_ERRORS) and report.failed:
+        if isinstance(exc, OrgTrouble) and report.failed:
             report.user_properties.append(("lockstep_org_error", True))
 
 

@@ -30,7 +30,7 @@ import yaml
 
 from lockstep.calls import Get, Query
 from lockstep.facts import FACT_NAMES
-from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError
+from lockstep.salesforce.errors import OrgTrouble, SalesforceError
 from lockstep.salesforce.soql import format_soql
 from lockstep.snapshot_privacy import Pseudonyms, kept_field, named_usernames, safe_url
 
@@ -158,7 +158,7 @@ def _apex_rest(org: Org, expect: Mapping[str, Any]) -> list[dict[str, Any]]:
         path = str((spec or {}).get("path", "")).strip("/")
         try:
             body = org.answers.result(Get(f"/services/apexrest/{path}"))
-        except ORG_TROUBLE:
+        except OrgTrouble:
             raise
         except SalesforceError as exc:  # the service answered with an error: serve the same status
             served.append({"path": path, "status": exc.status or 500,

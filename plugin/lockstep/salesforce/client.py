@@ -37,7 +37,7 @@ from simple_salesforce import Salesforce
 
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
-    ORG_TROUBLE,
+    OrgTrouble,
     ApexError,
     AuthenticationError,
     Cancelled,
@@ -340,16 +340,16 @@ class OrgClient:
 
     def handed_out(self, error: SalesforceError) -> SalesforceError:
         """``error`` (remembered from gathering) as it is handed to a check: org trouble counts."""
-        if isinstance(error, ORG_TROUBLE):
+        if isinstance(error, OrgTrouble):
             self.troubles += 1
         return error
 
     def _call(self, fn: Callable[[Salesforce], T], idempotent: bool = True) -> T:
-        """Run one API request; count the org's trouble (:data:`ORG_TROUBLE`) it ends in, so that
+        """Run one API request; count the org's trouble (:class:`OrgTrouble`) it ends in, so that
         a check that catches it is still reported as the org's error, not as a finding."""
         try:
             return self._call_once(fn, idempotent)
-        except ORG_TROUBLE:
+        except OrgTrouble:
             self.troubles += 1
             raise
 

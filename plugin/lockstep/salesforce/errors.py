@@ -12,7 +12,6 @@ from typing import Self
 from lockstep.salesforce.secrets import Secret, redact
 
 __all__ = [
-    "ORG_TROUBLE",
     "ApexError",
     "AuthenticationError",
     "Cancelled",
@@ -20,6 +19,7 @@ __all__ = [
     "DeadlineExceeded",
     "FactError",
     "NotFound",
+    "OrgTrouble",
     "OrgUnreachable",
     "QueryError",
     "RequestLimitExceeded",
@@ -138,17 +138,23 @@ class SalesforceError(Exception):
         return redact(f"{status}{self.code}: {self.message}")
 
 
-class AuthenticationError(SalesforceError):
+class OrgTrouble(SalesforceError):
+    """The org failed, not the check: down, 5xx, TLS, expired session, API limit, login refused,
+    its time budget used up, or an answer a fact could not be built from. A check that meets
+    it is the org's error in the gate, never a finding."""
+
+
+class AuthenticationError(OrgTrouble):
     """The login (token endpoint, CLI or admin session endpoint) was refused."""
 
     default_code = "authentication_failed"
 
 
-class SessionExpired(SalesforceError):
+class SessionExpired(OrgTrouble):
     default_code = "INVALID_SESSION_ID"
 
 
-class RequestLimitExceeded(SalesforceError):
+class RequestLimitExceeded(OrgTrouble):
     default_code = "REQUEST_LIMIT_EXCEEDED"
 
 
@@ -160,15 +166,15 @@ class NotFound(SalesforceError):
     default_code = "NOT_FOUND"
 
 
-class ServerError(SalesforceError):
+class ServerError(OrgTrouble):
     default_code = "SERVER_UNAVAILABLE"
 
 
-class ConnectionFailed(SalesforceError):
+class ConnectionFailed(OrgTrouble):
     default_code = "CONNECTION_FAILED"
 
 
-class TlsError(SalesforceError):
+class TlsError(OrgTrouble):
     """The TLS handshake failed (certificate, protocol): not transient, never retried."""
 
     default_code = "TLS_ERROR"
@@ -183,13 +189,13 @@ class Cancelled(SalesforceError):
         super().__init__(org, None, message)
 
 
-class DeadlineExceeded(SalesforceError):
+class DeadlineExceeded(OrgTrouble):
     """The org used up the time the run grants it; further calls are refused."""
 
     default_code = "DEADLINE_EXCEEDED"
 
 
-class FactError(SalesforceError):
+class FactError(OrgTrouble):
     """A fact that could not be built from the org's answer; raised to each check reading it.
 
     Renders as ``<org>: fact <name>: <reason>``."""
@@ -210,7 +216,7 @@ class WriteRefused(SalesforceError):
     default_code = "WRITE_REFUSED"
 
 
-class OrgUnreachable(SalesforceError):
+class OrgUnreachable(OrgTrouble):
     """The org could not be logged in to; every check of the org reports this."""
 
     default_code = "unreachable"
@@ -224,9 +230,3 @@ class ApexError(SalesforceError):
     service is broken. A finding, not org trouble; never retried."""
 
     default_code = "APEX_ERROR"
-
-
-# The org failed, not the check: down, 5xx, TLS, expired session, API limit, login refused,
-# its time budget used up, or an answer a fact could not be built from.
-ORG_TROUBLE = (ConnectionFailed, ServerError, TlsError, SessionExpired, RequestLimitExceeded, AuthenticationError,
-               OrgUnreachable, DeadlineExceeded, FactError)
