@@ -73,7 +73,7 @@ def write_states(folder: Path, count: int) -> list[dict[str, Any]]:
         text = (ROOT / "profiles" / "demo" / f"{source}.yaml").read_text(encoding="utf-8")
         text = text.replace(f"name: {source}\n", f"name: {name}\n", 1)
         if index >= len(templates):  # an org id is unique in an emulator: later copies get one of their own
-            text = re.sub(r"(?m)^(\s*)org_id: \S+\n", "", text, count=1)
+            text = re.sub(r"(?m)^\s*org_id:.*\n", "", text, count=1)
         (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
         entries.append({**templates[source], "name": name})
     return entries
