@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-
 from lockstep.emulator.schema import make_id
 from lockstep.emulator.soql import SoqlError, execute
 from lockstep.emulator.soql.shape import query_result
+from needs import no_recordings, recordings
 
-RECORDED = Path(
-    os.environ.get("LOCKSTEP_SF_RECORDED")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "sf-recorded"
-)
+RECORDED = recordings()
 DATA = "/services/data/vxx.0/sobjects"
 TOOLING = "/services/data/vxx.0/tooling/sobjects"
 
-pytestmark = pytest.mark.skipif(
-    not RECORDED.is_dir(),
-    reason=f"recorded Salesforce responses not found at {RECORDED}; set LOCKSTEP_SF_RECORDED",
-)
+
+@pytest.fixture(autouse=True)
+def _recordings() -> None:
+    if RECORDED is None:
+        no_recordings()
 
 
 def recorded(name: str) -> dict[str, Any]:
+    assert RECORDED is not None
     return json.loads((RECORDED / name).read_text(encoding="utf-8"))
 
 
