@@ -156,3 +156,30 @@ def test_a_10000_subscriber_fleet_is_copied_in_a_few_calls(tmp_path: Path, monke
     assert "301 of 10001 subscribers" in failed["test_fleet_on_target_version"]
     assert "Initech (00D" in failed["test_push_upgrade_succeeded"]
     assert calls <= 16, f"a 10,000-subscriber fleet took {calls} API calls"
+
+
+def test_a_retried_push_upgrade_is_copied_as_its_own_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Two pushes to one version (a failed push, then a retry that succeeded) stay two requests, each
+    with its own jobs, in the org and in its copy: the release's push is the retry, which succeeded."""
+    states = tmp_path / "states"
+    states.mkdir()
+    push = {"package": "acme_cpq", "version": "2.5.0.1"}
+    (states / "packaging.yaml").write_text(yaml.safe_dump({
+        "org": {"name": "packaging", "kind": "production"},
+        "packaging": {
+            "packages": [{"namespace": "acme_cpq", "versions": ["2.4.0.1", "2.5.0.1"]}],
+            "subscribers": [{"package": "acme_cpq", "org_name": name, "version": "2.5.0.1"} for name in ("A", "B")],
+            "push_requests": [
+                {**push, "status": "Failed", "scheduled": "-P2D",
+                 "jobs": [{"org": "A", "status": "Failed", "errors": [{"type": "DeployError", "title": "locked"}]}]},
+                {**push, "status": "Succeeded", "scheduled": "-P1D"},
+            ],
+        },
+    }))
+    with Emulator(states, port=0, now=NOW) as source:
+        served = _served(source, "packaging")
+    assert len({row["Id"] for row in served["PackagePushRequest"]}) == 2
+    assert len({row["Id"] for row in served["PackagePushJob"]}) == 4
+    _, findings = _copy_and_compare(tmp_path, states, FLEET, monkeypatch, capsys)
+    assert findings["failed"] == []
