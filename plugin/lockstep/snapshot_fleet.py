@@ -51,7 +51,10 @@ def _when(value: Any) -> str | None:
     text = str(value).replace("Z", "+00:00")
     if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
         text = text[:-2] + ":" + text[-2:]
-    moment = dt.datetime.fromisoformat(text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None  # not a time: the emulator fills in the push's own
     moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -93,46 +96,38 @@ def _job(row: Mapping[str, Any], org_key: str) -> dict[str, Any]:
     return job
 
 
-def fleet_state(org: Org) -> dict[str, Any] | None:
-    """The ``packaging:`` section copied from ``org``, or ``None`` when it reports no fleet."""
-    org.answers.gather(_QUERIES)
-    try:
-        subscribers = org.answers.result(SUBSCRIBERS)
-    except ORG_TROUBLE:
-        raise
-    except SalesforceError:  # not a package's owner org: it does not serve PackageSubscriber
-        return None
-    namespaces = {_key(p["Id"]): str(p["NamespacePrefix"]) for p in org.answers.result(PACKAGES)
-                  if p.get("NamespacePrefix")}
-    if not namespaces:
-        return None
-    names = {_key(p["Id"]): str(p.get("Name") or p["NamespacePrefix"]) for p in org.answers.result(PACKAGES)
-             if _key(p["Id"]) in namespaces}
-    versions: dict[str, tuple[str, str]] = {}  # version id -> (namespace, version text)
+def _packages(org: Org) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+    """The ``packages:`` entries, and each version's (namespace, version text) by version id."""
+    packages = {_key(p["Id"]): p for p in org.answers.result(PACKAGES) if p.get("NamespacePrefix")}
+    versions: dict[str, tuple[str, str]] = {}
     for row in org.answers.result(VERSIONS):
-        namespace = namespaces.get(_key(row.get("MetadataPackageId")))
-        if namespace is not None:
-            versions[_key(row["Id"])] = (namespace, _version(row))
-    rows, by_key = [], {}
-    for row in subscribers:
-        owner = versions.get(_key(row.get("MetadataPackageVersionId")))
-        if owner is None or not row.get("OrgKey"):
-            continue  # a version this org did not upload: the emulator cannot serve it
-        entry = _subscriber(row, *owner)
-        rows.append(entry)
-        by_key[(owner[0], _key(entry["org_key"]))] = entry
+        package = packages.get(_key(row.get("MetadataPackageId")))
+        if package is not None:
+            versions[_key(row["Id"])] = (str(package["NamespacePrefix"]), _version(row))
+    uploaded: dict[str, list[str]] = defaultdict(list)
+    for namespace, text in sorted(versions.values(), key=lambda v: (v[0], [int(p) for p in v[1].split(".")])):
+        uploaded[namespace].append(text)
+    entries = [{"namespace": str(p["NamespacePrefix"]), "name": str(p.get("Name") or p["NamespacePrefix"]),
+                "versions": uploaded.get(str(p["NamespacePrefix"]), [])}
+               for p in sorted(packages.values(), key=lambda p: str(p["NamespacePrefix"]))]
+    return entries, versions
+
+
+def _pushes(org: Org, versions: Mapping[str, tuple[str, str]],
+            subscribers: Mapping[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``push_requests:`` entries, in the order the org reports them, each with all its jobs."""
     jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in org.answers.result(JOBS):
         jobs[_key(row.get("PackagePushRequestId"))].append(row)
     pushes = []
-    for row in sorted(org.answers.result(REQUESTS), key=lambda r: (str(r.get("ScheduledStartTime") or ""), str(r["Id"]))):
+    for row in org.answers.result(REQUESTS):
         owner = versions.get(_key(row.get("PackageVersionId")))
         if owner is None:
             continue
         namespace, version = owner
         planted = []
         for job in sorted(jobs.get(_key(row["Id"]), []), key=lambda j: str(j.get("SubscriberOrganizationKey"))):
-            subscriber = by_key.get((namespace, _key(job.get("SubscriberOrganizationKey"))))
+            subscriber = subscribers.get((namespace, _key(job.get("SubscriberOrganizationKey"))))
             if subscriber is not None:  # a job of an org no longer reported cannot be served
                 planted.append(_job(job, subscriber["org_key"]))
         push: dict[str, Any] = {"package": namespace, "version": version, "status": row.get("Status") or "Succeeded",
@@ -140,13 +135,26 @@ def fleet_state(org: Org) -> dict[str, Any] | None:
         if planted:
             push["jobs"] = planted
         pushes.append(push)
-    uploaded: dict[str, list[str]] = defaultdict(list)
-    for namespace, version in sorted(versions.values(), key=lambda v: (v[0], [int(p) for p in v[1].split(".")])):
-        uploaded[namespace].append(version)
-    section: dict[str, Any] = {
-        "packages": [{"namespace": ns, "name": names[pid], "versions": uploaded.get(ns, [])}
-                     for pid, ns in sorted(namespaces.items(), key=lambda item: item[1])],
-        "subscribers": rows,
-        "push_requests": pushes,
-    }
+    return pushes
+
+
+def fleet_state(org: Org) -> dict[str, Any] | None:
+    """The ``packaging:`` section copied from ``org``, or ``None`` when it reports no fleet."""
+    org.answers.gather(_QUERIES)
+    try:
+        reported = org.answers.result(SUBSCRIBERS)
+    except ORG_TROUBLE:
+        raise
+    except SalesforceError:  # not a package's owner org: it does not serve PackageSubscriber
+        return None
+    packages, versions = _packages(org)
+    if not packages:
+        return None
+    subscribers: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in reported:
+        owner = versions.get(_key(row.get("MetadataPackageVersionId")))
+        if owner is not None and row.get("OrgKey"):  # else a version this org did not upload
+            subscribers[(owner[0], _key(row["OrgKey"]))] = _subscriber(row, *owner)
+    section = {"packages": packages, "subscribers": list(subscribers.values()),
+               "push_requests": _pushes(org, versions, subscribers)}
     return {key: value for key, value in section.items() if value}

@@ -29,7 +29,8 @@ SERVED = {
     "PackageSubscriber": "Id, OrgKey, OrgName, OrgType, OrgStatus, InstanceName, ParentOrg, InstalledStatus, "
                          "MetadataPackageId, MetadataPackageVersionId, HasRestrictionEnabled, CustomUpgradeType",
     "PackagePushRequest": "Id, PackageVersionId, Status, ScheduledStartTime",
-    "PackagePushJob": "Id, PackagePushRequestId, SubscriberOrganizationKey, Status, StartTime, EndTime, DurationSeconds",
+    "PackagePushJob": "Id, PackagePushRequestId, SubscriberOrganizationKey, Status, StartTime, EndTime, "
+                      "DurationSeconds",
     "PackagePushError": "Id, PackagePushJobId, ErrorType, ErrorSeverity, ErrorTitle",
 }
 
