@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from plugin_helpers import org_reports
 
 from lockstep.cli import main
 from lockstep.emulator import Emulator
+from lockstep.salesforce.errors import SalesforceError, SessionExpired
+from lockstep.snapshot_fleet import fleet_state
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
@@ -184,3 +187,27 @@ def test_a_retried_push_upgrade_is_copied_as_its_own_request(tmp_path: Path, mon
     assert len({row["Id"] for row in served["PackagePushJob"]}) == 4
     _, findings = _copy_and_compare(tmp_path, states, FLEET, monkeypatch, capsys)
     assert findings["failed"] == []
+
+
+class _Refusing:
+    """An org's answers where every packaging query fails with ``error`` (no API call needed)."""
+
+    def __init__(self, error: SalesforceError) -> None:
+        self.error, self.asked = error, 0
+
+    def gather(self, requests: Any) -> None:
+        self.asked += len(list(requests))
+
+    def result(self, request: Any) -> Any:
+        raise self.error
+
+
+def test_an_org_without_packaging_objects_is_copied_without_a_fleet() -> None:
+    """A production org of a customer answers INVALID_TYPE for PackageSubscriber: no fleet, no
+    failure; an org in trouble (session expired) is not mistaken for one without a fleet."""
+    org = SimpleNamespace(answers=_Refusing(SalesforceError(
+        "prod", "INVALID_TYPE", "sObject type 'PackageSubscriber' is not supported.", 400)))
+    assert fleet_state(org) is None and org.answers.asked == 5  # type: ignore[arg-type]
+    org = SimpleNamespace(answers=_Refusing(SessionExpired("prod", None, "Session expired or invalid", 401)))
+    with pytest.raises(SessionExpired):
+        fleet_state(org)  # type: ignore[arg-type]
