@@ -5,7 +5,8 @@
 Reads the org with the catalog's fact queries (packages, flows, Apex triggers, validation
 rules, permission sets and their assignments, integrations, jobs, limits), the requests the
 catalog's checks plan from the org's expectations (the records ``business_data`` counts, the
-Apex REST ``apex_health`` answers) and up to ``--limit`` recent records of each ``--records``
+Apex REST ``apex_health`` answers), the subscriber fleet of a package's owner org
+(:mod:`lockstep.snapshot_fleet`) and up to ``--limit`` recent records of each ``--records``
 object, and writes them as a state file the emulator serves (``lockstep emulator serve``, or
 a profile's ``emulator:``): a team develops and tests its checks offline against a copy of
 its own org. Every request goes through the client's write guard, which refuses writes: the
@@ -32,6 +33,7 @@ from lockstep.calls import Get, Query
 from lockstep.facts import FACT_NAMES
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError
 from lockstep.salesforce.soql import format_soql
+from lockstep.snapshot_fleet import fleet_state
 from lockstep.snapshot_privacy import Pseudonyms, kept_field, named_usernames, safe_url
 
 if TYPE_CHECKING:
@@ -214,6 +216,9 @@ def snapshot_state(org: Org, config: OrgConfig, records: Sequence[str] = (), lim
     copied = _records(org, records, limit, config.expect)
     if copied:
         state["records"] = copied
+    packaging = fleet_state(org)
+    if packaging:
+        state["packaging"] = packaging
     return {key: value for key, value in state.items() if value not in ([], {}, None)}
 
 

@@ -194,8 +194,11 @@ def _push_request(b: Builder, packages: _Packages, key: str, item: dict[str, Any
     if status not in PUSH_STATUSES:
         raise b.fail(f"{key}.status", f"expected one of {', '.join(PUSH_STATUSES)}, got {status!r}")
     scheduled = b.when(f"{key}.scheduled", item.get("scheduled")) or b.now
+    seed = f"{namespace}/{item.get('version')}"
+    if b.new_id("PackagePushRequest", seed) in {row["Id"] for row in b.tables.get("PackagePushRequest", ())}:
+        seed = f"{seed}/{key}"  # another push to the same version (a retry): an id of its own
     request = b.add("PackagePushRequest", {"PackageVersionId": version_id, "Status": status,
-                                           "ScheduledStartTime": scheduled}, seed=f"{namespace}/{item.get('version')}")
+                                           "ScheduledStartTime": scheduled}, seed=seed)
     planted: dict[str, dict[str, Any]] = {}
     for index, raw in enumerate(expect_list(b.source, f"{key}.jobs", item.get("jobs"))):
         where = f"{key}.jobs[{index}]"
