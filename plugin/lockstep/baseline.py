@@ -46,36 +46,27 @@ def expect_block(facts: Facts, kind: str, expect: Mapping[str, Any] | None = Non
 
 
 def expect_main(argv: Sequence[str]) -> int:
-    from lockstep.orgs import Landscape
-    from lockstep.profile import ProfileError, load_profile
+    from lockstep.profile import ProfileError
     from lockstep.salesforce.errors import SalesforceError
+    from lockstep.single_org import find_org, opened
 
     parser = argparse.ArgumentParser(prog="lockstep expect", description="print the expect: block an org satisfies now")
     parser.add_argument("--org-profile", required=True, help="profile name (profiles/NAME.yaml) or path")
     parser.add_argument("--org", required=True, help="the org's name in the profile")
     args = parser.parse_args(argv)
     try:
-        profile = load_profile(args.org_profile, Path.cwd())
+        profile, config = find_org(args.org_profile, args.org, Path.cwd())
     except ProfileError as exc:
         sys.stderr.write(f"lockstep expect: {exc}\n")
         return 2
-    config = next((o for o in profile.orgs if o.name == args.org), None)
-    if config is None:
-        names = ", ".join(o.name for o in profile.orgs)
-        sys.stderr.write(f"lockstep expect: no org named {args.org!r} in profile {profile.name!r}; orgs: {names}\n")
-        return 2
-    landscape = Landscape(profile, (config,))
     try:
-        landscape.start_emulator()
-        org = landscape.pool.get(config.name)
-        block = expect_block(org.facts, config.kind, config.expect)
-        uncovered = [s for s in org.facts.remote_sites if s.active and s.url
-                     and not classify(s.url, block.get("endpoints", {}), origin_only=True)]
+        with opened(profile, config) as org:
+            block = expect_block(org.facts, config.kind, config.expect)
+            uncovered = [s for s in org.facts.remote_sites if s.active and s.url
+                         and not classify(s.url, block.get("endpoints", {}), origin_only=True)]
     except (SalesforceError, LookupError) as exc:
         sys.stderr.write(f"lockstep expect: {' '.join(str(exc).split())}\n")
         return 1
-    finally:
-        landscape.stop()
     sys.stdout.write(f"# expectations org {config.name!r} satisfies now (lockstep expect)\n")
     for site in uncovered:
         sys.stdout.write(f"# remote site {site.name} ({site.url}) is covered by no endpoint: "

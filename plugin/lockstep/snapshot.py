@@ -259,8 +259,8 @@ def _limit(text: str) -> int:
 
 
 def snapshot_main(argv: Sequence[str]) -> int:
-    from lockstep.orgs import Landscape
-    from lockstep.profile import ProfileError, load_profile
+    from lockstep.profile import ProfileError
+    from lockstep.single_org import find_org, opened
 
     parser = argparse.ArgumentParser(prog="lockstep snapshot", description="copy an org into an emulator state file")
     parser.add_argument("--org-profile", required=True, help="profile name (profiles/NAME.yaml) or path")
@@ -275,25 +275,17 @@ def snapshot_main(argv: Sequence[str]) -> int:
         objects = _objects(args.records)
         if target.exists() and not args.force:
             raise UsageError(f"{target} exists; pass --force to replace it")
-        profile = load_profile(args.org_profile, Path.cwd())
-        config = next((o for o in profile.orgs if o.name == args.org), None)
-        if config is None:
-            raise UsageError(f"no org named {args.org!r} in profile {profile.name!r}; "
-                             f"orgs: {', '.join(o.name for o in profile.orgs)}")
+        profile, config = find_org(args.org_profile, args.org, Path.cwd())
     except (UsageError, ProfileError) as exc:
         sys.stderr.write(f"lockstep snapshot: {exc}\n")
         return 2
-    landscape = Landscape(profile, (config,))
     try:
-        landscape.start_emulator()
-        org = landscape.pool.get(config.name)
-        state = snapshot_state(org, config, objects, args.limit)
-        calls = org.api_calls
+        with opened(profile, config) as org:
+            state = snapshot_state(org, config, objects, args.limit)
+            calls = org.api_calls
     except (SalesforceError, LookupError) as exc:
         sys.stderr.write(f"lockstep snapshot: {config.name}: {' '.join(str(exc).split())}\n")
         return 1
-    finally:
-        landscape.stop()
     taken = _when(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
     header = (f"# Copy of org {config.name!r} (profile {profile.name!r}) taken {taken} by `lockstep snapshot`.\n"
               "# No credentials; usernames replaced, personal fields left out (docs/connecting-orgs.md).\n")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lockstep.calls import Query
-from lockstep.salesforce.errors import ORG_TROUBLE, SalesforceError
+from lockstep.salesforce.errors import OrgTrouble, SalesforceError
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
@@ -143,7 +143,7 @@ def fleet_state(org: Org) -> dict[str, Any] | None:
     org.answers.gather(_QUERIES)
     try:
         reported = org.answers.result(SUBSCRIBERS)
-    except ORG_TROUBLE:
+    except OrgTrouble:
         raise
     except SalesforceError:  # not a package's owner org: it does not serve PackageSubscriber
         return None
