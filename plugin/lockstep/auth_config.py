@@ -7,7 +7,6 @@ merged, interpolated one (required keys, https URLs, key files that exist).
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lockstep.salesforce.secrets import MIN_LENGTH, Secret
+from lockstep.suggest import did_you_mean
 from lockstep.yaml_load import file_problem
 
 __all__ = ["ENV_REF", "METHODS", "PATH_KEYS", "AuthConfigError", "check_auth", "secret_options"]
@@ -46,11 +46,6 @@ class AuthConfigError(Exception):
         self.where, self.problem = where, problem
 
 
-def _suggest(value: str, choices: Any) -> str:
-    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
 def _is_secret(method: str, key: str) -> bool:
     return key in SECRET_KEYS or (method, key) == ("sfdx_url", "url")
 
@@ -65,12 +60,12 @@ def check_auth(auth: Mapping[str, Any], where: str, *, partial: bool,
             return
         raise AuthConfigError(where, "missing required key 'method'")
     if not isinstance(method, str) or method not in METHODS:
-        raise AuthConfigError(f"{where}.method", f"unknown value {method!r}{_suggest(str(method), METHODS)}")
+        raise AuthConfigError(f"{where}.method", f"unknown value {method!r}{did_you_mean(str(method), METHODS)}")
     required, optional = METHODS[method]
     allowed = ("method", *required, *optional, "ca_file")
     for key, value in auth.items():
         if key not in allowed:
-            raise AuthConfigError(f"{where}.{key}", f"unknown key{_suggest(str(key), allowed)}")
+            raise AuthConfigError(f"{where}.{key}", f"unknown key{did_you_mean(str(key), allowed)}")
         if key == "method" or not partial:
             continue
         if not isinstance(value, str):

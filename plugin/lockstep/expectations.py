@@ -11,12 +11,12 @@ A null value anywhere means "not declared" (null removes an expectation when mer
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from lockstep.scalars import api_version, is_number
+from lockstep.suggest import did_you_mean
 from lockstep.versions import parse_version
 
 __all__ = ["CATALOG", "ExpectationError", "dotted", "validate_expect"]
@@ -63,11 +63,6 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
     return repr(value) if isinstance(value, str) else str(value)
-
-
-def _did_you_mean(key: str, choices: tuple[str, ...], cutoff: float = 0.6) -> str:
-    match = difflib.get_close_matches(key, choices, n=1, cutoff=cutoff)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 class Schema:
@@ -117,7 +112,7 @@ class OneOf(Value):
 
     def check(self, value: Any, path: KeyPath) -> None:
         if isinstance(value, str) and value not in self.choices:
-            hint = _did_you_mean(value, self.choices) or f"; expected {self.what}"
+            hint = did_you_mean(value, self.choices) or f"; expected {self.what}"
             raise ExpectationError(path, f"unknown value {value!r}{hint}")
         super().check(value, path)
 
@@ -134,7 +129,7 @@ class Fields(Schema):
         super().check(value, path)
         for key, item in value.items():
             if key not in self.fields:
-                hint = _did_you_mean(str(key), tuple(self.fields)) or f"; keys: {', '.join(self.fields)}"
+                hint = did_you_mean(str(key), tuple(self.fields)) or f"; keys: {', '.join(self.fields)}"
                 raise ExpectationError((*path, key), f"unknown key{hint}")
             if item is not None:
                 self.fields[key].check(item, (*path, key))
@@ -313,7 +308,7 @@ def validate_expect(expect: Mapping[str, Any], *, emulator: bool = False) -> Non
         if key in MISPLACED:
             raise ExpectationError((key,), f"not an expectation: '{key}' belongs {MISPLACED[key]}")
         if schema is None:
-            close = _did_you_mean(str(key), tuple(CATALOG), CUSTOM_KEY_CUTOFF)
+            close = did_you_mean(str(key), tuple(CATALOG), CUSTOM_KEY_CUTOFF)
             if close:
                 raise ExpectationError((key,), f"unknown key{close}")
         elif value is not None:

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lockstep.options import DEFAULT_CONCURRENCY
-from lockstep.profile import OrgConfig, Profile, ProfileError, suggest
+from lockstep.profile import OrgConfig, Profile, ProfileError
 from lockstep.salesforce.auth import authenticator_for
 from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, CallCounter, OrgClient, new_session
 from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, WriteRefused, one_line, redact
 from lockstep.salesforce.guard import Grant, WriteGuard, new_guard
+from lockstep.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from lockstep.calls import Answers, Request
@@ -383,14 +384,14 @@ def select_orgs(profile: Profile, selector: str | None) -> tuple[OrgConfig, ...]
             found = {o.name for o in profile.orgs if tag in o.tags}
             if not found:
                 raise ProfileError(
-                    f"--orgs: no org of profile {profile.name!r} has tag {tag!r}{suggest(tag, tags)}"
+                    f"--orgs: no org of profile {profile.name!r} has tag {tag!r}{did_you_mean(tag, tags)}"
                     f"; tags: {', '.join(tags) or 'none'}"
                 )
         else:
             found = {n for n in names if fnmatch.fnmatchcase(n, term)}
             if not found:
                 raise ProfileError(
-                    f"--orgs: no org named {term!r} in profile {profile.name!r}{suggest(term, names)}"
+                    f"--orgs: no org named {term!r} in profile {profile.name!r}{did_you_mean(term, names)}"
                     f"; orgs: {', '.join(names)}"
                 )
         chosen |= found

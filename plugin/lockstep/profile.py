@@ -7,7 +7,6 @@ whose message is one line naming the file, the key path and the problem, e.g.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -22,10 +21,11 @@ from lockstep.auth_config import ENV_REF, PATH_KEYS, AuthConfigError, check_auth
 from lockstep.expectations import ExpectationError, dotted, validate_expect
 from lockstep.merge import freeze, merge, prune, without
 from lockstep.release_policy import ReleasePolicyError, parse_release
-from lockstep.waivers import Rule, WaiverError, parse_rules
 from lockstep.salesforce.errors import Secret
 from lockstep.scalars import api_version, seconds_problem
+from lockstep.suggest import did_you_mean
 from lockstep.upstream import parse_upstream
+from lockstep.waivers import Rule, WaiverError, parse_rules
 from lockstep.yaml_load import MAX_BYTES, YamlError, file_problem, load_yaml_file, read_text_file
 
 __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
@@ -99,11 +99,6 @@ class _Rel:
         self.base, self.text = base, text
 
 
-def suggest(value: str, choices: Iterable[str]) -> str:
-    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
 def _type_name(value: Any) -> str:
     return {dict: "mapping", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), type(value).__name__
@@ -147,7 +142,7 @@ def resolve_profile_path(spec: str, rootdir: Path) -> Path:
     names = sorted({p.stem for p in folder.glob("*.y*ml")}) if folder.is_dir() else []
     available = ", ".join(names) if names else "none"
     raise ProfileError(
-        f"--org-profile: unknown profile {spec!r}{suggest(spec, names)}; available profiles in profiles/: {available}"
+        f"--org-profile: unknown profile {spec!r}{did_you_mean(spec, names)}; available profiles in profiles/: {available}"
     )
 
 
@@ -194,7 +189,7 @@ class _Loader:
         for key in data:
             if not isinstance(key, str) or key not in allowed:
                 at = f"{where}.{key}" if where else str(key)
-                raise self.fail(path, at, f"unknown key{suggest(str(key), allowed)}")
+                raise self.fail(path, at, f"unknown key{did_you_mean(str(key), allowed)}")
 
     def check_type(self, path: Path, where: str, value: Any, kinds: tuple[type, ...], what: str) -> None:
         if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
@@ -242,7 +237,7 @@ class _Loader:
                 raise self.fail(path, f"{label}.api_version",
                                 f"expected an API version like '62.0' (20.0 to 99.0), got {org['api_version']!r}")
             if "kind" in org and org["kind"] not in KINDS:
-                raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{suggest(org['kind'], KINDS)}")
+                raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{did_you_mean(org['kind'], KINDS)}")
             tags = org.get("tags", [])
             if not isinstance(tags, list):
                 raise self.fail(path, f"{label}.tags", f"expected a list of strings, got {_type_name(tags)}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockstep.profile import OrgConfig, Profile, ProfileError, load_profile
+from lockstep.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from lockstep.orgs import Org
@@ -22,7 +23,8 @@ def find_org(profile_spec: str, name: str, rootdir: Path) -> tuple[Profile, OrgC
     profile = load_profile(profile_spec, rootdir)
     config = next((o for o in profile.orgs if o.name == name), None)
     if config is None:
-        raise ProfileError(f"no org named {name!r} in profile {profile.name!r}; "
+        raise ProfileError(f"no org named {name!r} in profile {profile.name!r}"
+                           f"{did_you_mean(name, [o.name for o in profile.orgs])}; "
                            f"orgs: {', '.join(o.name for o in profile.orgs)}")
     return profile, config
 
