@@ -12,7 +12,9 @@ from urllib.parse import parse_qsl
 from lockstep.emulator import oauth, unserved
 from lockstep.emulator.admin import PREFIX, handle_admin
 from lockstep.emulator.responses import ApiResponse, error, render_json
-from lockstep.emulator.rest import BAD_JSON, Call, dispatch, versions
+from lockstep.emulator.request import Call
+from lockstep.emulator.rest import versions
+from lockstep.emulator.routes import BAD_JSON, dispatch
 from lockstep.emulator.store import Org, Store
 
 __all__ = ["EmulatorApp"]

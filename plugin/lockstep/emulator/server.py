@@ -18,7 +18,8 @@ from typing import Any
 import uvicorn
 
 from lockstep.emulator.app import EmulatorApp
-from lockstep.emulator.state import OrgDefinition, load_states
+from lockstep.emulator.definition import OrgDefinition
+from lockstep.emulator.state import load_states
 from lockstep.emulator.store import Store
 from lockstep.emulator.tls import make_tls_files
 
