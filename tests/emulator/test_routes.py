@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import requests
-from emulator_helpers import StateFactory, session_for, token_of
+from emulator_helpers import StateFactory, admin, session_for, token_of
 
 from lockstep.emulator import Emulator
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE
@@ -96,3 +96,20 @@ def test_an_unknown_sobject_is_not_found_whatever_the_method(emu: Emulator) -> N
         response = get(emu, f"{V}/sobjects/NoSuchThing__x/describe", method)
         assert response.status_code == 404
         assert error_message(response) == NOT_FOUND_MESSAGE
+
+
+def test_front_door_requests_are_not_counted_and_api_calls_are(emu: Emulator) -> None:
+    def calls() -> int:
+        return int(admin(emu, "GET", "orgs/acme")["api_calls"])
+
+    org_id = emu.orgs[0]["org_id"]
+    user_id = get(emu, "/services/oauth2/userinfo").json()["user_id"]
+    for path in ("/services/data", "/services/data/", "/services/oauth2/userinfo", f"/id/{org_id}/{user_id}",
+                 "/services/Soap/u/62.0", "/services/async/62.0/job", "/__emulator__/orgs"):
+        before = calls()
+        get(emu, path)
+        assert calls() == before, f"{path} was counted as an API call"
+    before = calls()
+    get(emu, f"{V}/limits")
+    get(emu, f"{V}/no/such/resource")
+    assert calls() == before + 2

@@ -14,11 +14,11 @@ from typing import Any, Awaitable, Callable, MutableMapping
 from urllib.parse import parse_qsl
 
 from lockstep.emulator import oauth, unserved
-from lockstep.emulator.admin import PREFIX, handle_admin
+from lockstep.emulator.admin import handle_admin
 from lockstep.emulator.responses import ApiResponse, error, render_json
 from lockstep.emulator.request import Call
 from lockstep.emulator.rest import versions
-from lockstep.emulator.routes import BAD_JSON, dispatch
+from lockstep.emulator.routes import BAD_JSON, dispatch, front_door
 from lockstep.emulator.store import Org, Session, Store
 
 __all__ = ["EmulatorApp"]
@@ -30,7 +30,6 @@ Send = Callable[[Message], Awaitable[None]]
 
 _JSON = "application/json;charset=UTF-8"
 _DEFAULT_VERSIONS = ("31.0", "62.0")
-_TOKEN = "/services/oauth2/token"
 _SLASHES = re.compile(r"//+")
 
 
@@ -62,28 +61,29 @@ class EmulatorApp:
         if response is None:
             await _drop(send)
             return
-        front_door = request.path == _TOKEN or unserved.is_unserved_api(request.path)
-        await _respond(send, response, pretty=request.pretty and not front_door, cache=request.path == _TOKEN)
+        stage = front_door(request.path)
+        await _respond(send, response, pretty=request.pretty and stage not in ("token", "unserved"),
+                       cache=stage == "token")
 
     async def _answer(self, request: _HttpRequest) -> ApiResponse | None:
         """The response to one request; None when a fault drops the connection instead."""
-        path = request.path
-        if path.startswith(PREFIX):
+        path, stage = request.path, front_door(request.path)
+        if stage == "admin":
             status, body = handle_admin(self.store, self.base_url, request.method, path, _json(request.raw), self._reload)
             return ApiResponse(status, body)
-        if path == _TOKEN:
+        if stage == "token":
             return await self._token(request)
-        if unserved.is_unserved_api(path):
+        if stage == "unserved":
             return unserved.answer(path, request.headers)
         org, session = self._resolve(request.headers)
         if not await _reachable(org):
             return None
-        if path in ("/services/data", "/services/data/"):
+        if stage == "versions":
             low, high = (org.definition.api_min, org.definition.api_max) if org else _DEFAULT_VERSIONS
             return ApiResponse(200, versions(low, high))
         if org is None or session is None:
             return error("INVALID_SESSION_ID", "Session expired or invalid")
-        if path == "/services/oauth2/userinfo" or path.startswith("/id/"):
+        if stage == "identity":
             return self._identity(org, session.user_id, path)
         return self._api_call(org, session, request)
 

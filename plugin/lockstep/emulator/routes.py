@@ -1,6 +1,11 @@
-"""The routing table: every REST, Tooling and Apex REST request is matched here to its handler.
+"""The routing tables: where every request to the emulator goes.
 
-A row is (API root, methods, path pattern, handler). Patterns are relative to the API root
+``FRONT_DOOR`` names the requests that are not API calls (admin, OAuth token, identity, the
+versions list, the SOAP and Bulk APIs the emulator does not serve); the app answers those
+itself, before or without a session, and does not count them. Every other request is an API
+call, matched in ``ROUTES`` to its handler.
+
+A row of ``ROUTES`` is (API root, methods, path pattern, handler). Patterns are relative to the API root
 (``/services/data/vNN.0/``, ``.../tooling/``, ``/services/apexrest/``); ``{name}`` captures one
 segment, ``{sobject}`` one the API knows as an sObject (otherwise the path does not match),
 ``{name:path}`` the rest of the path. The first pattern that matches the path decides; a method
@@ -21,13 +26,37 @@ from lockstep.emulator.records import visible_object
 from lockstep.emulator.request import Call, Request
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
 
-__all__ = ["BAD_JSON", "ROUTES", "Route", "dispatch", "routed_families", "unserved_families"]
+__all__ = ["BAD_JSON", "FRONT_DOOR", "ROUTES", "Route", "dispatch", "front_door", "routed_families",
+           "unserved_families"]
 
 BAD_JSON = object()
 Handler = Callable[[Request], ApiResponse]
 _VERSIONED = re.compile(r"^/services/data/v(\d{2}\.\d)(/.*)?$")
 _APEX_REST = "/services/apexrest"
 _ANY = "*"
+
+
+# (path, stage): a path ending in "/*" covers everything under it. Anything else: "api".
+FRONT_DOOR: tuple[tuple[str, str], ...] = (
+    ("/__emulator__/*", "admin"),
+    ("/services/oauth2/token", "token"),
+    ("/services/oauth2/userinfo", "identity"),
+    ("/id/*", "identity"),
+    ("/services/data", "versions"),
+    ("/services/data/", "versions"),
+    ("/services/Soap", "unserved"),
+    ("/services/Soap/*", "unserved"),
+    ("/services/async", "unserved"),
+    ("/services/async/*", "unserved"),
+)
+
+
+def front_door(path: str) -> str:
+    """The stage of ``FRONT_DOOR`` that answers ``path``, or "api" for a call ``ROUTES`` routes."""
+    for pattern, stage in FRONT_DOOR:
+        if path == pattern or (pattern.endswith("/*") and path.startswith(pattern[:-1])):
+            return stage
+    return "api"
 
 
 @dataclass(frozen=True)
