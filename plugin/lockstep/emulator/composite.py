@@ -104,22 +104,9 @@ def composite(req: Request, dispatch: Dispatch) -> ApiResponse:
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         return error("JSON_PARSER_ERROR", "The request body must be a JSON object with a compositeRequest array")
     subrequests: list[Any] = body["compositeRequest"]
-    if not subrequests:
-        return error("INVALID_INPUT", "The compositeRequest array must contain at least one subrequest")
-    if len(subrequests) > MAX_SUBREQUESTS:
-        return error("LIMIT_EXCEEDED", f"Composite request size limit exceeded: at most {MAX_SUBREQUESTS} subrequests are allowed")
-    queries = 0
-    seen: set[str] = set()
-    for index, sub in enumerate(subrequests):
-        if not isinstance(sub, dict) or not all(isinstance(sub.get(k), str) for k in ("method", "url", "referenceId")):
-            return error("INVALID_INPUT", f"Subrequest {index} needs method, url and referenceId")
-        if sub["referenceId"] in seen:
-            return error("INVALID_INPUT", f"Duplicate referenceId provided in the request: {sub['referenceId']}")
-        seen.add(sub["referenceId"])
-        if _QUERY_PATH.search(urlsplit(sub["url"]).path):
-            queries += 1
-    if queries > MAX_QUERIES:
-        return error("LIMIT_EXCEEDED", f"Composite request may contain at most {MAX_QUERIES} query or sObject Collection subrequests")
+    problem = _invalid(subrequests)
+    if problem is not None:
+        return problem
     all_or_none = bool(body.get("allOrNone", False))
     snapshot = _snapshot(call) if all_or_none else None
     results: dict[str, ApiResponse] = {}
@@ -148,6 +135,27 @@ def composite(req: Request, dispatch: Dispatch) -> ApiResponse:
             if reference_id != failed:
                 results[reference_id] = _halted()
     return ApiResponse(200, {"compositeResponse": [_item(results[r], r) for r in order]})
+
+
+def _invalid(subrequests: list[Any]) -> ApiResponse | None:
+    """The error for a compositeRequest array Salesforce refuses as a whole, or None."""
+    if not subrequests:
+        return error("INVALID_INPUT", "The compositeRequest array must contain at least one subrequest")
+    if len(subrequests) > MAX_SUBREQUESTS:
+        return error("LIMIT_EXCEEDED", f"Composite request size limit exceeded: at most {MAX_SUBREQUESTS} subrequests are allowed")
+    queries = 0
+    seen: set[str] = set()
+    for index, sub in enumerate(subrequests):
+        if not isinstance(sub, dict) or not all(isinstance(sub.get(k), str) for k in ("method", "url", "referenceId")):
+            return error("INVALID_INPUT", f"Subrequest {index} needs method, url and referenceId")
+        if sub["referenceId"] in seen:
+            return error("INVALID_INPUT", f"Duplicate referenceId provided in the request: {sub['referenceId']}")
+        seen.add(sub["referenceId"])
+        if _QUERY_PATH.search(urlsplit(sub["url"]).path):
+            queries += 1
+    if queries > MAX_QUERIES:
+        return error("LIMIT_EXCEEDED", f"Composite request may contain at most {MAX_QUERIES} query or sObject Collection subrequests")
+    return None
 
 
 def _failed(response: ApiResponse) -> bool:

@@ -52,7 +52,7 @@ class ASGIAdapter(BaseAdapter):
         super().__init__()
         self.app = app
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False,  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
              timeout: Any = None, verify: Any = True, cert: Any = None,
              proxies: Mapping[str, str] | None = None) -> requests.Response:
         exchange = asyncio.run(self._exchange(request))
@@ -64,7 +64,7 @@ class ASGIAdapter(BaseAdapter):
     async def _exchange(self, request: requests.PreparedRequest) -> _Exchange:
         url = urlsplit(request.url or "")
         body = request.body or b""
-        payload = body.encode("utf-8") if isinstance(body, str) else bytes(body)  # type: ignore[arg-type]
+        payload = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
             "scheme": url.scheme, "path": unquote(url.path or "/"), "raw_path": (url.path or "/").encode(),

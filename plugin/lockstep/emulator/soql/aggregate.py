@@ -120,8 +120,8 @@ class _Operands:
             groups[()] = ((), rows)
         for row in rows if self.group_keys else ():
             raw = tuple(r(row) for r in readers)
-            key = tuple(normalize(v, t) for v, t in zip(raw, types))
-            groups.setdefault(key, (raw, []))[1].append(row)
+            normalized = tuple(normalize(v, t) for v, t in zip(raw, types))
+            groups.setdefault(normalized, (raw, []))[1].append(row)
         results: list[dict[str, Any]] = []
         for raw, members in groups.values():
             group: dict[str, Any] = dict(zip(self.group_keys, raw))
