@@ -107,7 +107,7 @@ class EmulatorApp:
         response.headers["Sforce-Limit-Info"] = f"api-usage={used}/{maximum}"
         return response
 
-    def _resolve(self, headers: dict[str, str]) -> tuple[Org | None, Any]:
+    def _resolve(self, headers: dict[str, str]) -> tuple[Org | None, Session | None]:
         authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() not in ("bearer", "oauth") or not token.strip():

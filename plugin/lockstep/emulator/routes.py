@@ -5,12 +5,13 @@ versions list, the SOAP and Bulk APIs the emulator does not serve); the app answ
 itself, before or without a session, and does not count them. Every other request is an API
 call, matched in ``ROUTES`` to its handler.
 
-A row of ``ROUTES`` is (API root, methods, path pattern, handler). Patterns are relative to the API root
-(``/services/data/vNN.0/``, ``.../tooling/``, ``/services/apexrest/``); ``{name}`` captures one
-segment, ``{sobject}`` one the API knows as an sObject (otherwise the path does not match),
-``{name:path}`` the rest of the path. The first pattern that matches the path decides; a method
-none of its rows accept is a 405 naming the ones they do. The API roots list their resource
-families from this table (Tooling) or check Salesforce's list against it (data).
+A row of ``ROUTES`` is (API root, methods, path pattern, handler). Patterns are relative to
+the API root (``/services/data/vNN.0/``, ``.../tooling/``, ``/services/apexrest/``): ``{name}``
+captures one segment, ``{sobject}`` one the API knows as an sObject (otherwise the path does
+not match), ``{name:path}`` the rest of the path. The first pattern that matches the path
+decides; a method none of its rows accept is a 405 naming the ones they do. The Tooling root
+lists its resource families from this table; the data root lists Salesforce's, and the
+families the table does not route answer "not served".
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lockstep.emulator import composite, rest, unserved
 from lockstep.emulator.records import visible_object
 from lockstep.emulator.request import Call, Request
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
+from lockstep.emulator.schema import SObject
 
 __all__ = ["BAD_JSON", "FRONT_DOOR", "ROUTES", "Route", "dispatch", "front_door", "routed_families",
            "unserved_families"]
@@ -164,7 +166,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(regex + "/?" if regex else "/?")
 
 
-def _match(api: str, path: str) -> tuple[list[Route], dict[str, str], Any] | None:
+def _match(api: str, path: str) -> tuple[list[Route], dict[str, str], SObject | None] | None:
     """The rows of the first pattern matching ``path`` (one path, several methods), with its captures."""
     rows = [r for r in ROUTES if r.api == api]
     for route in rows:
@@ -190,8 +192,7 @@ def _handle(call: Call, api: str, path: str, method: str, version: str,
             return _unserved(version, api, family)
         return error("NOT_FOUND", NOT_FOUND_MESSAGE)
     rows, args, sobject = matched
-    wanted = "GET" if method == "HEAD" else method
-    route = next((r for r in rows if _ANY in r.methods or method in r.methods or wanted in r.methods), None)
+    route = next((r for r in rows if _ANY in r.methods or method in r.methods), None)
     if route is None:
         allowed = ",".join(dict.fromkeys(m for r in rows for m in r.methods))
         return error("METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
