@@ -1,4 +1,4 @@
-"""Fixtures: an in-process emulator on 127.0.0.1 (port 0), stopped at teardown."""
+"""Fixtures: the emulator over HTTPS on 127.0.0.1 (port 0), or answering in this process only."""
 
 from __future__ import annotations
 
@@ -33,3 +33,21 @@ def start_emulator(tmp_path: Path) -> Iterator[StateFactory]:
     yield start
     for emulator in started:
         emulator.stop()
+
+
+@pytest.fixture
+def open_emulator(tmp_path: Path) -> StateFactory:
+    """An emulator for the given org states that answers in this process: no socket, no TLS.
+
+    ``session_for`` and ``salesforce`` reach it through ``lockstep.emulator.inprocess``; a test
+    that checks HTTP status, headers and bodies proves the same as over HTTPS, faster.
+    """
+    opened = 0
+
+    def open_(*states: dict[str, Any], latency_ms: int = 0) -> Emulator:
+        nonlocal opened
+        folder = write_states(tmp_path / f"state-in-process{opened}", *states)
+        opened += 1
+        return Emulator(folder, latency_ms=latency_ms).open_in_process()
+
+    return open_

@@ -11,6 +11,7 @@ import yaml
 from simple_salesforce import Salesforce
 
 from lockstep.emulator import Emulator
+from lockstep.emulator.inprocess import in_process_session
 
 StateFactory = Callable[..., Emulator]
 
@@ -23,6 +24,8 @@ def write_states(folder: Path, *states: dict[str, Any]) -> Path:
 
 
 def session_for(emu: Emulator) -> requests.Session:
+    if emu.in_process:
+        return in_process_session(emu.app, emu.url)
     session = requests.Session()
     session.verify = str(emu.ca_cert)
     return session

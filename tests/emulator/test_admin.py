@@ -9,8 +9,8 @@ from lockstep.emulator import Emulator
 
 
 @pytest.fixture
-def emu(start_emulator: StateFactory) -> Emulator:
-    return start_emulator(
+def emu(open_emulator: StateFactory) -> Emulator:
+    return open_emulator(
         {"org": {"name": "alpha"}, "records": {"Account": [{"Name": "Initech"}]}},
         {"org": {"name": "beta", "kind": "sandbox"}, "faults": {"latency_ms": 5, "seed": 3}},
     )

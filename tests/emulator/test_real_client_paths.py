@@ -18,8 +18,8 @@ COLUMN_KEYS = ["aggregate", "apexType", "booleanType", "columnName", "custom", "
 
 
 @pytest.fixture
-def emu(start_emulator: StateFactory) -> Emulator:
-    return start_emulator({
+def emu(open_emulator: StateFactory) -> Emulator:
+    return open_emulator({
         "org": {"name": "acme"},
         "packages": [{"namespace": "acme_cpq", "name": "Acme CPQ", "version": "2.5.0.1", "managed": True}],
         "records": {"Account": [{"Name": "Globex", "Industry": "Energy", "Tier__c": "Gold"}]},

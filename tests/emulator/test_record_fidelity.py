@@ -18,8 +18,8 @@ V = "/services/data/v62.0"
 
 
 @pytest.fixture
-def emu(start_emulator: StateFactory) -> Emulator:
-    return start_emulator({
+def emu(open_emulator: StateFactory) -> Emulator:
+    return open_emulator({
         "org": {"name": "acme"},
         "records": {
             "Account": [{"Name": "Globex", "Industry": "Energy", "Tier__c": "Gold", "Ext__c": "G-1"},

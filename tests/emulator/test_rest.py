@@ -14,8 +14,8 @@ V = "/services/data/v61.0"
 
 
 @pytest.fixture
-def emu(start_emulator: StateFactory) -> Emulator:
-    return start_emulator({
+def emu(open_emulator: StateFactory) -> Emulator:
+    return open_emulator({
         "org": {"name": "acme", "api_versions": {"min": "40.0", "max": "61.0"}},
         "apex_rest": [{"path": "orders/health", "status": 503, "body": {"status": "degraded"}}],
         "records": {"Account": [{"Name": f"A{n:03d}"} for n in range(450)],

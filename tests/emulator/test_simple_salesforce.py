@@ -44,8 +44,8 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def emu(start_emulator: StateFactory) -> Emulator:
-    return start_emulator(ACME, GLOBEX)
+def emu(open_emulator: StateFactory) -> Emulator:
+    return open_emulator(ACME, GLOBEX)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ __all__ = ["Emulator"]
 
 def __getattr__(name: str) -> Any:
     if name == "Emulator":
+        # Deferred: importing the package (for its schema or SOQL modules) does not load uvicorn.
         from lockstep.emulator.server import Emulator
 
         return Emulator

@@ -1,4 +1,7 @@
-"""The ASGI application: routing by token to an org, faults, API-call accounting."""
+"""The ASGI application: the front door (admin, OAuth, identity), org faults, API-call accounting.
+
+Every API call then goes through the routing table (``routes.dispatch``).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,17 @@ import asyncio
 import json
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, MutableMapping
 from urllib.parse import parse_qsl
 
 from lockstep.emulator import oauth, unserved
-from lockstep.emulator.admin import PREFIX, handle_admin
+from lockstep.emulator.admin import handle_admin
 from lockstep.emulator.responses import ApiResponse, error, render_json
-from lockstep.emulator.rest import BAD_JSON, Call, dispatch, versions
-from lockstep.emulator.store import Org, Store
+from lockstep.emulator.request import Call
+from lockstep.emulator.rest import versions
+from lockstep.emulator.routes import BAD_JSON, dispatch, front_door
+from lockstep.emulator.store import Org, Session, Store
 
 __all__ = ["EmulatorApp"]
 
@@ -50,57 +56,58 @@ class EmulatorApp:
             return
         if scope["type"] != "http":
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        method = scope["method"]
-        path = _SLASHES.sub("/", scope["path"])  # Salesforce serves //services/data like /services/data
-        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
-        raw = await _read_body(receive)
-        pretty = headers.get("x-prettyprint") == "1"
-        if path.startswith(PREFIX):
-            status, body = handle_admin(self.store, self.base_url, method, path, _json(raw), self._reload)
-            await _respond(send, ApiResponse(status, body), pretty=pretty)
-            return
-        if path == "/services/oauth2/token":
-            await self._token(send, method, headers, raw)
-            return
-        if unserved.is_unserved_api(path):
-            await _respond(send, unserved.answer(path, headers), pretty=False)
-            return
-        org, session = self._resolve(headers)
-        if org is not None and org.faults.down:
+        request = await _read_request(scope, receive)
+        response = await self._answer(request)
+        if response is None:
             await _drop(send)
             return
-        if org is not None and org.faults.latency_ms:
-            await asyncio.sleep(org.faults.latency_ms / 1000)
-        if path in ("/services/data", "/services/data/"):
+        stage = front_door(request.path)
+        await _respond(send, response, pretty=request.pretty and stage not in ("token", "unserved"),
+                       cache=stage == "token")
+
+    async def _answer(self, request: _HttpRequest) -> ApiResponse | None:
+        """The response to one request; None when a fault drops the connection instead."""
+        path, stage = request.path, front_door(request.path)
+        if stage == "admin":
+            status, body = handle_admin(self.store, self.base_url, request.method, path, _json(request.raw), self._reload)
+            return ApiResponse(status, body)
+        if stage == "token":
+            return await self._token(request)
+        if stage == "unserved":
+            return unserved.answer(path, request.headers)
+        org, session = self._resolve(request.headers)
+        if not await _reachable(org):
+            return None
+        if stage == "versions":
             low, high = (org.definition.api_min, org.definition.api_max) if org else _DEFAULT_VERSIONS
-            await _respond(send, ApiResponse(200, versions(low, high)), pretty=pretty)
-            return
+            return ApiResponse(200, versions(low, high))
         if org is None or session is None:
-            await _respond(send, error("INVALID_SESSION_ID", "Session expired or invalid"), pretty=pretty)
-            return
-        if path == "/services/oauth2/userinfo" or path.startswith("/id/"):
-            await _respond(send, self._identity(org, session.user_id, path), pretty=pretty)
-            return
+            return error("INVALID_SESSION_ID", "Session expired or invalid")
+        if stage == "identity":
+            return self._identity(org, session.user_id, path)
+        return self._api_call(org, session, request)
+
+    def _api_call(self, org: Org, session: Session, request: _HttpRequest) -> ApiResponse | None:
+        """One counted API call: the injected faults first, then the routing table."""
         session.calls += 1
         exhausted = org.limit_exhausted()
         org.api_calls += 1
         outcome = org.dice.roll(org.faults)
         if outcome == "drop":
-            await _drop(send)
-            return
+            return None
         if org.faults.request_limit_exceeded or exhausted:
             response = error("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
         elif outcome == "error":
             response = _server_error(org.faults.error_status)
         else:
-            call = Call(self.store, org, session, self.base_url, headers)
-            response = dispatch(call, method, path, params, _json(raw) if raw else None)
+            call = Call(self.store, org, session, self.base_url, request.headers)
+            response = dispatch(call, request.method, request.path, request.params,
+                                _json(request.raw) if request.raw else None)
         used, maximum = org.api_usage()
         response.headers["Sforce-Limit-Info"] = f"api-usage={used}/{maximum}"
-        await _respond(send, response, pretty=pretty)
+        return response
 
-    def _resolve(self, headers: dict[str, str]) -> tuple[Org | None, Any]:
+    def _resolve(self, headers: dict[str, str]) -> tuple[Org | None, Session | None]:
         authorization = headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() not in ("bearer", "oauth") or not token.strip():
@@ -123,20 +130,45 @@ class EmulatorApp:
             return ApiResponse(404, "Bad_Id")
         return ApiResponse(200, oauth.identity(self.base_url, org, wanted))
 
-    async def _token(self, send: Send, method: str, headers: dict[str, str], raw: bytes) -> None:
-        if method != "POST":
-            await _respond(send, ApiResponse(400, {"error": "invalid_request", "error_description": "must use HTTP POST"}),
-                           pretty=False, cache=True)
-            return
-        form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-        org = oauth.identify_org(self.store, form, headers.get("authorization"))
-        if org is not None and org.faults.down:
-            await _drop(send)
-            return
-        if org is not None and org.faults.latency_ms:
-            await asyncio.sleep(org.faults.latency_ms / 1000)
-        result = oauth.issue_token(self.store, self.base_url, form, headers.get("authorization"))
-        await _respond(send, ApiResponse(result.status, result.body), pretty=False, cache=True)
+    async def _token(self, request: _HttpRequest) -> ApiResponse | None:
+        if request.method != "POST":
+            return ApiResponse(400, {"error": "invalid_request", "error_description": "must use HTTP POST"})
+        form = dict(parse_qsl(request.raw.decode("utf-8", "replace"), keep_blank_values=True))
+        authorization = request.headers.get("authorization")
+        if not await _reachable(oauth.identify_org(self.store, form, authorization)):
+            return None
+        result = oauth.issue_token(self.store, self.base_url, form, authorization)
+        return ApiResponse(result.status, result.body)
+
+
+async def _reachable(org: Org | None) -> bool:
+    """The org's connection faults, in the one place every request meets them: a ``down`` org
+    drops the connection (False); ``latency_ms`` delays the answer. None: no org known yet."""
+    if org is not None and org.faults.down:
+        return False
+    if org is not None and org.faults.latency_ms:
+        await asyncio.sleep(org.faults.latency_ms / 1000)
+    return True
+
+
+@dataclass(frozen=True)
+class _HttpRequest:
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def pretty(self) -> bool:
+        return self.headers.get("x-prettyprint") == "1"
+
+
+async def _read_request(scope: Scope, receive: Receive) -> _HttpRequest:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    path = _SLASHES.sub("/", scope["path"])  # Salesforce serves //services/data like /services/data
+    params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+    return _HttpRequest(scope["method"], path, params, headers, await _read_body(receive))
 
 
 def _server_error(status: int) -> ApiResponse:

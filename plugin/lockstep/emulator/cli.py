@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def serve_main(argv: list[str]) -> int:
     """Run the server; returns the process exit code."""
+    # Deferred: the server brings uvicorn and the whole app; argument errors answer without them.
     from lockstep.emulator.server import Emulator
 
     args = _parser().parse_args(argv)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from lockstep.emulator import records
+from lockstep.emulator.request import Call, Request
 from lockstep.emulator.responses import ApiResponse, error
-from lockstep.emulator.rest import Call, dispatch
+from lockstep.emulator.schema import WRITABLE
 
 __all__ = ["collection", "composite"]
 
@@ -20,6 +21,12 @@ _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
 _QUERY_PATH = re.compile(r"/(query|queryAll)(/|$)|/composite/sobjects")
 _ROLLED_BACK = "Record rolled back because not all records were valid and the request was using AllOrNone header"
 _HALTED = "The transaction was rolled back since another operation in the same transaction failed."
+
+
+class Dispatch(Protocol):
+    """How a subrequest is answered: the routing table's ``dispatch``."""
+
+    def __call__(self, call: Call, method: str, path: str, params: Mapping[str, str], body: Any) -> ApiResponse: ...
 
 
 class _Unresolved(Exception):
@@ -75,14 +82,14 @@ def _item(response: ApiResponse, reference_id: str) -> dict[str, Any]:
 
 def _snapshot(call: Call) -> tuple[dict[str, list[dict[str, Any]]], int, dict[str, int]]:
     tables = {name: [dict(row) for row in rows] for name, rows in call.org.tables.items()
-              if name in records.WRITABLE or name.endswith("__c")}
+              if name in WRITABLE or name.endswith("__c")}
     return tables, len(call.org.writes), dict(call.org.id_serials)
 
 
 def _rollback(call: Call, snapshot: tuple[dict[str, list[dict[str, Any]]], int, dict[str, int]]) -> None:
     tables, writes, serials = snapshot
     for name in list(call.org.tables):
-        if name in records.WRITABLE or name.endswith("__c"):
+        if name in WRITABLE or name.endswith("__c"):
             if name in tables:
                 call.org.tables[name] = tables[name]
             else:
@@ -91,26 +98,15 @@ def _rollback(call: Call, snapshot: tuple[dict[str, list[dict[str, Any]]], int, 
     call.org.id_serials = serials
 
 
-def composite(call: Call, version: str, api: str, method: str, body: Any) -> ApiResponse:
+def composite(req: Request, dispatch: Dispatch) -> ApiResponse:
+    """``POST /composite``: up to 25 subrequests, with references between them and allOrNone."""
+    call, version, api, body = req.call, req.version, req.api, req.body
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         return error("JSON_PARSER_ERROR", "The request body must be a JSON object with a compositeRequest array")
     subrequests: list[Any] = body["compositeRequest"]
-    if not subrequests:
-        return error("INVALID_INPUT", "The compositeRequest array must contain at least one subrequest")
-    if len(subrequests) > MAX_SUBREQUESTS:
-        return error("LIMIT_EXCEEDED", f"Composite request size limit exceeded: at most {MAX_SUBREQUESTS} subrequests are allowed")
-    queries = 0
-    seen: set[str] = set()
-    for index, sub in enumerate(subrequests):
-        if not isinstance(sub, dict) or not all(isinstance(sub.get(k), str) for k in ("method", "url", "referenceId")):
-            return error("INVALID_INPUT", f"Subrequest {index} needs method, url and referenceId")
-        if sub["referenceId"] in seen:
-            return error("INVALID_INPUT", f"Duplicate referenceId provided in the request: {sub['referenceId']}")
-        seen.add(sub["referenceId"])
-        if _QUERY_PATH.search(urlsplit(sub["url"]).path):
-            queries += 1
-    if queries > MAX_QUERIES:
-        return error("LIMIT_EXCEEDED", f"Composite request may contain at most {MAX_QUERIES} query or sObject Collection subrequests")
+    problem = _invalid(subrequests)
+    if problem is not None:
+        return problem
     all_or_none = bool(body.get("allOrNone", False))
     snapshot = _snapshot(call) if all_or_none else None
     results: dict[str, ApiResponse] = {}
@@ -129,7 +125,7 @@ def composite(call: Call, version: str, api: str, method: str, body: Any) -> Api
             response = _halted(f"Invalid reference specified. No value for {exc.reference} found in {exc.ref_id}. "
                                f"Provided referenceId ({exc.ref_id}) must be an existing referenceId in the request.")
         else:
-            response = _subrequest(call, version, api, sub, url, sub_body)
+            response = _subrequest(call, dispatch, api, sub, url, sub_body)
         results[reference_id] = response
         if all_or_none and _failed(response):
             failed = reference_id
@@ -141,6 +137,27 @@ def composite(call: Call, version: str, api: str, method: str, body: Any) -> Api
     return ApiResponse(200, {"compositeResponse": [_item(results[r], r) for r in order]})
 
 
+def _invalid(subrequests: list[Any]) -> ApiResponse | None:
+    """The error for a compositeRequest array Salesforce refuses as a whole, or None."""
+    if not subrequests:
+        return error("INVALID_INPUT", "The compositeRequest array must contain at least one subrequest")
+    if len(subrequests) > MAX_SUBREQUESTS:
+        return error("LIMIT_EXCEEDED", f"Composite request size limit exceeded: at most {MAX_SUBREQUESTS} subrequests are allowed")
+    queries = 0
+    seen: set[str] = set()
+    for index, sub in enumerate(subrequests):
+        if not isinstance(sub, dict) or not all(isinstance(sub.get(k), str) for k in ("method", "url", "referenceId")):
+            return error("INVALID_INPUT", f"Subrequest {index} needs method, url and referenceId")
+        if sub["referenceId"] in seen:
+            return error("INVALID_INPUT", f"Duplicate referenceId provided in the request: {sub['referenceId']}")
+        seen.add(sub["referenceId"])
+        if _QUERY_PATH.search(urlsplit(sub["url"]).path):
+            queries += 1
+    if queries > MAX_QUERIES:
+        return error("LIMIT_EXCEEDED", f"Composite request may contain at most {MAX_QUERIES} query or sObject Collection subrequests")
+    return None
+
+
 def _failed(response: ApiResponse) -> bool:
     if response.status >= 400:
         return True
@@ -148,7 +165,7 @@ def _failed(response: ApiResponse) -> bool:
     return isinstance(body, list) and any(isinstance(r, dict) and r.get("success") is False for r in body)
 
 
-def _subrequest(call: Call, version: str, api: str, sub: dict[str, Any], url: str, body: Any) -> ApiResponse:
+def _subrequest(call: Call, dispatch: Dispatch, api: str, sub: dict[str, Any], url: str, body: Any) -> ApiResponse:
     parts = urlsplit(url)
     path = parts.path
     if api == "tooling" and not re.match(r"^/services/data/v\d{2}\.\d/tooling(/|$)", path):
@@ -209,12 +226,13 @@ def _all_or_none(call: Call, snapshot: Any, out: list[dict[str, Any]], keep_ids:
                 result.pop("id", None)
 
 
-def collection(call: Call, version: str, method: str, parts: list[str], body: Any,
-               params: Mapping[str, str] | None = None) -> ApiResponse:
+def collection(req: Request) -> ApiResponse:
     """sObject Collections: create (POST), update (PATCH), upsert by Id (PATCH .../{type}/Id),
     retrieve (GET .../{type}?ids=&fields=) and delete (DELETE ?ids=)."""
+    call, version, method, body, params = req.call, req.version, req.method, req.body, req.params
+    parts = [p for p in req.args.get("rest", "").split("/") if p]
     if method in ("DELETE", "GET") and (method == "GET" or not parts):
-        return _by_ids(call, version, method, parts, params or {})
+        return _by_ids(call, version, method, parts, params)
     if method not in ("POST", "PATCH") or (method == "PATCH" and len(parts) not in (0, 2)) or (method == "POST" and parts):
         return error("METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,POST,PATCH,DELETE")
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):

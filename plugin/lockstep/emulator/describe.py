@@ -6,8 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lockstep.emulator.records import WRITABLE
-from lockstep.emulator.schema import SCHEMA, SObject, extend_with_custom_fields
+from lockstep.emulator.schema import SCHEMA, WRITABLE, SObject, extend_with_custom_fields
 
 __all__ = ["describe_global", "describe_object", "sobject_basic"]
 

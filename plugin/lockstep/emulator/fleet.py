@@ -33,14 +33,12 @@ second.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lockstep.emulator.schema import make_id, to_18
 from lockstep.emulator.schema_packaging import ERROR_SEVERITIES, ERROR_TYPES, ORG_STATUSES, ORG_TYPES, PUSH_STATUSES
-from lockstep.emulator.state import check_keys, expect_list, expect_mapping
-
-if TYPE_CHECKING:
-    from lockstep.emulator.tables import Builder
+from lockstep.emulator.state_checks import check_keys, expect_list, expect_mapping
+from lockstep.emulator.table_builder import Builder
 
 __all__ = ["add_packaging"]
 

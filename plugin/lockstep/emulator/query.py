@@ -8,6 +8,8 @@ from typing import Any, Mapping
 
 from lockstep.emulator.responses import ApiResponse, error
 from lockstep.emulator.schema import make_id
+from lockstep.emulator.soql import SoqlError, execute
+from lockstep.emulator.soql.columns import column_metadata
 from lockstep.emulator.store import Cursor, Org
 
 __all__ = ["batch_size", "next_page", "run_query"]
@@ -50,9 +52,6 @@ def _page(org: Org, version: str, cursor: Cursor, locator_id: str | None, offset
 def run_query(org: Org, version: str, soql: str | None, *, api: str, include_deleted: bool, batch: int,
               columns: bool = False) -> ApiResponse:
     """A first page of results, or with ``columns`` (``&columns=true``) the query's column metadata."""
-    from lockstep.emulator.soql import SoqlError, execute
-    from lockstep.emulator.soql.columns import column_metadata
-
     if soql is None:
         return error("MALFORMED_QUERY", "A query string has to be specified")
     if not soql.strip():

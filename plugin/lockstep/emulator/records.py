@@ -6,13 +6,12 @@ import datetime as dt
 from typing import Any, Mapping
 
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
-from lockstep.emulator.schema import SCHEMA, SObject, find_object, key_prefix, make_id
+from lockstep.emulator.schema import SCHEMA, WRITABLE, SObject, find_object, key_prefix, make_id
 from lockstep.emulator.store import Org
 from lockstep.emulator.values import BadValue, coerce_value, complete_row, derive_compounds, to_json
 
 __all__ = ["create", "custom_field", "delete", "find_record", "retrieve", "update", "upsert", "visible_object"]
 
-WRITABLE = frozenset({"Account", "Contact", "Lead", "Case", "Opportunity"})
 _REQUIRED = {
     "Account": ("Name",), "Contact": ("LastName",), "Lead": ("LastName", "Company"),
     "Opportunity": ("Name", "StageName", "CloseDate"),

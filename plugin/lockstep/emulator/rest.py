@@ -1,23 +1,33 @@
-"""The REST and Tooling API resources of one org, as a pure function of the request."""
+"""The REST, Tooling and Apex REST resources of one org: one handler per routed resource.
+
+Each handler answers a ``Request`` the routing table (``routes.py``) matched: the path is
+parsed and the method chosen there; the work itself is done in ``records``, ``query``,
+``describe`` and ``replication``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zlib
-from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Mapping
+from typing import Any
 
-from lockstep.emulator import describe, query, records, replication, unserved
-from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
-from lockstep.emulator.store import Org, Session, Store
+from lockstep.emulator import describe, records, replication
+from lockstep.emulator import query as queries
+from lockstep.emulator.request import Request
+from lockstep.emulator.responses import ApiResponse, error
+from lockstep.emulator.schema import SObject
+from lockstep.emulator.store import Org
 
-__all__ = ["BAD_JSON", "Call", "dispatch", "release_label", "versions"]
+__all__ = [
+    "LISTED_RESOURCES", "TOOLING_UNSERVED", "apex_rest", "create", "delete", "deleted", "describe_global", "describe_sobject",
+    "limits", "next_page", "query", "query_all", "record_count", "release_label", "retrieve",
+    "sobject_basic", "update", "updated", "upsert", "versions",
+]
 
-BAD_JSON = object()
-_VERSIONED = re.compile(r"^/services/data/v(\d{2}\.\d)(/.*)?$")
-_RESOURCES = (
+# What GET /services/data/vNN.0/ lists, as Salesforce lists it; a listed resource the routing
+# table does not serve gets an honest "not served" answer.
+LISTED_RESOURCES = (
     "tooling", "metadata", "eclair", "folders", "prechatForms", "contact-tracing", "jsonxform", "chatter",
     "payments", "tabs", "appMenu", "quickActions", "queryAll", "commerce", "wave", "iot", "analytics",
     "search", "smartdatadiscovery", "identity", "composite", "parameterizedSearch", "fingerprint", "theme",
@@ -26,21 +36,10 @@ _RESOURCES = (
     "consent", "tokenizer", "compactLayouts", "knowledgeManagement", "sobjects", "actions", "support",
 )
 
-# The tooling root lists only what is served; Salesforce's others get an honest "not served".
-_TOOLING_RESOURCES = ("query", "sobjects", "composite")
-_TOOLING_UNSERVED = ("executeAnonymous", "runTestsAsynchronous", "runTestsSynchronous", "completions", "search",
+# Tooling resources of Salesforce's that the emulator answers "not served"; the tooling root
+# lists only what the routing table serves.
+TOOLING_UNSERVED = ("executeAnonymous", "runTestsAsynchronous", "runTestsSynchronous", "completions", "search",
                      "apexManifest")
-
-
-@dataclass
-class Call:
-    """One authenticated API request of an org (or one composite subrequest)."""
-
-    store: Store
-    org: Org
-    session: Session
-    base_url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def release_label(version: str) -> str:
@@ -57,17 +56,7 @@ def versions(api_min: str, api_max: str) -> list[dict[str, str]]:
     ]
 
 
-def _not_allowed(method: str, allowed: str) -> ApiResponse:
-    return error("METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
-
-
-def _resources(call: Call, version: str) -> dict[str, str]:
-    body = {name: f"/services/data/v{version}/{name}" for name in _RESOURCES}
-    body["identity"] = f"{call.base_url}/id/{call.org.org_id}/{call.session.user_id}"
-    return body
-
-
-def _record_count(org: Org, wanted: str | None) -> dict[str, Any]:
+def _count(org: Org, wanted: str | None) -> dict[str, Any]:
     names = [n.strip() for n in (wanted or "").split(",") if n.strip()]
     if not names:
         names = sorted(org.tables)
@@ -81,88 +70,38 @@ def _record_count(org: Org, wanted: str | None) -> dict[str, Any]:
     return {"sObjects": counts}
 
 
-def _apex_rest(call: Call, method: str, path: str) -> ApiResponse:
-    rest_path = path.removeprefix("/services/apexrest").strip("/")
-    found = call.org.definition.apex_rest.get(f"{method} {rest_path}")
-    if found is None:
-        return error("NOT_FOUND", f"Could not find a match for URL /{rest_path}")
-    status, body = found
-    return ApiResponse(status, body)
+def limits(req: Request) -> ApiResponse:
+    return ApiResponse(200, req.org.limits())
 
 
-def dispatch(call: Call, method: str, path: str, params: Mapping[str, str], body: Any) -> ApiResponse:
-    """Answer one API request; ``path`` is the URL path, ``params`` its query string."""
-    if path.startswith("/services/apexrest/") or path == "/services/apexrest":
-        return _apex_rest(call, method, path)
-    match = _VERSIONED.match(path)
-    if match is None:
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    version, rest = match.group(1), (match.group(2) or "/")
-    definition = call.org.definition
-    if not float(definition.api_min) <= float(version) <= float(definition.api_max):
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    if body is BAD_JSON:
-        return error("JSON_PARSER_ERROR", "Unexpected character: was expecting a JSON value")
-    parts = [p for p in rest.split("/") if p]
-    tooling = bool(parts) and parts[0] == "tooling"
-    if tooling:
-        parts = parts[1:]
-    api = "tooling" if tooling else "data"
-    return _route(call, method, version, api, parts, params, body)
+def record_count(req: Request) -> ApiResponse:
+    return ApiResponse(200, _count(req.org, req.params.get("sObjects")))
 
 
-def _route(call: Call, method: str, version: str, api: str, parts: list[str],
-           params: Mapping[str, str], body: Any) -> ApiResponse:
-    org = call.org
-    head = parts[0] if parts else ""
-    read_only = method in ("GET", "HEAD")
-    if not parts:
-        if not read_only:
-            return _not_allowed(method, "GET,HEAD")
-        if api == "tooling":
-            base = f"/services/data/v{version}/tooling"
-            return ApiResponse(200, {name: f"{base}/{name}" for name in _TOOLING_RESOURCES})
-        return ApiResponse(200, _resources(call, version))
-    if head in ("query", "queryAll") and (api == "data" or head == "query"):
-        if not read_only:
-            return _not_allowed(method, "GET,HEAD")
-        if len(parts) == 2:
-            return query.next_page(org, version, parts[1], api=api)
-        if len(parts) > 2:
-            return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-        return query.run_query(org, version, params.get("q"), api=api, include_deleted=head == "queryAll",
-                               batch=query.batch_size(call.headers), columns=params.get("columns") == "true")
-    if head == "limits" and api == "data":
-        if not read_only:
-            return _not_allowed(method, "GET,HEAD")
-        if parts == ["limits"]:
-            return ApiResponse(200, org.limits())
-        if parts == ["limits", "recordCount"]:
-            return ApiResponse(200, _record_count(org, params.get("sObjects")))
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    if head == "composite":
-        from lockstep.emulator.composite import collection, composite
-
-        if len(parts) == 1:
-            return composite(call, version, api, method, body) if method == "POST" else _not_allowed(method, "POST")
-        if parts[1] == "sobjects" and api == "data":
-            return collection(call, version, method, parts[2:], body, params)
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    if head == "sobjects":
-        return _sobjects(call, method, version, api, parts[1:], params, body)
-    if head in (_TOOLING_UNSERVED if api == "tooling" else _RESOURCES):
-        where = f"/services/data/v{version}/{'tooling/' if api == 'tooling' else ''}{head}"
-        return error("NOT_FOUND", unserved.message(f"resource {where}"))
-    return error("NOT_FOUND", NOT_FOUND_MESSAGE)
+def _run_query(req: Request, *, include_deleted: bool) -> ApiResponse:
+    return queries.run_query(req.org, req.version, req.params.get("q"), api=req.api, include_deleted=include_deleted,
+                             batch=queries.batch_size(req.call.headers), columns=req.params.get("columns") == "true")
 
 
-def _conditional(call: Call, body: dict[str, Any]) -> ApiResponse:
+def query(req: Request) -> ApiResponse:
+    return _run_query(req, include_deleted=False)
+
+
+def query_all(req: Request) -> ApiResponse:
+    return _run_query(req, include_deleted=True)
+
+
+def next_page(req: Request) -> ApiResponse:
+    return queries.next_page(req.org, req.version, req.args["locator"], api=req.api)
+
+
+def _conditional(req: Request, body: dict[str, Any]) -> ApiResponse:
     """A describe result with ``ETag``/``Last-Modified``; 304 when ``If-Modified-Since`` is not older."""
-    organization = call.org.definition.tables["Organization"][0]
+    organization = req.org.definition.tables["Organization"][0]
     modified: dt.datetime = organization["SystemModstamp"]
     headers = {"ETag": f'"{zlib.crc32(repr(sorted(body)).encode() + str(len(str(body))).encode()):08x}"',
                "Last-Modified": format_datetime(modified.astimezone(dt.timezone.utc), usegmt=True)}
-    since = call.headers.get("if-modified-since")
+    since = req.call.headers.get("if-modified-since")
     if since:
         try:
             threshold = parsedate_to_datetime(since)
@@ -173,46 +112,60 @@ def _conditional(call: Call, body: dict[str, Any]) -> ApiResponse:
     return ApiResponse(200, body, headers)
 
 
-def _sobjects(call: Call, method: str, version: str, api: str, parts: list[str],
-              params: Mapping[str, str], body: Any) -> ApiResponse:
-    org = call.org
-    prefix = f"/services/data/v{version}{'/tooling' if api == 'tooling' else ''}"
-    read_only = method in ("GET", "HEAD")
-    if not parts:
-        if not read_only:
-            return _not_allowed(method, "GET,HEAD")
-        return _conditional(call, describe.describe_global(api, prefix))
-    obj = records.visible_object(parts[0], api)
-    if obj is None:
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    if len(parts) == 1:
-        if read_only:
-            basic = describe.sobject_basic(obj, prefix)
-            return ApiResponse(200, {"objectDescribe": basic, "recentItems": []})
-        if method == "POST" and api == "data":
-            return records.create(org, obj.name, body, call.session.user_id, version)
-        return _not_allowed(method, "GET,HEAD,POST" if api == "data" else "GET,HEAD")
-    if parts[1] == "describe" and len(parts) == 2:
-        if not read_only:
-            return _not_allowed(method, "GET,HEAD")
-        return _conditional(call, describe.describe_object(obj, prefix, api, org.tables))
-    if parts[1] in ("updated", "deleted") and len(parts) == 2 and api == "data":
-        if not read_only:
-            return _not_allowed(method, "GET,HEAD")
-        return replication.changed(org, obj.name, parts[1], params)
-    if len(parts) == 3 and api == "data" and parts[1] != "describe":
-        if method != "PATCH":
-            return _not_allowed(method, "PATCH")
-        return records.upsert(org, obj.name, parts[1], parts[2], body, call.session.user_id, version)
-    if len(parts) != 2:
-        return error("NOT_FOUND", NOT_FOUND_MESSAGE)
-    record_id = parts[1]
-    if read_only:
-        return records.retrieve(org, obj.name, record_id, api, version, params.get("fields"))
-    if api == "tooling":
-        return _not_allowed(method, "GET,HEAD")
-    if method == "PATCH":
-        return records.update(org, obj.name, record_id, body, call.session.user_id)
-    if method == "DELETE":
-        return records.delete(org, obj.name, record_id)
-    return _not_allowed(method, "GET,HEAD,PATCH,DELETE")
+def describe_global(req: Request) -> ApiResponse:
+    return _conditional(req, describe.describe_global(req.api, req.prefix))
+
+
+def _sobject(req: Request) -> SObject:
+    assert req.sobject is not None, "routes with {sobject} resolve it"
+    return req.sobject
+
+
+def sobject_basic(req: Request) -> ApiResponse:
+    basic = describe.sobject_basic(_sobject(req), req.prefix)
+    return ApiResponse(200, {"objectDescribe": basic, "recentItems": []})
+
+
+def describe_sobject(req: Request) -> ApiResponse:
+    return _conditional(req, describe.describe_object(_sobject(req), req.prefix, req.api, req.org.tables))
+
+
+def updated(req: Request) -> ApiResponse:
+    """Ids of records changed in a time window (``sobjects/{type}/updated``)."""
+    return replication.changed(req.org, _sobject(req).name, "updated", req.params)
+
+
+def deleted(req: Request) -> ApiResponse:
+    """Ids of records deleted in a time window (``sobjects/{type}/deleted``)."""
+    return replication.changed(req.org, _sobject(req).name, "deleted", req.params)
+
+
+def create(req: Request) -> ApiResponse:
+    return records.create(req.org, _sobject(req).name, req.body, req.call.session.user_id, req.version)
+
+
+def retrieve(req: Request) -> ApiResponse:
+    return records.retrieve(req.org, _sobject(req).name, req.args["id"], req.api, req.version, req.params.get("fields"))
+
+
+def update(req: Request) -> ApiResponse:
+    return records.update(req.org, _sobject(req).name, req.args["id"], req.body, req.call.session.user_id)
+
+
+def delete(req: Request) -> ApiResponse:
+    return records.delete(req.org, _sobject(req).name, req.args["id"])
+
+
+def upsert(req: Request) -> ApiResponse:
+    return records.upsert(req.org, _sobject(req).name, req.args["field"], req.args["value"], req.body,
+                          req.call.session.user_id, req.version)
+
+
+def apex_rest(req: Request) -> ApiResponse:
+    """A response the state file declares under ``apex_rest`` for ``<METHOD> <path>``."""
+    rest_path = req.args.get("rest", "").strip("/")
+    found = req.org.definition.apex_rest.get(f"{req.method} {rest_path}")
+    if found is None:
+        return error("NOT_FOUND", f"Could not find a match for URL /{rest_path}")
+    status, body = found
+    return ApiResponse(status, body)

@@ -23,6 +23,8 @@ __all__ = [
     "to_18",
 ]
 
+# The standard objects the REST API writes (create, update, delete, upsert); custom objects too.
+WRITABLE = frozenset({"Account", "Contact", "Lead", "Case", "Opportunity"})
 _CHECKSUM_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

@@ -18,7 +18,8 @@ from typing import Any
 import uvicorn
 
 from lockstep.emulator.app import EmulatorApp
-from lockstep.emulator.state import OrgDefinition, load_states
+from lockstep.emulator.definition import OrgDefinition
+from lockstep.emulator.state import load_states
 from lockstep.emulator.store import Store
 from lockstep.emulator.tls import make_tls_files
 
@@ -80,6 +81,7 @@ class Emulator:
         self.latency_ms = latency_ms
         self.url = ""
         self.ca_cert = Path()
+        self.in_process = False
         self.orgs: list[dict[str, str]] = []
         self.store = Store(self._definitions(), self.state_path)
         self._tmp: Path | None = None
@@ -136,6 +138,17 @@ class Emulator:
                 self.stop()
                 raise RuntimeError("the emulator's HTTPS server did not start")
             time.sleep(0.01)
+        self.orgs = [self._session(org_name) for org_name in self.store.orgs]
+        return self
+
+    def open_in_process(self, url: str = "https://emulator.in-process") -> Emulator:
+        """Answer only in this process, through ``lockstep.emulator.inprocess`` (no socket, no TLS).
+
+        ``url`` is every org's instance URL and ``orgs`` one session per org, as after ``start``.
+        """
+        self.url = url
+        self.app.base_url = url
+        self.in_process = True
         self.orgs = [self._session(org_name) for org_name in self.store.orgs]
         return self
 

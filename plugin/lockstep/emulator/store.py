@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lockstep.emulator.faults import FaultDice, Faults
-from lockstep.emulator.state import OrgDefinition
+from lockstep.emulator.definition import OrgDefinition
 
 __all__ = ["Cursor", "Org", "Session", "Store"]
 

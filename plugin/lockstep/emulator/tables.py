@@ -6,15 +6,15 @@ import datetime as dt
 from typing import Any
 
 from lockstep.emulator.apex import complete_apex_class
-from lockstep.emulator.catalog import add_setup_objects
+from lockstep.emulator.definition import OrgDefinition
 from lockstep.emulator.fleet import add_packaging
 from lockstep.emulator.schema import SCHEMA, key_prefix, make_id, to_18
-from lockstep.emulator.state import (
-    OrgDefinition, StateError, check_keys, expect_list, expect_mapping, parse_when,
-)
-from lockstep.emulator.values import coerce_value, complete_row, BadValue
+from lockstep.emulator.setup_objects import add_setup_objects
+from lockstep.emulator.state_checks import check_keys, expect_list, expect_mapping
+from lockstep.emulator.table_builder import Builder
+from lockstep.emulator.values import BadValue, coerce_value, complete_row
 
-__all__ = ["build_tables", "Builder"]
+__all__ = ["build_tables"]
 
 _PERMISSIONS = {
     "read": "PermissionsRead", "create": "PermissionsCreate", "edit": "PermissionsEdit",
@@ -33,49 +33,6 @@ _ORG_SETTINGS: dict[str, Any] = {
     "UiSkin": "Theme3", "SignupCountryIsoCode": "US", "NumKnowledgeService": 0, "WebToCaseDefaultOrigin": "Web",
     "MonthlyPageViewsUsed": 0, "MonthlyPageViewsEntitlement": 0,
 }
-
-
-class Builder:
-    """Collects rows for one org, with deterministic ids and audit fields."""
-
-    def __init__(self, definition: OrgDefinition, now: dt.datetime) -> None:
-        self.definition = definition
-        self.source = definition.source
-        self.now = now
-        self.tables: dict[str, list[dict[str, Any]]] = {}
-        self.admin_id = ""
-        self.profiles: dict[str, str] = {}
-        self.users: dict[str, str] = {}
-
-    def fail(self, key: str, message: str) -> StateError:
-        return StateError(f"{self.source}: {key}: {message}")
-
-    def new_id(self, sobject: str, seed: str) -> str:
-        return make_id(SCHEMA[sobject].key_prefix, f"{self.definition.name}/{sobject}/{seed}")
-
-    def add(self, sobject: str, row: dict[str, Any], seed: str | None = None) -> dict[str, Any]:
-        table = self.tables.setdefault(sobject, [])
-        if not row.get("Id"):
-            row["Id"] = self.new_id(sobject, seed if seed is not None else str(len(table)))
-        elif len(str(row["Id"])) == 15:
-            row["Id"] = to_18(str(row["Id"]))
-        fields = SCHEMA[sobject].fields
-        if "CreatedDate" in fields:
-            row.setdefault("CreatedDate", self.now)
-            row.setdefault("LastModifiedDate", row["CreatedDate"])
-            row.setdefault("SystemModstamp", row["LastModifiedDate"])
-            row.setdefault("CreatedById", self.admin_id)
-            row.setdefault("LastModifiedById", row["CreatedById"])
-        if "OwnerId" in fields:
-            row.setdefault("OwnerId", self.admin_id)
-        table.append(row)
-        return row
-
-    def when(self, key: str, value: Any) -> dt.datetime | None:
-        try:
-            return parse_when(value, self.now)
-        except ValueError as exc:
-            raise self.fail(key, str(exc)) from None
 
 
 def _org_row(b: Builder) -> None:

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from lockstep.emulator.responses import ApiResponse
 
-__all__ = ["answer", "is_unserved_api", "message"]
+__all__ = ["answer", "message"]
 
 _SOAP = "/services/Soap/"
 _BULK = "/services/async/"
@@ -27,10 +27,6 @@ _FAULT_NAMESPACES = {
     "s": "http://soap.sforce.com/2006/08/apex",
 }
 _XML = "text/xml;charset=UTF-8"
-
-
-def is_unserved_api(path: str) -> bool:
-    return path.startswith(_SOAP) or path.startswith(_BULK) or path in (_SOAP.rstrip("/"), _BULK.rstrip("/"))
 
 
 def message(api: str) -> str:

@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from lockstep.emulator.schema import SObject
 
-__all__ = ["BadValue", "coerce_value", "complete_row", "derive_compounds", "to_json", "format_datetime"]
+__all__ = ["BadValue", "coerce_value", "complete_row", "derive_compounds", "format_datetime", "parse_when", "to_json"]
 
 _NUMBERS = ("int", "double", "currency", "percent")
+_DURATION = re.compile(
+    r"^(?P<sign>[+-])P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
+)
 
 
 class BadValue(ValueError):
     """A value that does not fit its field's type."""
+
+
+def parse_when(value: Any, now: dt.datetime) -> dt.datetime | None:
+    """A relative ISO-8601 duration (``-PT30M``), an absolute datetime, or None."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    text = str(value).strip()
+    match = _DURATION.match(text)
+    if match and any(match.group(g) for g in "dhms"):
+        delta = dt.timedelta(
+            days=int(match["d"] or 0), hours=int(match["h"] or 0),
+            minutes=int(match["m"] or 0), seconds=int(match["s"] or 0),
+        )
+        return now - delta if match["sign"] == "-" else now + delta
+    cleaned = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text.replace("Z", "+00:00"))
+    try:
+        parsed = dt.datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"expected a datetime or a duration like -PT30M, got {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def format_datetime(value: dt.datetime) -> str:
@@ -54,8 +82,6 @@ def coerce_value(field_type: str | None, value: Any, now: dt.datetime) -> Any:
             raise BadValue(f"expected a number, got {value!r}") from None
         return int(number) if field_type == "int" else number
     if field_type == "datetime":
-        from lockstep.emulator.state import parse_when
-
         try:
             return parse_when(value, now)
         except ValueError as exc:

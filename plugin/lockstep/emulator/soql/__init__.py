@@ -10,7 +10,7 @@ from ..schema import SCHEMA, SObject
 from .errors import SoqlError
 from .evaluate import run
 from .parser import parse
-from .plan import Context
+from .bind import Context
 from .rows import QueryResult
 
 __all__ = ["QueryResult", "SoqlError", "execute", "parse"]

@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from ..schema import SCHEMA, SObject, find_object
+from ..schema import SCHEMA, WRITABLE, SObject, find_object
 from ..schema_model import Field
 from . import nodes as n
 from .errors import invalid_field
 from .evaluate import Runner
 from .functions import is_date_function
 from .parser import parse
-from .plan import Bound, Context
+from .bind import Bound, Context
 from .rows import is_aggregate, path_of
 
 __all__ = ["column_metadata"]
@@ -57,8 +57,6 @@ def _column(name: str, display: str, *, ftype: str | None = None, aggregate: boo
 
 
 def _writable(obj_name: str, field: Field) -> bool:
-    from ..records import WRITABLE
-
     return obj_name in WRITABLE and field.name not in _READ_ONLY
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..schema import SObject
 from . import nodes as n
-from .plan import Context, Getter
+from .bind import Context, Getter
 from .rows import path_of
 
 __all__ = ["DATE_FUNCTIONS", "is_date_function", "row_operand"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import nodes as n
-from .plan import Context, Getter
+from .bind import Context, Getter
 from .values import sort_key
 
 __all__ = ["AGGREGATES", "PASSTHROUGH", "QueryResult", "is_aggregate", "path_of", "slice_rows", "sort_rows"]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .plan import Bound, Context
+from .bind import Bound, Context
 from .values import format_value
 
 __all__ = ["ChildPlan", "Item", "query_result", "shape_record"]

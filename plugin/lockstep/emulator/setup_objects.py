@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lockstep.emulator.schema import SCHEMA, make_id
-from lockstep.emulator.state import check_keys, expect_list, expect_mapping
-
-if TYPE_CHECKING:
-    from lockstep.emulator.tables import Builder
+from lockstep.emulator.state_checks import check_keys, expect_list, expect_mapping
+from lockstep.emulator.table_builder import Builder
 
 __all__ = ["add_setup_objects"]
 

@@ -1,0 +1,114 @@
+"""The emulator package's layout: no import cycles, and every deferred import says why."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import lockstep.emulator
+
+PACKAGE = Path(lockstep.emulator.__file__).parent
+NAME = "lockstep.emulator"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join((NAME, *parts))
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imported(module: str, path: Path, node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
+    """The package's modules an import statement loads (``from pkg import sub`` loads ``pkg.sub``)."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names if alias.name in known}
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    if node.level:
+        base = package
+        for _ in range(node.level - 1):
+            base = base.rpartition(".")[0]
+        source = f"{base}.{node.module}" if node.module else base
+    else:
+        source = node.module or ""
+    submodules = {f"{source}.{alias.name}" for alias in node.names if f"{source}.{alias.name}" in known}
+    if submodules:
+        return submodules
+    return {source} if source in known else set()
+
+
+def _graph() -> dict[str, set[str]]:
+    """Every import between the package's modules: module level, deferred or TYPE_CHECKING alike."""
+    modules = _modules()
+    known = set(modules)
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                edges |= _imported(module, path, node, known)
+        graph[module] = edges - {module}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return stack[stack.index(target):] + [target]
+            if target not in state:
+                found = visit(target)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_the_import_graph_finds_a_planted_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
+    assert _cycle(graph) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_graph_sees_imports_of_every_form() -> None:
+    graph = _graph()
+    assert f"{NAME}.soql.bind" in graph[f"{NAME}.soql.conditions"]  # relative
+    assert f"{NAME}.unserved" in graph[f"{NAME}.app"]  # from package import module
+    assert f"{NAME}.server" in graph[NAME]  # deferred, in a function
+
+
+def test_no_import_cycle_in_the_emulator() -> None:
+    cycle = _cycle(_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_every_deferred_import_says_why() -> None:
+    """An import inside a function needs a comment on the line above it or on the line itself."""
+    unexplained = []
+    for module, path in _modules().items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    here, above = lines[inner.lineno - 1], lines[inner.lineno - 2].strip()
+                    if "#" not in here and not above.startswith("#"):
+                        unexplained.append(f"{module}:{inner.lineno}")
+    assert unexplained == []
