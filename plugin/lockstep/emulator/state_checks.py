@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any, Mapping
+
+from lockstep.suggest import did_you_mean
 
 __all__ = ["StateError", "check_keys", "expect_list", "expect_mapping", "state_error"]
 
@@ -20,10 +21,8 @@ def state_error(source: Path, key: str, message: str) -> StateError:
 def check_keys(source: Path, where: str, data: Mapping[str, Any], known: tuple[str, ...]) -> None:
     for key in data:
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             prefix = f"{where}." if where else ""
-            raise state_error(source, f"{prefix}{key}", f"unknown key{hint}")
+            raise state_error(source, f"{prefix}{key}", f"unknown key{did_you_mean(str(key), known)}")
 
 
 def expect_mapping(source: Path, key: str, value: Any) -> dict[str, Any]:
