@@ -41,8 +41,12 @@ def _show(gate: dict[str, Any], path: str) -> str:
         f"profile:  {profile.get('name', '')} (sha256 {str(profile.get('sha256', ''))[:12]})",
         f"phase:    {gate.get('phase', '')}",
         f"run:      {gate.get('run_id') or '-'}, {gate.get('started', '')} .. {gate.get('finished') or 'not finished'}",
-        "",
     ]
+    if isinstance(gate.get("catalog"), dict):
+        from lockstep.catalog_select import catalog_line
+
+        lines.append(f"catalog:  {catalog_line(gate['catalog'])}")
+    lines.append("")
     lines += [line for line, _ in summary_lines(gate, limit=None)]
     return "\n".join(lines)
 

@@ -101,6 +101,24 @@ def structure_problem(gate: Any) -> str | None:
             return problem
     if not isinstance(gate["landscape"].get("left_out", {}), dict):
         return "landscape.left_out: expected an object"
+    return _catalog_problem(gate.get("catalog", {}))
+
+
+def _catalog_problem(catalog: Any) -> str | None:
+    """``catalog`` (optional): which checks ran (:mod:`lockstep.catalog_select`)."""
+    if not isinstance(catalog, dict):
+        return f"catalog: expected an object, found {_type(catalog)}"
+    for key in ("lockstep_version", "builtin", "builtin_sha256", "own_sha256"):
+        if not isinstance(catalog.get(key), (str, type(None))):
+            return f"catalog.{key}: expected a string or null, found {_type(catalog[key])}"
+    for key in ("builtin_files", "own_files", "left_out"):
+        value = catalog.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"catalog.{key}: expected a list of strings"
+    replaced = catalog.get("replaced", [])
+    if not isinstance(replaced, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("check"), str) and isinstance(r.get("by"), str) for r in replaced):
+        return "catalog.replaced: expected a list of objects with check and by strings"
     return None
 
 

@@ -52,6 +52,9 @@ def start(config: pytest.Config) -> Run:
         join_option_values(config)
     catalog_args(config)
     try:
+        from lockstep.catalog_select import select_catalog
+
+        select_catalog(config)
         run = Run(config, path, started)
         if not run.is_worker and not config.getoption("collectonly", False):
             try:
@@ -362,6 +365,7 @@ class Run:
             return
         if self.config.getoption("collectonly", False):
             return
+        from lockstep.catalog_select import catalog_record
         from lockstep.gate import exit_code
         from lockstep.gate_file import other_run
         from lockstep.report import append_step_summary, drop_quiet_phase_reports, unwritten_gate, write_gate
@@ -381,7 +385,8 @@ class Run:
             markexpr=self.config.getoption("markexpr", "") or "",
             extra={"deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
                    **narrowing, "deselected": deselected,
-                   "complete": complete and self.shard is None, **self._shard_record(complete)},
+                   "complete": complete and self.shard is None, **self._shard_record(complete),
+                   **catalog_record(self.config)},
         )
         self.restore_signals()
         other = other_run(self.gate_path, run_start(self.config)[1])
