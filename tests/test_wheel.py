@@ -88,7 +88,8 @@ def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_py
     for name in ("a", "b"):
         (tmp_path / "profiles" / "x" / f"{name}.yaml").write_text(f"org: {{name: {name}, kind: sandbox}}\n")
     run = subprocess.run([str(wheel_python), "-m", "pytest", "--org-profile", "x", "-p", "no:cacheprovider", "-n", "2",
-                          "--junitxml=junit.xml"], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+                          "--junitxml=junit.xml"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         check=False)
     assert run.returncode in (0, 1), (run.stdout + run.stderr)[-3000:]
     gate = json.loads((tmp_path / "reports" / "gate.json").read_text())
     catalog = gate["catalog"]
@@ -111,9 +112,9 @@ def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_py
                                                                                "test_expected_package_versions")}
     assert gate["counts"]["total"] == len(ran)
     # the installed catalog is this repository's checks/, file for file: the same hash
-    from lockstep.catalog_select import _digest
+    from lockstep.catalog_select import files_sha256
 
-    assert catalog["builtin_sha256"] == _digest((n, REPO / "checks" / n) for n in shipped)
+    assert catalog["builtin_sha256"] == files_sha256((n, REPO / "checks" / n) for n in shipped)
 
 
 def test_a_folder_without_a_project_is_still_refused_for_other_profiles(wheel_python: Path, tmp_path: Path) -> None:

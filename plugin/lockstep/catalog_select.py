@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["CatalogHooks", "add_ini", "builtin_checks", "catalog_line", "catalog_record", "select_catalog"]
+__all__ = ["CatalogHooks", "add_ini", "builtin_checks", "catalog_line", "catalog_record", "files_sha256",
+           "select_catalog"]
 
 INI_CATALOG = "lockstep_catalog"
 INI_SKIP = "lockstep_catalog_skip"
@@ -125,9 +126,9 @@ class CatalogHooks:
             "lockstep_version": __version__,
             "builtin": self.mode,
             "builtin_files": [p.name for p in builtin],
-            "builtin_sha256": _digest((p.relative_to(folder).as_posix(), p) for p in builtin) if folder else None,
+            "builtin_sha256": files_sha256((p.relative_to(folder).as_posix(), p) for p in builtin) if folder else None,
             "own_files": [_relative(p, self.root) for p in own],
-            "own_sha256": _digest((_relative(p, self.root), p) for p in own),
+            "own_sha256": files_sha256((_relative(p, self.root), p) for p in own),
             "left_out": left_out,
             "replaced": [{"check": check, "by": by} for check, by in sorted(replaced.items())],
         }
@@ -154,8 +155,8 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
 
 
-def _digest(files: Iterable[tuple[str, Path]]) -> str | None:
-    """One hash of the files' names and contents; ``None`` for no file."""
+def files_sha256(files: Iterable[tuple[str, Path]]) -> str | None:
+    """One hash of the files' names (as given) and contents, in name order; ``None`` for no file."""
     total, seen = hashlib.sha256(), False
     for name, path in sorted(files):
         seen = True

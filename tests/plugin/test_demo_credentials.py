@@ -53,7 +53,8 @@ def auth_for(flow: str, name: str, state: dict[str, Any], emulator: Emulator) ->
         return ({"method": "jwt", "client_id": cred["client_id"], "username": state["username"],
                  "private_key_file": str(key), "login_url": emulator.url, **common}, {})
     served = {o["name"]: o for o in emulator.orgs}[name]
-    return {"method": "sfdx_url", "url": f"${{{prefix}_AUTH_URL}}", **common}, {f"{prefix}_AUTH_URL": served["sfdx_auth_url"]}
+    return ({"method": "sfdx_url", "url": f"${{{prefix}_AUTH_URL}}", **common},
+            {f"{prefix}_AUTH_URL": served["sfdx_auth_url"]})
 
 
 @pytest.mark.parametrize("flow", FLOWS)
