@@ -82,6 +82,7 @@ def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_py
     (tmp_path / "checks" / "test_team.py").write_text(
         "def test_team(org):\n    assert org.name in ('a', 'b')\n\n\n"
         "def test_expected_package_versions(org):\n    assert org.name\n")
+    (tmp_path / "checks" / "test_packages.py").write_text("def test_own_packages(org):\n    assert org.name\n")
     (tmp_path / "profiles" / "x").mkdir(parents=True)
     (tmp_path / "profiles" / "x.yaml").write_text("emulator: x\norgs:\n  - {name: a, kind: sandbox}\n"
                                                   "  - {name: b, kind: sandbox}\n")
@@ -94,7 +95,7 @@ def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_py
     gate = json.loads((tmp_path / "reports" / "gate.json").read_text())
     catalog = gate["catalog"]
     shipped = sorted(p.name for p in (REPO / "checks").glob("test_*.py"))
-    assert catalog["builtin_files"] == shipped and catalog["own_files"] == ["checks/test_team.py"]
+    assert catalog["builtin_files"] == shipped and catalog["own_files"] == ["checks/test_packages.py", "checks/test_team.py"]
     assert catalog["left_out"] == ["test_readiness.py::test_api_headroom"]
     assert catalog["replaced"] == [{"check": "test_packages.py::test_expected_package_versions",
                                     "by": "checks/test_team.py::test_expected_package_versions"}]
@@ -106,7 +107,8 @@ def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_py
         ran.add((Path(file).name, check, props.get("lockstep.org")))
     for org in ("a", "b"):
         assert {("test_team.py", "test_team", org), ("test_team.py", "test_expected_package_versions", org),
-                ("test_packages.py", "test_packages_on_previous_version", org)} <= ran
+                ("test_packages.py", "test_packages_on_previous_version", org),
+                ("test_packages.py", "test_own_packages", org)} <= ran
     assert {f for f, _, _ in ran} == {"test_team.py", *shipped}
     assert not {c for f, c, _ in ran if c == "test_api_headroom" or (f, c) == ("test_packages.py",
                                                                                "test_expected_package_versions")}

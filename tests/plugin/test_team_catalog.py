@@ -120,6 +120,20 @@ def test_the_hashes_tell_which_checks_ran(tmp_path: Path) -> None:
     assert a["own_sha256"] != b["own_sha256"] and a["own_sha256"] == c["own_sha256"]
 
 
+def test_a_team_file_named_like_a_built_in_file_collects_beside_it(tmp_path: Path) -> None:
+    root = team_project(tmp_path)
+    (root / "checks" / "test_packages.py").write_text("def test_our_package_rules(org):\n    assert org.name\n")
+    result = run(root)
+    assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-2000:]
+    checks = ran(root)
+    assert checks[("test_packages.py::test_our_package_rules", "alpha")] == 1
+    assert checks[("test_packages.py::test_expected_package_versions", "alpha")] == 1
+    gate = gate_of(root)
+    assert gate["catalog"]["own_files"] == ["checks/test_packages.py", "checks/test_team.py"]
+    assert "test_packages.py" in gate["catalog"]["builtin_files"]
+    assert not [reason for reason in gate["reasons"] if "collection error" in reason]
+
+
 def test_an_unknown_name_to_leave_out_is_one_line_with_a_suggestion(tmp_path: Path) -> None:
     root = team_project(tmp_path, 'lockstep_catalog_skip = ["test_api_headrom"]\n')
     result = run(root)
