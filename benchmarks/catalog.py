@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,7 @@ def write_states(folder: Path, count: int) -> list[dict[str, Any]]:
     demo = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     templates = {org["name"]: org for org in demo["orgs"] if org["kind"] != "packaging"}
     folder.mkdir(parents=True)
+    shutil.copytree(ROOT / "profiles" / "demo" / "certs", folder / "certs")  # the states' demo JWT certificate
     entries = []
     for index in range(count):
         source = sorted(templates)[index % len(templates)]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import sysconfig
 import tomllib
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_the_wheel_runs_the_demo_in_an_empty_folder(wheel_python: Path, tmp_path
 
 
 def test_inside_a_project_its_own_demo_and_checks_win(wheel_python: Path, tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\nlockstep_catalog = none\n")
     (tmp_path / "checks").mkdir()
     (tmp_path / "checks" / "test_own.py").write_text("def test_own(org):\n    assert org.name == 'solo'\n")
     (tmp_path / "profiles" / "demo").mkdir(parents=True)
@@ -71,6 +72,53 @@ def test_inside_a_project_its_own_demo_and_checks_win(wheel_python: Path, tmp_pa
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     gate = json.loads((tmp_path / "reports" / "gate.json").read_text())
     assert list(gate["orgs"]) == ["solo"] and gate["orgs"]["solo"]["counts"]["passed"] == 1
+
+
+def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_python: Path, tmp_path: Path) -> None:
+    """A team's own repository: profiles/x.yaml, its own checks/, Lockstep installed from the wheel.
+    The installed catalog and the team's checks run in one run (here over two processes), one
+    built-in check left out and one replaced by the team's, and the gate says which catalog ran."""
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntestpaths = ["checks"]\n'
+                                             'lockstep_catalog_skip = ["test_api_headroom"]\n')
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_team.py").write_text(
+        "def test_team(org):\n    assert org.name in ('a', 'b')\n\n\n"
+        "def test_expected_package_versions(org):\n    assert org.name\n")
+    (tmp_path / "checks" / "test_packages.py").write_text("def test_own_packages(org):\n    assert org.name\n")
+    (tmp_path / "profiles" / "x").mkdir(parents=True)
+    (tmp_path / "profiles" / "x.yaml").write_text("emulator: x\norgs:\n  - {name: a, kind: sandbox}\n"
+                                                  "  - {name: b, kind: sandbox}\n")
+    for name in ("a", "b"):
+        (tmp_path / "profiles" / "x" / f"{name}.yaml").write_text(f"org: {{name: {name}, kind: sandbox}}\n")
+    run = subprocess.run([str(wheel_python), "-m", "pytest", "--org-profile", "x", "-p", "no:cacheprovider", "-n", "2",
+                          "--junitxml=junit.xml"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         check=False)
+    assert run.returncode in (0, 1), (run.stdout + run.stderr)[-3000:]
+    gate = json.loads((tmp_path / "reports" / "gate.json").read_text())
+    catalog = gate["catalog"]
+    shipped = sorted(p.name for p in (REPO / "checks").glob("test_*.py"))
+    assert catalog["builtin_files"] == shipped and catalog["own_files"] == ["checks/test_packages.py", "checks/test_team.py"]
+    assert catalog["left_out"] == ["test_readiness.py::test_api_headroom"]
+    assert catalog["replaced"] == [{"check": "test_packages.py::test_expected_package_versions",
+                                    "by": "checks/test_team.py::test_expected_package_versions"}]
+    assert gate["complete"] is True and gate["lockstep_version"] == catalog["lockstep_version"]
+    ran = set()
+    for case in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        file, _, check = str(props["lockstep.check"]).rpartition("::")
+        ran.add((Path(file).name, check, props.get("lockstep.org")))
+    for org in ("a", "b"):
+        assert {("test_team.py", "test_team", org), ("test_team.py", "test_expected_package_versions", org),
+                ("test_packages.py", "test_packages_on_previous_version", org),
+                ("test_packages.py", "test_own_packages", org)} <= ran
+    assert {f for f, _, _ in ran} == {"test_team.py", *shipped}
+    assert not {c for f, c, _ in ran if c == "test_api_headroom" or (f, c) == ("test_packages.py",
+                                                                               "test_expected_package_versions")}
+    assert gate["counts"]["total"] == len(ran)
+    # the installed catalog is this repository's checks/, file for file: the same hash
+    from lockstep.catalog_select import files_sha256
+
+    assert catalog["builtin_sha256"] == files_sha256((n, REPO / "checks" / n) for n in shipped)
 
 
 def test_a_folder_without_a_project_is_still_refused_for_other_profiles(wheel_python: Path, tmp_path: Path) -> None:

@@ -40,8 +40,10 @@ def _show(gate: Gate, path: str) -> str:
         f"profile:  {gate.profile.name} (sha256 {gate.profile.sha256[:12]})",
         f"phase:    {gate.phase}",
         f"run:      {gate.run_id or '-'}, {gate.started} .. {gate.finished or 'not finished'}",
-        "",
     ]
+    if gate.catalog is not None:
+        lines.append(f"catalog:  {gate.catalog.line()}")
+    lines.append("")
     lines += [line for line, _ in summary_lines(gate, limit=None)]
     return "\n".join(lines)
 

@@ -13,8 +13,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lockstep.gate_catalog import CatalogRecord
 from lockstep.gate_model import (
-    COUNT_KEYS, GO, LISTS, NO_GO, Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile, ShardRecord, Waiver,
+    COUNT_KEYS,
+    GO,
+    LISTS,
+    NO_GO,
+    Counts,
+    Entry,
+    Gate,
+    Landscape,
+    Narrowing,
+    OrgGate,
+    Profile,
+    ShardRecord,
+    Waiver,
     WaiverUse,
 )
 from lockstep.waivers import Rule
@@ -74,6 +87,7 @@ class RunInfo:
     deployed_at: str | None = None
     shard: ShardRecord | None = None
     refusals: tuple[str, ...] = ()  # reasons found outside the results (another run's gate file)
+    catalog: CatalogRecord | None = None  # which checks were collected (lockstep.catalog_select)
 
 
 def outcome_of(when: str, outcome: str, wasxfail: bool) -> str | None:
@@ -266,7 +280,7 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> Gate:
         counts=counts, orgs=orgs,
         landscape=Landscape(left_out={n: info.left_out[n] for n in sorted(info.left_out)}, **landscape),
         waivers=waivers, reasons=tuple(reasons), narrowing=info.narrowing, deployed_at=info.deployed_at,
-        shard=info.shard,
+        shard=info.shard, catalog=info.catalog,
     )
 
 

@@ -13,8 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lockstep.gate_catalog import CatalogRecord
 from lockstep.gate_fields import (
-    Bad, member, read_count, read_each, read_flag, read_names, read_obj, read_one_of, read_status, read_text, type_name,
+    Bad,
+    member,
+    read_count,
+    read_each,
+    read_flag,
+    read_names,
+    read_obj,
+    read_one_of,
+    read_status,
+    read_text,
+    type_name,
 )
 
 __all__ = [
@@ -302,6 +313,7 @@ class Gate:
     deployed_at: str | None = None
     shard: ShardRecord | None = None  # the gate of one shard (--org-shard)
     shards: tuple[ShardRecord, ...] | None = None  # the gate merged from the gates of every shard
+    catalog: CatalogRecord | None = None  # which checks the run collected
     schema: int = SCHEMA
 
     @property
@@ -326,6 +338,8 @@ class Gate:
             data["shard"] = self.shard.to_json()
         if self.shards is not None:
             data["shards"] = [s.to_json() for s in self.shards]
+        if self.catalog is not None:
+            data["catalog"] = self.catalog.to_json()
         return data
 
     @classmethod
@@ -370,7 +384,8 @@ class Gate:
             waivers=read_each(member(data, "waivers", ""), "waivers", WaiverUse.from_json), reasons=tuple(reasons),
             narrowing=Narrowing.from_json(data), deployed_at=read_text(data, "deployed_at", null=True),
             shard=ShardRecord.from_json(data["shard"], "shard") if "shard" in data else None,
-            shards=read_each(data["shards"], "shards", ShardRecord.from_json) if "shards" in data else None)
+            shards=read_each(data["shards"], "shards", ShardRecord.from_json) if "shards" in data else None,
+            catalog=CatalogRecord.from_json(data["catalog"]) if "catalog" in data else None)
 
     def contradictions(self) -> list[str]:
         """What in a "go" contradicts its decision (empty for a consistent go or a no-go)."""

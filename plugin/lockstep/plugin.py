@@ -54,6 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--org-concurrency", metavar="N", default=None,
                     help=f"how many orgs are logged in to and asked at once (default {DEFAULT_CONCURRENCY}; "
                          "one request at a time per org)")
+    from lockstep.catalog_select import add_ini
+
+    add_ini(parser)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

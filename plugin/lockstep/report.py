@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from lockstep.findings import finding_lines, org_reason_summary, passing_orgs
+from lockstep.gate_catalog import CatalogRecord
 from lockstep.gate_model import Gate, Narrowing, ShardRecord
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError, one_line, redact
 
@@ -356,7 +357,8 @@ class Recorder:
 
     def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
              narrowing: Narrowing, deployed_at: str | None = None, shard: ShardRecord | None = None,
-             refusals: tuple[str, ...] = (), run_id: str = "", now: dt.datetime | None = None) -> Gate:
+             refusals: tuple[str, ...] = (), run_id: str = "", now: dt.datetime | None = None,
+             catalog: CatalogRecord | None = None) -> Gate:
         """The gate of this run: the recorded results plus the landscape's API call counts."""
         from lockstep import __version__
         from lockstep.gate import RunInfo, build_gate
@@ -371,6 +373,6 @@ class Recorder:
             interrupted=self.interrupted,
             collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
             waivers=landscape.profile.waivers, now=now, left_out=self.left_out,
-            narrowing=narrowing, deployed_at=deployed_at, shard=shard, refusals=refusals,
+            narrowing=narrowing, deployed_at=deployed_at, shard=shard, refusals=refusals, catalog=catalog,
         )
         return build_gate(self.tally.results, info)

@@ -54,6 +54,9 @@ def start(config: pytest.Config) -> Run:
         join_option_values(config)
     catalog_args(config)
     try:
+        from lockstep.catalog_select import select_catalog
+
+        select_catalog(config)
         run = Run(config, path, started)
         if not run.is_worker and not config.getoption("collectonly", False):
             try:
@@ -364,6 +367,7 @@ class Run:
             return
         if self.config.getoption("collectonly", False):
             return
+        from lockstep.catalog_select import catalog_record
         from lockstep.gate import exit_code
         from lockstep.gate_file import other_run
         from lockstep.report import append_step_summary, drop_quiet_phase_reports, unwritten_gate, write_gate
@@ -386,7 +390,7 @@ class Run:
             markexpr=self.config.getoption("markexpr", "") or "",
             narrowing=dataclasses.replace(narrowing, deselected=deselected, complete=complete and self.shard is None),
             deployed_at=self.deployed_at.isoformat() if self.deployed_at else None,
-            shard=self._shard_record(complete), refusals=refusals,
+            shard=self._shard_record(complete), refusals=refusals, catalog=catalog_record(self.config),
         )
         self.restore_signals()
         try:

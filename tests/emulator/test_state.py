@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,8 @@ def test_relative_times_resolve_against_the_clock(start_emulator: StateFactory) 
 def test_three_hundred_orgs_load(tmp_path: Path) -> None:
     template = (Path(__file__).resolve().parents[2] / "profiles" / "demo" / "prod.yaml")
     text = template.read_text(encoding="utf-8") if template.exists() else "org: {name: prod}\n"
+    if (template.parent / "certs").is_dir():
+        shutil.copytree(template.parent / "certs", tmp_path / "certs")  # the demo JWT certificate it names
     for n in range(300):
         write(tmp_path, f"org{n:03d}.yaml", text.replace("name: prod", f"name: org{n:03d}", 1)
               .replace("username: admin@acme.example.com", f"username: admin@org{n:03d}.example.com", 1)

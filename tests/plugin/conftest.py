@@ -36,5 +36,5 @@ def admin(emulator: Emulator) -> Iterator[requests.Session]:
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester folder that is its own rootdir."""
-    pytester.makeini("[pytest]\n")
+    pytester.makeini("[pytest]\nlockstep_catalog = none\n")
     return pytester

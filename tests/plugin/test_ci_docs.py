@@ -29,7 +29,7 @@ def commands(lines: list[str]) -> list[str]:
 
 
 def project_at(root: Path) -> Path:
-    (root / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\ntestpaths = checks\n")
     (root / "checks").mkdir()
     (root / "checks" / "test_catalog.py").write_text(
         "def test_reachable(org):\n    assert org.name\n\n"

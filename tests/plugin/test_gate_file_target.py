@@ -28,7 +28,7 @@ def test_waits_for_the_other_run(org):
 
 def project_at(root: Path) -> Path:
     (root / "checks").mkdir(parents=True)
-    (root / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\ntestpaths = checks\n")
     (root / "checks" / "test_catalog.py").write_text(WAITING_CHECK)
     write_landscape(root, ORGS)
     return root

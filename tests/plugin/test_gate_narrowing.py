@@ -26,7 +26,7 @@ EVERY_CHECK = 4 * len(ORGS)  # four checks, each once per org
 
 def project_at(root: Path, ini: str = "") -> Path:
     (root / "checks").mkdir(parents=True)
-    (root / "pytest.ini").write_text(f"[pytest]\ntestpaths = checks\n{ini}")
+    (root / "pytest.ini").write_text(f"[pytest]\nlockstep_catalog = none\ntestpaths = checks\n{ini}")
     for name, source in CATALOG.items():
         (root / "checks" / name).write_text(source)
     write_landscape(root, ORGS)

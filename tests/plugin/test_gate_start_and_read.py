@@ -16,7 +16,7 @@ ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"
 
 def project_at(root: Path) -> Path:
     (root / "checks").mkdir(parents=True)
-    (root / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\ntestpaths = checks\n")
     (root / "checks" / "test_catalog.py").write_text("def test_reachable(org):\n    assert org.name\n")
     write_landscape(root, ORGS)
     return root

@@ -28,7 +28,7 @@ CHECK = "def test_reachable(org):\n    assert org.name\n"
 def project_at(root: Path, **profile: Any) -> Path:
     """A Lockstep project: pytest configuration with testpaths, a catalog, a profile and its org states."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\ntestpaths = checks\n")
     (root / "checks").mkdir(exist_ok=True)
     (root / "checks" / "test_catalog.py").write_text(CHECK)
     write_landscape(root, ORGS, **profile)

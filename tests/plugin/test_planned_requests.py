@@ -112,7 +112,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             {"name": "gamma", "kind": "sandbox", "auth": auth, "expect": {"bad_query": True}},
             {"name": "delta", "kind": "sandbox", "auth": auth, "expect": {"read": ["Priority", "NoSuchField__c"]}},
             {"name": "prod", "kind": "production", "auth": auth}]}))
-        (root / "pytest.ini").write_text("[pytest]\n")
+        (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
         (root / "test_plans.py").write_text(CHECKS)
         proc = _run(root, emulator, "--org-concurrency", "2")
         orgs = org_reports(emulator, ORGS)

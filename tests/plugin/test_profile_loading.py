@@ -212,7 +212,7 @@ def test_upstream_allow_partial_is_accepted(tmp_path: Path) -> None:
      "orgs[qa].auth.private_key_file: no such file: profiles/keys/missing.key"),
 ])
 def test_auth_mistakes_are_usage_errors(pytester: pytest.Pytester, auth: str, message: str) -> None:
-    pytester.makeini("[pytest]\n")
+    pytester.makeini("[pytest]\nlockstep_catalog = none\n")
     pytester.mkdir("profiles")
     (pytester.path / "profiles" / "p.yaml").write_text(f"orgs:\n  - {{name: qa, kind: sandbox, auth: {auth}}}\n")
     pytester.makepyfile(test_a="def test_one(org):\n    pass\n")

@@ -64,7 +64,7 @@ def test_threads_and_connections_do_not_grow_with_the_number_of_orgs(tmp_path: P
     states.mkdir()
     for n in range(40):
         (states / f"org{n:03d}.yaml").write_text(yaml.safe_dump(state(f"org{n:03d}")))
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
     (tmp_path / "test_resources.py").write_text(CHECK)
     with Emulator(states, host="127.0.0.1", port=0) as emulator:
         few = run(tmp_path, emulator, 8, 4)

@@ -140,7 +140,7 @@ def _landscape(root: Path) -> None:
          "auth": {"method": "jwt", "client_id": "3MVGclient", "username": "ci@uat.example",
                   "private_key": "${LS_KEY}", "login_url": UNREACHABLE}},
     ])
-    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
     (root / "test_planted.py").write_text(CHECKS)
 
 
@@ -215,7 +215,7 @@ def test_showlocals_and_live_output_are_masked_in_the_terminal(tmp_path: Path) -
 def _usage_error(root: Path, auth: dict[str, str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     (root / "profiles").mkdir(exist_ok=True)
     (root / "profiles" / "p.yaml").write_text(yaml.safe_dump({"orgs": [{"name": "dev", "kind": "sandbox", "auth": auth}]}))
-    (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
     (root / "test_a.py").write_text("def test_one(org):\n    pass\n")
     return _pytest(root, "--org-profile", "p", env=env)
 

@@ -40,7 +40,7 @@ def test_landscape(profile):
 
 def project_at(root: Path, flagged: str | None = None, **profile: Any) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\ntestpaths = checks\n")
     (root / "checks").mkdir(exist_ok=True)
     (root / "checks" / "test_catalog.py").write_text(CATALOG)
     orgs = [{**o, "tags": ["flagged"]} if o["name"] == flagged else o for o in ORGS]

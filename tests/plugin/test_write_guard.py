@@ -295,7 +295,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         auth = {"method": "emulator", "url": emulator.url, "ca_file": str(emulator.ca_cert)}
         (root / "profile.yaml").write_text(yaml.safe_dump({"orgs": [
             {"name": "prod", "kind": "production", "auth": auth}, {"name": "qa", "kind": "sandbox", "auth": auth}]}))
-        (root / "pytest.ini").write_text("[pytest]\n")
+        (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
         (root / "test_routes.py").write_text(CHECKS)
         proc = subprocess.run([sys.executable, "-m", "pytest", "test_routes.py", "--org-profile", "profile.yaml",
                                "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],

@@ -155,8 +155,13 @@ class Emulator:
     def _session(self, org_name: str) -> dict[str, str]:
         org = self.store.orgs[org_name]
         session = self.store.new_session(org)
-        return {"name": org.name, "org_id": org.org_id, "username": org.definition.username,
-                "instance_url": self.url, "access_token": session.token}
+        found = {"name": org.name, "org_id": org.org_id, "username": org.definition.username,
+                 "instance_url": self.url, "access_token": session.token}
+        credentials = org.definition.credentials
+        if credentials.refresh_token and credentials.client_id:  # what `sf org login sfdx-url` reads
+            found["sfdx_auth_url"] = (f"force://{credentials.client_id}:{credentials.client_secret or ''}:"
+                                      f"{credentials.refresh_token}@{self.url.removeprefix('https://')}")
+        return found
 
     def stop(self) -> None:
         if self._server is not None:
