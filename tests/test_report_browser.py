@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import unavailable
+
 from lockstep.gate_model import Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile
 from lockstep.html_render import SeenTest, render
-from needs import unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"

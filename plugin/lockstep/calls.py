@@ -190,7 +190,7 @@ class Answers:
             self._results[request] = send()
         except SalesforceError as exc:
             self._results[request] = exc
-        except Exception as exc:  # an odd answer costs this request only
+        except Exception as exc:  # noqa: BLE001 - an odd answer costs this request only
             self._results[request] = SalesforceError(self.client.name, "UNEXPECTED_ANSWER",
                                                      one_line(f"{type(exc).__name__}: {exc}")[:200])
 
@@ -257,7 +257,7 @@ class Answers:
             return self._complete(self.client.more(body))
         except SalesforceError as exc:
             return exc
-        except Exception as exc:  # an odd answer costs this request only
+        except Exception as exc:  # noqa: BLE001 - an odd answer costs this request only
             return SalesforceError(self.client.name, "UNEXPECTED_ANSWER", one_line(f"{type(exc).__name__}: {exc}")[:200])
 
     def _complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

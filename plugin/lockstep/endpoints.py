@@ -216,7 +216,7 @@ async def _probe(client: httpx.AsyncClient, probe: Probe, limit: asyncio.Semapho
                 async with client.stream("GET", probe.url, timeout=httpx.Timeout(probe.timeout_s)) as response:
                     cert_days = _cert_days(response)
                     await response.aread()
-        except (httpx.HTTPError, OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, httpx.HTTPError, OSError, ssl.SSLError) as exc:
             return ProbeResult(error=_describe(exc))
         latency = (time.perf_counter() - started) * 1000
         try:

@@ -235,7 +235,7 @@ def _access(rights: tuple[str, ...]) -> Schema:
     """At least the listed rights, or each right stated exactly: ``{read: true, delete: false}``."""
     names = ", ".join(rights)
     return Either(ListOf(OneOf(*rights), f"a list of rights ({names})"),
-                  Fields(f"a mapping of right -> true/false ({names})", **{right: BOOL for right in rights}))
+                  Fields(f"a mapping of right -> true/false ({names})", **dict.fromkeys(rights, BOOL)))
 
 
 GRANTS = Fields("a mapping with objects and/or fields",

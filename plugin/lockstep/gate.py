@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lockstep.gate_model import (
-    COUNT_KEYS, GO, LISTS, NO_GO, Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile, ShardRecord, Waiver,
+    COUNT_KEYS,
+    GO,
+    LISTS,
+    NO_GO,
+    Counts,
+    Entry,
+    Gate,
+    Landscape,
+    Narrowing,
+    OrgGate,
+    Profile,
+    ShardRecord,
+    Waiver,
     WaiverUse,
 )
 from lockstep.waivers import Rule
@@ -215,7 +227,7 @@ def _waive(results: tuple[CheckResult, ...], waivers: tuple[Rule, ...],
 
 def build_gate(results: Iterable[CheckResult], info: RunInfo) -> Gate:
     """The gate of a finished run, fail-closed."""
-    results, waivers = _waive(tuple(results), info.waivers, info.now or dt.datetime.now(dt.timezone.utc))
+    results, waivers = _waive(tuple(results), info.waivers, info.now or dt.datetime.now(dt.UTC))
     reasons: list[str] = []
     if info.interrupted:
         reasons.append(f"run interrupted: {info.interrupted}")

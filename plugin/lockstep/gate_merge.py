@@ -116,7 +116,7 @@ def _combined(gates: Sequence[Gate], complete: bool) -> Gate:
     first = gates[0]
     counts = Counts()
     orgs: dict[str, OrgGate] = {}
-    lists: dict[str, tuple[Any, ...]] = {kind: () for kind in LISTS}
+    lists: dict[str, tuple[Any, ...]] = dict.fromkeys(LISTS, ())
     left_out: dict[str, str] = {}
     for gate in gates:
         counts += gate.counts

@@ -14,12 +14,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from lockstep.gate_fields import (
-    Bad, member, read_count, read_each, read_flag, read_names, read_obj, read_one_of, read_status, read_text, type_name,
+    Bad,
+    member,
+    read_count,
+    read_each,
+    read_flag,
+    read_names,
+    read_obj,
+    read_one_of,
+    read_status,
+    read_text,
+    type_name,
 )
 
 __all__ = [
-    "COUNT_KEYS", "Counts", "Entry", "Gate", "GateFileError", "LISTS", "Landscape", "Narrowing", "OrgGate",
-    "Profile", "SCHEMA", "ShardRecord", "Waiver", "WaiverUse", "parse_time",
+    "COUNT_KEYS",
+    "LISTS",
+    "SCHEMA",
+    "Counts",
+    "Entry",
+    "Gate",
+    "GateFileError",
+    "Landscape",
+    "Narrowing",
+    "OrgGate",
+    "Profile",
+    "ShardRecord",
+    "Waiver",
+    "WaiverUse",
+    "parse_time",
 ]
 
 SCHEMA = 1  # the version this Lockstep writes; it reads every version up to it
@@ -42,7 +65,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def _when(value: Any) -> str:
     if len(str(value)) <= len("2026-12-31"):  # a day already
         return str(value)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc)
+        moment = moment.astimezone(dt.UTC)
     if (moment.hour, moment.minute, moment.second) == (23, 59, 59):
         return f"{moment:%Y-%m-%d}"
     return f"{moment:%Y-%m-%d %H:%M} UTC"

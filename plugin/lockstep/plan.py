@@ -91,7 +91,7 @@ def _call(planner: Planner, config: OrgConfig) -> CheckPlan:
         answer = planner(config)
     except _OUTCOMES as exc:
         return CheckPlan(failure=exc)
-    except Exception as exc:  # a planner's bug fails its check on this org, not the run
+    except Exception as exc:  # noqa: BLE001 - a planner's bug fails its check on this org, not the run
         return CheckPlan(failure=pytest.fail.Exception(
             f"{config.name}: plan {label}: {type(exc).__name__}: {one_line(str(exc))[:300]}", pytrace=False))
     if answer is None:

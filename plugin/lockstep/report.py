@@ -295,7 +295,7 @@ def annotate_report(report: Any, exc: BaseException | None) -> None:
 
 
 def _utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Recorder:

@@ -60,7 +60,7 @@ def start(config: pytest.Config) -> Run:
                 run.landscape.start_emulator()
             except LookupError as exc:
                 raise pytest.UsageError(f"{_shown(run.profile.path, config)}: {exc}") from None
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure to start becomes one usage error line
                 message = " ".join(str(exc).split())
                 raise pytest.UsageError(f"{_shown(run.profile.path, config)}: emulator: cannot start: {message}") from None
     except pytest.UsageError as exc:

@@ -50,7 +50,7 @@ class UsageError(Exception):
 
 
 def _when(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _kind(org: Org) -> str:
@@ -286,7 +286,7 @@ def snapshot_main(argv: Sequence[str]) -> int:
     except (SalesforceError, LookupError) as exc:
         sys.stderr.write(f"lockstep snapshot: {config.name}: {' '.join(str(exc).split())}\n")
         return 1
-    taken = _when(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    taken = _when(dt.datetime.now(dt.UTC).replace(microsecond=0))
     header = (f"# Copy of org {config.name!r} (profile {profile.name!r}) taken {taken} by `lockstep snapshot`.\n"
               "# No credentials; usernames replaced, personal fields left out (docs/connecting-orgs.md).\n")
     try:

@@ -5,7 +5,6 @@ laggards) passes, and the gate names each finding."""
 from __future__ import annotations
 
 import pytest
-
 from catalog import STATES, run_catalog
 from shared_run import from_json, once, to_json
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import requests
 import yaml
-
 from catalog import CHECKS, REPO
+
 from lockstep.emulator import Emulator
 
 SUBSCRIBERS = 10_000

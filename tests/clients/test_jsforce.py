@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from sf_cli_helpers import INSTALL, clients_dir, cli_bin_path
+from sf_cli_helpers import INSTALL, cli_bin_path, clients_dir
 
 from lockstep.emulator import Emulator
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sf_cli_helpers import cli_for
-from sf_cli_helpers import REPO
+from sf_cli_helpers import REPO, cli_for
 
 from lockstep.emulator import Emulator
 from lockstep.init import orgs_from_sf

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from sf_cli_helpers import cli_for, fresh_home
-from sf_cli_helpers import SfCli
+from sf_cli_helpers import SfCli, cli_for, fresh_home
 
 from lockstep.emulator import Emulator
 

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from sf_cli_helpers import cli_for
-from sf_cli_helpers import REPO, SfCli
+from sf_cli_helpers import REPO, SfCli, cli_for
 
 from lockstep.emulator import Emulator
 

@@ -19,9 +19,10 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 from emulator_helpers import session_for, token_of, write_states
-from lockstep.emulator import Emulator
 from needs import no_recordings, recordings
 from recorded_shapes import shape_mismatches
+
+from lockstep.emulator import Emulator
 
 VERSION = "62.0"
 

@@ -14,7 +14,7 @@ from emulator_helpers import admin, session_for, token_of, write_states
 from lockstep.emulator import Emulator
 
 V = "/services/data/v62.0"
-NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 STATE = {
     "org": {"name": "acme"},
     "credentials": {"client_id": "cid", "client_secret": "shh", "password": "pw"},

@@ -29,7 +29,7 @@ JWT_KEYS = ["access_token", "scope", "instance_url", "id", "token_type"]
 def make_key_and_cert(folder: Path, name: str) -> tuple[rsa.RSAPrivateKey, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))

@@ -89,18 +89,18 @@ def test_upsert_errors(emu: Emulator) -> None:
 
 
 def test_updated_and_deleted_windows(sf: Salesforce) -> None:
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     kept = sf.Account.create({"Name": "Kept"})["id"]
     gone = sf.Account.create({"Name": "Gone"})["id"]
     sf.Account.delete(gone)
-    end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     updated = sf.Account.updated(start, end)
     assert kept in updated["ids"] and gone not in updated["ids"]
     assert updated["latestDateCovered"].endswith(":00.000+0000")
     deleted = sf.Account.deleted(start, end)
     assert [d["id"] for d in deleted["deletedRecords"]] == [gone]
     assert sf.Account.updated(end, end + dt.timedelta(minutes=1))["ids"] == []
-    past = dt.datetime(2001, 1, 1, tzinfo=dt.timezone.utc)
+    past = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
     assert sf.Account.updated(past, past + dt.timedelta(days=1)) == {"ids": [], "latestDateCovered": "2001-01-02T00:00:00.000+0000"}
 
 

@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emulator_helpers import StateFactory, admin, salesforce, write_states
 from simple_salesforce import Salesforce
 
 from lockstep.emulator import Emulator
-
-from emulator_helpers import StateFactory, admin, salesforce, write_states
 
 ACME: dict[str, Any] = {
     "org": {"name": "acme", "kind": "developer", "instance_name": "EU50"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ import lockstep.emulator.soql as soql_package
 from lockstep.emulator.schema import make_id
 from lockstep.emulator.soql import SoqlError, execute, parse
 
-NOW = datetime(2024, 5, 22, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+NOW = datetime(2024, 5, 22, 12, 0, tzinfo=UTC)  # a Wednesday
 DATA = "/services/data/v62.0/sobjects"
 TOOLING = "/services/data/v62.0/tooling/sobjects"
 
@@ -31,7 +31,7 @@ ACCOUNTS = [
     {"Id": uid("001", 2), "Name": "acme", "Industry": "Technology", "AnnualRevenue": 350.5,
      "NumberOfEmployees": 20, "OwnerId": uid("005", 2), "CreatedDate": NOW - timedelta(days=40), "Tier__c": None},
     {"Id": uid("001", 3), "Name": "Initech", "Industry": "Technology", "AnnualRevenue": None,
-     "NumberOfEmployees": None, "OwnerId": None, "CreatedDate": datetime(2023, 1, 1, tzinfo=timezone.utc), "Tier__c": "Silver"},
+     "NumberOfEmployees": None, "OwnerId": None, "CreatedDate": datetime(2023, 1, 1, tzinfo=UTC), "Tier__c": "Silver"},
     {"Id": uid("001", 4), "Name": "Deleted Co", "Industry": "Technology", "IsDeleted": True},
 ]
 CONTACTS = [

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from needs import no_recordings, recordings
+
 from lockstep.emulator.schema import make_id
 from lockstep.emulator.soql import SoqlError, execute
 from lockstep.emulator.soql.shape import query_result
-from needs import no_recordings, recordings
 
 RECORDED = recordings()
 DATA = "/services/data/vxx.0/sobjects"

@@ -205,7 +205,7 @@ def test_max_age_refuses_an_older_gate(tmp_path: Path) -> None:
     path = project / "reports" / "gate.json"
     assert gate_cli("check", str(path), "--max-age", "1h").returncode == 0
     gate = json.loads(path.read_text())
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=30)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)
     gate["started"], gate["finished"] = (old - dt.timedelta(minutes=1)).isoformat(), old.isoformat()
     path.write_text(json.dumps(gate))
     refused = gate_cli("check", str(path), "--max-age", "12h")

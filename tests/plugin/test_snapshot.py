@@ -58,7 +58,7 @@ def _snapshot(root: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 def test_a_snapshot_is_judged_like_its_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     names = [org["name"] for org in DEMO["orgs"]]
     with Emulator(REPO / "profiles" / "demo", port=0, now=now) as source:
         _profile(tmp_path, "source", source)

@@ -369,8 +369,8 @@ def test_inside_a_writes_check_on_a_sandbox_every_route_reaches_the_org(outcome:
     created = {w["id"]: w["fields"].get("Name") for w in writes if w["op"] == "create"}
     for route, ops in ROUTES.items():
         logged = [w["op"] for w in writes
-                  if w["op"] in ("create", "update") and w["fields"].get("Name") == f"guard-{route}"
-                  or w["op"] == "delete" and created.get(w["id"]) == f"guard-{route}"]
+                  if (w["op"] in ("create", "update") and w["fields"].get("Name") == f"guard-{route}")
+                  or (w["op"] == "delete" and created.get(w["id"]) == f"guard-{route}")]
         assert logged == ops, (route, logged)
 
 

@@ -9,14 +9,15 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from lockstep.emulator import oauth, unserved
 from lockstep.emulator.admin import handle_admin
-from lockstep.emulator.responses import ApiResponse, error, render_json
 from lockstep.emulator.request import Call
+from lockstep.emulator.responses import ApiResponse, error, render_json
 from lockstep.emulator.rest import versions
 from lockstep.emulator.routes import BAD_JSON, dispatch, front_door
 from lockstep.emulator.store import Org, Session, Store
@@ -210,7 +211,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 async def _respond(send: Send, response: ApiResponse, *, pretty: bool, cache: bool = False) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
-    if response.status == 204 or response.body is None and response.status in (204, 304):
+    if response.status == 204 or (response.body is None and response.status in (204, 304)):
         payload = b""
     elif isinstance(response.body, bytes):  # an XML answer; its content type is in its headers
         payload = response.body

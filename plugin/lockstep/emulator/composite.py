@@ -100,7 +100,7 @@ def _rollback(call: Call, snapshot: tuple[dict[str, list[dict[str, Any]]], int, 
 
 def composite(req: Request, dispatch: Dispatch) -> ApiResponse:
     """``POST /composite``: up to 25 subrequests, with references between them and allOrNone."""
-    call, version, api, body = req.call, req.version, req.api, req.body
+    call, api, body = req.call, req.api, req.body
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         return error("JSON_PARSER_ERROR", "The request body must be a JSON object with a compositeRequest array")
     subrequests: list[Any] = body["compositeRequest"]

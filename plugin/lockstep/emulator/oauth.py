@@ -6,15 +6,16 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 from cryptography import x509
 
 from lockstep.emulator.store import Org, Store
 
-__all__ = ["TokenResult", "identify_org", "issue_token", "identity", "userinfo"]
+__all__ = ["TokenResult", "identify_org", "identity", "issue_token", "userinfo"]
 
 GRANT_PASSWORD = "password"
 GRANT_CLIENT_CREDENTIALS = "client_credentials"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
 from lockstep.emulator.schema import SCHEMA, WRITABLE, SObject, find_object, key_prefix, make_id
@@ -40,7 +41,7 @@ def find_record(org: Org, sobject: str, record_id: str) -> dict[str, Any] | None
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def custom_field(org: Org, sobject: str, name: str) -> str | None:

@@ -100,7 +100,7 @@ def _conditional(req: Request, body: dict[str, Any]) -> ApiResponse:
     organization = req.org.definition.tables["Organization"][0]
     modified: dt.datetime = organization["SystemModstamp"]
     headers = {"ETag": f'"{zlib.crc32(repr(sorted(body)).encode() + str(len(str(body))).encode()):08x}"',
-               "Last-Modified": format_datetime(modified.astimezone(dt.timezone.utc), usegmt=True)}
+               "Last-Modified": format_datetime(modified.astimezone(dt.UTC), usegmt=True)}
     since = req.call.headers.get("if-modified-since")
     if since:
         try:

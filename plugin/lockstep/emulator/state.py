@@ -129,7 +129,7 @@ def state_files(path: Path) -> list[Path]:
 
 def load_states(path: Path | str, now: dt.datetime | None = None) -> list[OrgDefinition]:
     """Every org of a state file or folder; org names and ids must be unique."""
-    moment = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     definitions: list[OrgDefinition] = []
     seen: dict[str, Path] = {}
     seen_ids: dict[str, Path] = {}

@@ -170,7 +170,7 @@ def _assign(b: Builder, user_id: str, permission_set_id: str) -> None:
 
 
 def _rights(b: Builder, key: str, rights: Any, names: dict[str, str]) -> dict[str, bool]:
-    flags = {column: False for column in names.values()}
+    flags = dict.fromkeys(names.values(), False)
     for right in expect_list(b.source, key, rights):
         if right not in names:
             raise b.fail(key, f"unknown permission {right!r} (known: {', '.join(names)})")

@@ -37,13 +37,13 @@ from simple_salesforce import Salesforce
 
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
-    OrgTrouble,
     ApexError,
     AuthenticationError,
     Cancelled,
     ConnectionFailed,
     DeadlineExceeded,
     NotFound,
+    OrgTrouble,
     QueryError,
     RequestLimitExceeded,
     SalesforceError,
@@ -292,8 +292,8 @@ class OrgClient:
         if response.status_code >= 500:
             raise ServerError(self.name, None, f"userinfo: HTTP {response.status_code}", response.status_code)
         code, message = _error_detail(_json_or_text(response))
-        if response.status_code == 401 or response.status_code == 403 and (code in _REFUSED_TOKEN or any(
-                marker in message for marker in _REFUSED_TOKEN)):
+        if response.status_code == 401 or (response.status_code == 403 and (code in _REFUSED_TOKEN or any(
+                marker in message for marker in _REFUSED_TOKEN))):
             raise AuthenticationError(self.name, code or "INVALID_SESSION_ID",
                                       f"the access token was refused (userinfo: HTTP {response.status_code})",
                                       response.status_code)

@@ -169,7 +169,7 @@ class WriteGuard:
     """Refuses the writes of one org's transport unless the sending thread holds the org's grant,
     and remembers each thread's refusals (a check that catches the exception still fails)."""
 
-    __slots__ = ("org", "_granted", "_refused")
+    __slots__ = ("_granted", "_refused", "org")
 
     def __init__(self, org: str, granted: Callable[[], bool] = lambda: False,
                  refused: threading.local | None = None) -> None:

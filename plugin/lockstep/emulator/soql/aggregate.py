@@ -7,9 +7,9 @@ from typing import Any, Protocol
 
 from ..schema import SObject
 from . import nodes as n
-from .functions import is_date_function, row_operand
 from .bind import Context, Getter
 from .conditions import compile_condition
+from .functions import is_date_function, row_operand
 from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .values import format_value, normalize, sort_key
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from typing import Any
 
 from . import nodes as n
@@ -29,7 +29,7 @@ def _literal_value(ctx: Context, getter: Getter, lit: n.Literal) -> Any:
         start, end = date_range(lit.value[0], lit.value[1], ctx.today)
         if ftype == "date":
             return (start, end)
-        return (datetime.combine(start, time(), timezone.utc), datetime.combine(end, time(), timezone.utc))
+        return (datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC))
     if ftype in TEXT or ftype in IDS:
         if lit.kind != "string":
             raise _mismatch(ctx, getter, lit)

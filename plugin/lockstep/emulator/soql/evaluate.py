@@ -7,11 +7,11 @@ from typing import Any
 
 from ..schema import SObject, find_object
 from . import nodes as n
-from .errors import SoqlError, invalid_field
 from .aggregate import run_aggregate
-from .functions import row_operand
 from .bind import Bound, Context, Getter
 from .conditions import compile_condition
+from .errors import SoqlError, invalid_field
+from .functions import row_operand
 from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .shape import ChildPlan, Item, shape_record
 from .values import id_key, normalize

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..schema import SObject
@@ -41,15 +41,15 @@ def is_date_function(expr: n.Expr) -> bool:
 
 def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else value
+        return value.astimezone(UTC) if value.tzinfo else value
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
         except ValueError:
             return None
-        return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed
     return None
 
 
