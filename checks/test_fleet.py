@@ -169,7 +169,8 @@ def test_fleet_matches_direct_subscribers(orgs):
             continue
         reported = fleet.by_key()
         for org in sorted(direct, key=lambda o: o.name):
-            own = next((p.version for p in org.facts.packages if (p.namespace or p.name) == spec.package), NOT_INSTALLED)
+            own = next((p.version for p in org.facts.packages if (p.namespace or p.name) == spec.package),
+                       NOT_INSTALLED)
             record = reported.get(org.facts.organization.id[:15])
             recorded = record.version if record is not None else NOT_INSTALLED
             if own == NOT_INSTALLED and record is None:

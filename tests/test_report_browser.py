@@ -26,7 +26,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        message = "Chromium is not installed (apt-get install chromium; .ci/run installs it): the report is not rendered"
+        message = ("Chromium is not installed (apt-get install chromium; .ci/run installs it): "
+                   "the report is not rendered")
         unavailable(message)
     return found
 
@@ -87,7 +88,8 @@ def test_the_warning_is_marked_as_not_blocking(demo_dom: str) -> None:
     landscape = _cells(demo_dom, "test_sandboxes_not_ahead_of_production")["landscape"]
     assert 'class="ls-c ls-warning"' in landscape and "preview API 63.0" in landscape
     assert ('<td class="col-result ls-result-warning" data-lockstep-test='
-            '"checks/test_readiness.py::test_sandboxes_not_ahead_of_production">Warning (does not block)</td>') in demo_dom
+            '"checks/test_readiness.py::test_sandboxes_not_ahead_of_production">Warning (does not block)</td>'
+            ) in demo_dom
     assert "<td>warning, does not block</td>" in demo_dom  # in the findings too
     # a blocking failure still reads "Failed"
     assert ('data-lockstep-test="checks/test_automation.py::test_flows_in_expected_state[prod]">Failed</td>'

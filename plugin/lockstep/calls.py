@@ -218,7 +218,8 @@ class Answers:
                        for i, r in enumerate(batch)]
         try:
             if rider is None:
-                answers = _by_reference((self.client.tooling_composite if tooling else self.client.composite)(subrequests))
+                send = self.client.tooling_composite if tooling else self.client.composite
+                answers = _by_reference(send(subrequests))
             else:
                 assert grant is not None
                 with grant():
@@ -258,7 +259,8 @@ class Answers:
         except SalesforceError as exc:
             return exc
         except Exception as exc:  # noqa: BLE001 - an odd answer costs this request only
-            return SalesforceError(self.client.name, "UNEXPECTED_ANSWER", one_line(f"{type(exc).__name__}: {exc}")[:200])
+            return SalesforceError(self.client.name, "UNEXPECTED_ANSWER",
+                                   one_line(f"{type(exc).__name__}: {exc}")[:200])
 
     def _complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Page every child subquery of ``rows`` to its end (Salesforce pages long child lists)."""

@@ -204,7 +204,8 @@ def _describe(exc: BaseException) -> str:
         return "no answer within the timeout"
     text = " ".join(str(exc).split()) or type(exc).__name__
     if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "a TLS certificate that does not verify (" + text.split("certificate verify failed:")[-1].strip(" )]") + ")"
+        detail = text.split("certificate verify failed:")[-1].strip(" )]")
+        return f"a TLS certificate that does not verify ({detail})"
     return f"{type(exc).__name__}: {text[:200]}"
 
 

@@ -24,8 +24,10 @@ __all__ = ["CATALOG", "ExpectationError", "dotted", "validate_expect"]
 CUSTOM_KEY_CUTOFF = 0.85
 # Keys that belong elsewhere in a profile: inside expect they would silently do nothing.
 MISPLACED = {
-    **dict.fromkeys(("release", "windows", "freezes", "upstream", "orgs", "emulator", "extends"), "at the top level of the profile"),
-    **dict.fromkeys(("auth", "allow_writes", "timeout", "deadline", "kind", "tags"), "in the org's entry, beside expect"),
+    **dict.fromkeys(("release", "windows", "freezes", "upstream", "orgs", "emulator", "extends"),
+                    "at the top level of the profile"),
+    **dict.fromkeys(("auth", "allow_writes", "timeout", "deadline", "kind", "tags"),
+                    "in the org's entry, beside expect"),
 }
 OBJECT_RIGHTS = ("read", "create", "edit", "delete", "view_all", "modify_all")
 FIELD_RIGHTS = ("read", "edit")

@@ -418,13 +418,15 @@ class Gate:
             problems.append(f"decision is go but it counts {counts.errors} errors")
         blocking = counts.failed + counts.xfailed + counts.xpassed
         if blocking > counts.warnings + counts.waived:
-            problems.append(f"decision is go but it counts {blocking} failed checks, more than its warnings and waivers")
+            problems.append(f"decision is go but it counts {blocking} failed checks, "
+                            "more than its warnings and waivers")
         if not self.orgs:
             problems.append("decision is go but it names no org")
         bad = [name for name, org in self.orgs.items()
                if org.decision != GO or not org.reachable or org.failed or org.errors or not org.counts.executed]
         if bad:
-            problems.append(f"decision is go but org {bad[0]} is not" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            problems.append(f"decision is go but org {bad[0]} is not{more}")
         if self.landscape.failed or self.landscape.errors:
             problems.append("decision is go but cross-org checks failed")
         return problems

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 _RUN = pytest.StashKey["Run"]()
-_NEEDS_PROFILE = "lockstep: this test needs Salesforce orgs; pass --org-profile NAME (profiles/NAME.yaml) or a profile path"
+_NEEDS_PROFILE = ("lockstep: this test needs Salesforce orgs; "
+                  "pass --org-profile NAME (profiles/NAME.yaml) or a profile path")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

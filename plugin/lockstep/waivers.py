@@ -67,8 +67,9 @@ class Rule:
 def _text(where: str, entry: Mapping[str, Any], key: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise WaiverError(f"{where}.{key}" if key in entry else where,
-                          f"expected a non-empty string, got {value!r}" if key in entry else f"missing required key {key!r}")
+        if key in entry:
+            raise WaiverError(f"{where}.{key}", f"expected a non-empty string, got {value!r}")
+        raise WaiverError(where, f"missing required key {key!r}")
     return value.strip()
 
 

@@ -71,7 +71,8 @@ def test_sessions_and_expiry(emu: Emulator) -> None:
     assert salesforce(emu, "alpha", fresh["access_token"]).query("SELECT Id FROM User")["totalSize"] == 1
     assert admin(emu, "POST", "orgs/alpha/expire-sessions")["expired"] >= 2
     for token in (fresh["access_token"], token_of(emu, "alpha")):
-        response = session_for(emu).get(f"{emu.url}/services/data/v62.0/limits", headers={"Authorization": f"Bearer {token}"})
+        response = session_for(emu).get(f"{emu.url}/services/data/v62.0/limits",
+                                        headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
         assert response.json() == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
     assert salesforce(emu, "beta").limits()["DailyApiRequests"]["Max"] == 5000000

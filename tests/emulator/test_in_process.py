@@ -79,7 +79,8 @@ def test_every_kind_of_answer_is_the_same_in_process_and_over_https(twins: tuple
 
 
 def test_a_token_request_is_the_same_in_process_and_over_https(twins: tuple[Emulator, Emulator]) -> None:
-    form = {"grant_type": "password", "client_id": "cid", "client_secret": "wrong", "username": "admin@acme.example.com",
+    form = {"grant_type": "password", "client_id": "cid", "client_secret": "wrong",
+            "username": "admin@acme.example.com",
             "password": "pw"}
     answers = [answer(session_for(emu).post(emu.url + "/services/oauth2/token", data=form, timeout=10))
                for emu in twins]

@@ -15,7 +15,8 @@ CLIENTS = 60
 
 
 def test_three_hundred_orgs_answer_concurrently(start_emulator: StateFactory) -> None:
-    states = [{"org": {"name": f"org{n:03d}"}, "records": {"Account": [{"Name": f"Account of org{n:03d}"}]}} for n in range(ORGS)]
+    states = [{"org": {"name": f"org{n:03d}"},
+               "records": {"Account": [{"Name": f"Account of org{n:03d}"}]}} for n in range(ORGS)]
     emu: Emulator = start_emulator(*states, latency_ms=LATENCY_MS)
 
     def ask(orgs: list[dict[str, str]]) -> list[str]:
@@ -36,5 +37,6 @@ def test_three_hundred_orgs_answer_concurrently(start_emulator: StateFactory) ->
     for share, names in zip(shares, answers):
         assert names == [f"Account of {org['name']}" for org in share]
     serialised = ORGS * LATENCY_MS / 1000
-    assert elapsed < serialised / 4, f"{ORGS} requests of {LATENCY_MS} ms took {elapsed:.1f} s (serialised: {serialised:.0f} s)"
+    assert elapsed < serialised / 4, (
+        f"{ORGS} requests of {LATENCY_MS} ms took {elapsed:.1f} s (serialised: {serialised:.0f} s)")
     assert all(org["api_calls"] == 1 for org in admin(emu, "GET", "orgs"))

@@ -148,7 +148,8 @@ def test_child_relationships(obj: str, relationship: str, child: str) -> None:
 
 def test_permission_set_system_permissions() -> None:
     fields = SCHEMA["PermissionSet"].fields
-    for key in ("ModifyAllData", "ViewAllData", "ApiEnabled", "AuthorApex", "CustomizeApplication", "ManageUsers", "ViewSetup"):
+    for key in ("ModifyAllData", "ViewAllData", "ApiEnabled", "AuthorApex", "CustomizeApplication", "ManageUsers",
+                "ViewSetup"):
         assert fields[f"Permissions{key}"].type == "boolean"
 
 

@@ -114,7 +114,8 @@ def test_plain_query_matches_the_recorded_user_query() -> None:
     expected = exchange["body"]
     first = expected["records"][0]
     users = [
-        {"Id": first["attributes"]["url"].rsplit("/", 1)[1], "FirstName": first["FirstName"], "LastName": first["LastName"]},
+        {"Id": first["attributes"]["url"].rsplit("/", 1)[1], "FirstName": first["FirstName"],
+         "LastName": first["LastName"]},
         {"Id": make_id("005", 999), "FirstName": "Other", "LastName": "User"},
     ]
     result = execute(exchange["request"]["query"]["q"], {"User": users}, url_prefix=DATA)

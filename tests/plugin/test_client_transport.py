@@ -160,7 +160,8 @@ def test_a_create_failing_with_a_server_error_is_not_retried(emulator: Emulator,
     guard, grant = new_guard("alpha", writable=True)
     assert grant is not None
     counter = CallCounter()
-    client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url), new_session(counter, emulator.ca_cert, guard=guard),
+    client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url),
+                       new_session(counter, emulator.ca_cert, guard=guard),
                        counter, retry_delays=(0.0, 0.0))
     set_faults(emulator, admin, error_rate=1.0)
     with grant(), pytest.raises(ServerError):

@@ -174,7 +174,8 @@ def test_soft(org):
     gate = read_gate(landscape.path)
     assert gate["decision"] == "go"
     assert gate["orgs"]["qa"]["warnings"][0]["reason"] == "qa: sandbox on a preview instance"
-    landscape.makepyfile(test_more="import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_x(org):\n    assert 0\n")
+    landscape.makepyfile(test_more="import pytest\n\n@pytest.mark.xfail(reason='known')\ndef "
+                                   "test_x(org):\n    assert 0\n")
     assert run(landscape).ret == 1
     assert read_gate(landscape.path)["decision"] == "no-go"
 

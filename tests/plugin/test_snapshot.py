@@ -36,7 +36,8 @@ def _profile(root: Path, name: str, emulator: Emulator | None, states: str | Non
 
 def _run_catalog(root: Path, profile: str) -> dict[str, Any]:
     gate = root / "reports" / f"{profile}.json"
-    run = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks"), f"--org-profile={root / 'profiles' / (profile + '.yaml')}", "-q",
+    run = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks"),
+                          f"--org-profile={root / 'profiles' / (profile + '.yaml')}", "-q",
                           "-p", "no:cacheprovider", "--gate-file", str(gate)],
                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert gate.exists(), (run.stdout + run.stderr)[-3000:]

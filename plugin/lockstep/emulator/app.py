@@ -70,7 +70,8 @@ class EmulatorApp:
         """The response to one request; None when a fault drops the connection instead."""
         path, stage = request.path, front_door(request.path)
         if stage == "admin":
-            status, body = handle_admin(self.store, self.base_url, request.method, path, _json(request.raw), self._reload)
+            status, body = handle_admin(self.store, self.base_url, request.method, path, _json(request.raw),
+                                        self._reload)
             return ApiResponse(status, body)
         if stage == "token":
             return await self._token(request)
@@ -174,7 +175,9 @@ async def _read_request(scope: Scope, receive: Receive) -> _HttpRequest:
 
 def _server_error(status: int) -> ApiResponse:
     if status == 500:
-        return error("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1849206631-84117 (-1092867584)", status=500)
+        return error("UNKNOWN_EXCEPTION",
+                     "An unexpected error occurred. Please include this ErrorId if you contact support: "
+                     "1849206631-84117 (-1092867584)", status=500)
     return error("SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later.", status=503)
 
 
@@ -219,7 +222,8 @@ async def _respond(send: Send, response: ApiResponse, *, pretty: bool, cache: bo
         payload = render_json(response.body, pretty=pretty)
         headers.append((b"content-type", _JSON.encode()))
     headers.append((b"content-length", str(len(payload)).encode()))
-    headers.append((b"cache-control", b"no-cache, no-store" if cache else b"no-cache,must-revalidate,max-age=0,no-store,private"))
+    headers.append((b"cache-control",
+                    b"no-cache, no-store" if cache else b"no-cache,must-revalidate,max-age=0,no-store,private"))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 

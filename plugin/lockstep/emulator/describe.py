@@ -101,7 +101,8 @@ def _field(obj: SObject, name: str, ftype: str) -> dict[str, Any]:
     }
 
 
-def describe_object(obj: SObject, prefix: str, api: str = "data", tables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def describe_object(obj: SObject, prefix: str, api: str = "data", tables: Mapping[str, Any] | None = None) -> dict[str,
+                                                                                                                   Any]:
     """The object's describe; ``tables`` (the org's records) add its custom fields, picklist values, record types."""
     tables = tables or {}
     if api == "data":

@@ -80,7 +80,8 @@ def _success(store: Store, base_url: str, org: Org, user_id: str, grant: str) ->
     identity_url = _identity_url(base_url, org, user_id)
     issued_at = str(int(time.time() * 1000))
     secret = (org.definition.credentials.client_secret or org.org_id).encode()
-    signature = base64.b64encode(hmac.new(secret, (identity_url + issued_at).encode(), hashlib.sha256).digest()).decode()
+    signature = base64.b64encode(hmac.new(secret, (identity_url + issued_at).encode(),
+                                          hashlib.sha256).digest()).decode()
     common = {"instance_url": base_url, "id": identity_url, "token_type": "Bearer"}
     if grant == GRANT_PASSWORD:
         body = {"access_token": session.token, **common, "issued_at": issued_at, "signature": signature}
@@ -200,7 +201,8 @@ def _urls(base_url: str, org: Org, user_id: str) -> dict[str, str]:
 
 
 def _photos(base_url: str, user_id: str) -> dict[str, str]:
-    return {"picture": f"{base_url}/profilephoto/{user_id[:15]}/F", "thumbnail": f"{base_url}/profilephoto/{user_id[:15]}/T"}
+    return {"picture": f"{base_url}/profilephoto/{user_id[:15]}/F",
+            "thumbnail": f"{base_url}/profilephoto/{user_id[:15]}/T"}
 
 
 def identity(base_url: str, org: Org, user_id: str) -> dict[str, Any]:

@@ -163,7 +163,8 @@ def retrieve(org: Org, sobject: str, record_id: str, api: str, version: str, wan
                 return error("INVALID_FIELD", f"No such column '{raw.strip()}' on sobject of type {obj.name}")
             names.append(spec.name)
     tooling = "tooling/" if api == "tooling" else ""
-    body: dict[str, Any] = {"attributes": {"type": obj.name, "url": f"/services/data/v{version}/{tooling}sobjects/{obj.name}/{row['Id']}"}}
+    url = f"/services/data/v{version}/{tooling}sobjects/{obj.name}/{row['Id']}"
+    body: dict[str, Any] = {"attributes": {"type": obj.name, "url": url}}
     for name in names:
         body[name] = to_json(row.get(name))
     return ApiResponse(200, body)

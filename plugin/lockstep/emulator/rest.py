@@ -20,7 +20,8 @@ from lockstep.emulator.schema import SObject
 from lockstep.emulator.store import Org
 
 __all__ = [
-    "LISTED_RESOURCES", "TOOLING_UNSERVED", "apex_rest", "create", "delete", "deleted", "describe_global", "describe_sobject",
+    "LISTED_RESOURCES", "TOOLING_UNSERVED", "apex_rest", "create", "delete", "deleted", "describe_global",
+    "describe_sobject",
     "limits", "next_page", "query", "query_all", "record_count", "release_label", "retrieve",
     "sobject_basic", "update", "updated", "upsert", "versions",
 ]

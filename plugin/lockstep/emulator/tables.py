@@ -29,7 +29,8 @@ _ORG_SETTINGS: dict[str, Any] = {
     "PreferencesLightningLoginEnabled": True, "FiscalYearStartMonth": 1, "UsesStartDateAsFiscalYearName": False,
     "DefaultAccountAccess": "Edit", "DefaultContactAccess": "ControlledByParent", "DefaultOpportunityAccess": "Edit",
     "DefaultLeadAccess": "ReadEditTransfer", "DefaultCaseAccess": "ReadEditTransfer",
-    "DefaultCalendarAccess": "HideDetailsInsert", "DefaultPricebookAccess": "ReadSelect", "DefaultCampaignAccess": "All",
+    "DefaultCalendarAccess": "HideDetailsInsert", "DefaultPricebookAccess": "ReadSelect",
+    "DefaultCampaignAccess": "All",
     "UiSkin": "Theme3", "SignupCountryIsoCode": "US", "NumKnowledgeService": 0, "WebToCaseDefaultOrigin": "Web",
     "MonthlyPageViewsUsed": 0, "MonthlyPageViewsEntitlement": 0,
 }
@@ -131,7 +132,8 @@ def _permission_sets(b: Builder) -> None:
         check_keys(b.source, key, spec, ps_keys)
         if spec.get("profile"):
             profile_id = _profile(b, str(spec["profile"]))
-            row = next(r for r in b.tables["PermissionSet"] if r.get("ProfileId") == profile_id and r["IsOwnedByProfile"])
+            row = next(r for r in b.tables["PermissionSet"]
+                       if r.get("ProfileId") == profile_id and r["IsOwnedByProfile"])
         elif isinstance(spec.get("name"), str):
             row = b.add("PermissionSet", {
                 "Name": spec["name"], "Label": str(spec.get("label") or spec["name"]),
@@ -202,7 +204,8 @@ def build_tables(definition: OrgDefinition, now: dt.datetime) -> None:
     _users(b)
     for username, user_id in b.users.items():
         row = next(r for r in b.tables["User"] if r["Id"] == user_id)
-        profile_ps = next(p for p in b.tables["PermissionSet"] if p.get("ProfileId") == row["ProfileId"] and p["IsOwnedByProfile"])
+        profile_ps = next(p for p in b.tables["PermissionSet"]
+                          if p.get("ProfileId") == row["ProfileId"] and p["IsOwnedByProfile"])
         _assign(b, user_id, profile_ps["Id"])
     _permission_sets(b)
     add_setup_objects(b)

@@ -205,7 +205,8 @@ class _Breaker:
     def check(self) -> None:
         with self._lock:
             if self.error is None and self.budget is not None and self._spent >= self.budget:
-                self.error = DeadlineExceeded(self.org, None, f"used up its time budget ({self.budget:g} s of requests);"
+                self.error = DeadlineExceeded(self.org, None,
+                                              f"used up its time budget ({self.budget:g} s of requests);"
                                                               " its remaining calls are refused")
             if self.error is not None:
                 raise self.error.again()

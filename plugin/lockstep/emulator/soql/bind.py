@@ -141,7 +141,8 @@ class Context:
                 if rel is not None:
                     break
             if rel is None:
-                raise invalid_field(self.soql, path.pos.line, path.pos.column, part, current[0].name, kind="relationship")
+                raise invalid_field(self.soql, path.pos.line, path.pos.column, part, current[0].name,
+                                    kind="relationship")
             relname, (lookup, target) = rel
             targets = target if isinstance(target, tuple) else (target,)
             steps.append(Step(relname, lookup, targets, isinstance(target, tuple)))

@@ -88,7 +88,8 @@ def _columns(runner: Runner, obj: SObject, query: n.Query) -> list[dict[str, Any
             relationship, (child_name, _lookup) = found
             child = find_object(ctx.schema, child_name)
             assert child is not None
-            columns.append(_column(relationship, relationship, aggregate=True, joins=_columns(runner, child, item.query)))
+            columns.append(_column(relationship, relationship, aggregate=True,
+                                   joins=_columns(runner, child, item.query)))
             continue
         expr = item.expr
         if isinstance(expr, n.Call) and expr.name.upper() == "FIELDS":

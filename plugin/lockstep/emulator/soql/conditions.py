@@ -52,10 +52,13 @@ def _literal_value(ctx: Context, getter: Getter, lit: n.Literal) -> Any:
 def _mismatch(ctx: Context, getter: Getter, lit: n.Literal) -> SoqlError:
     ftype = getter.ftype
     if ftype in TEXT or ftype in IDS:
-        text = f"value of filter criterion for field '{getter.name}' must be of type {'id' if ftype in IDS else 'string'} and should be enclosed in quotes"
+        kind = "id" if ftype in IDS else "string"
+        text = (f"value of filter criterion for field '{getter.name}' must be of type {kind} "
+                "and should be enclosed in quotes")
     else:
         word = _TYPE_WORDS.get(ftype, "double" if ftype in NUMERIC else ftype)
-        text = f"value of filter criterion for field '{getter.name}' must be of type {word} and should not be enclosed in quotes"
+        text = (f"value of filter criterion for field '{getter.name}' must be of type {word} "
+                "and should not be enclosed in quotes")
     return invalid_field(ctx.soql, lit.pos.line, lit.pos.column, text, "", kind="message")
 
 

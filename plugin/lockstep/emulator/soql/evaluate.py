@@ -125,7 +125,8 @@ class Runner:
                 raise self.ctx.error(count_all[0].expr.pos, "COUNT() must be the only element in the SELECT list")
             total = len(slice_rows(self.filtered(obj, query), query))
             return QueryResult([], total, obj.name)
-        if query.group_by or query.having or any(isinstance(i, n.SelectItem) and is_aggregate(i.expr) for i in query.select):
+        aggregates = any(isinstance(i, n.SelectItem) and is_aggregate(i.expr) for i in query.select)
+        if query.group_by or query.having or aggregates:
             return run_aggregate(self, obj, query)
         items = self.bind_items(obj, query, allow_children=True)
         order = self.order_getters(obj, query)
