@@ -62,7 +62,7 @@ def _cells(dom: str, check: str) -> dict[str, str]:
     row = re.search(rf'<tr><th class="ls-rowhead" title="[^"]*::{check}">{check}</th>(.*?)</tr>', table)
     assert row is not None, check
     cells = re.findall(r"<td class=\"ls-c[^\"]*\".*?</td>", row.group(1))
-    return dict(zip(columns, cells))
+    return dict(zip(columns, cells, strict=True))
 
 
 def test_the_decision_is_the_first_thing_on_the_page(demo_dom: str) -> None:

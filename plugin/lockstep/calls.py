@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 from urllib.parse import quote
 
 from lockstep.salesforce.client import OrgClient, error_for
@@ -112,8 +112,8 @@ class SmokeTest:
         ]
 
 
-Request = Union[Query, ToolingQuery, Get, ApiVersions, ApiUsage, SmokeTest]
-Result = Union[Any, SalesforceError]
+Request = Query | ToolingQuery | Get | ApiVersions | ApiUsage | SmokeTest
+Result = Any | SalesforceError
 Grant = Callable[[], AbstractContextManager[None]]
 
 

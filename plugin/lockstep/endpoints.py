@@ -262,4 +262,4 @@ def probe_all(probes: Iterable[Probe]) -> dict[tuple[Any, ...], ProbeResult]:
     if not unique:
         return {}
     results = asyncio.run(_probe_all(unique))
-    return {p.key: r for p, r in zip(unique, results)}
+    return {p.key: r for p, r in zip(unique, results, strict=True)}

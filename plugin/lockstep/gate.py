@@ -221,7 +221,7 @@ def _waive(results: tuple[CheckResult, ...], waivers: tuple[Rule, ...],
             result = _replace(result, reason=f"{result.reason} [{expired}]")
         out.append(result)
     report = tuple(WaiverUse(_waiver(rule), count, "expired" if rule.expired(now) else "used" if count else "stale")
-                   for rule, count in zip(waivers, matched))
+                   for rule, count in zip(waivers, matched, strict=True))
     return tuple(out), report
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import glob
+import itertools
 import os
 import uuid
 from collections.abc import Mapping
@@ -220,7 +221,7 @@ def _ini_addopts(config: pytest.Config) -> list[str]:
 
 
 def _follows(tokens: list[str], flag: str, value: str) -> bool:
-    return any(token == flag and after == value for token, after in zip(tokens, tokens[1:]))
+    return any(token == flag and after == value for token, after in itertools.pairwise(tokens))
 
 
 def narrowing_paths(config: pytest.Config) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -52,7 +53,7 @@ def reason_line(exc: BaseException | None, longrepr: Any = None, wasxfail: str |
         crash = getattr(getattr(longrepr, "reprcrash", None), "message", None)
         line = _first_line(crash or str(longrepr))
     if wasxfail is not None and exc is None:
-        line = f"unexpectedly passed (xfail: {wasxfail})" if not line else line
+        line = line or f"unexpectedly passed (xfail: {wasxfail})"
     return redact(one_line(line))[:2000]
 
 
@@ -124,10 +125,8 @@ def write_gate(path: Path, gate: Gate) -> None:
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a later CI stage may read it as another user
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -154,8 +153,8 @@ def _rows(gate: Gate, names: list[str]) -> list[tuple[str, ...]]:
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(_COLUMNS)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return lines
 
 

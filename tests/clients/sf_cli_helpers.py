@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,10 +108,8 @@ def processes_with_home(home: Path) -> list[int]:
 
 def stop(pids: list[int]) -> None:
     for pid in pids:
-        try:
+        with suppress(OSError):
             os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
 
 
 @contextmanager

@@ -79,7 +79,7 @@ def test_the_catalog_runs_through_sf_cli_like_through_the_emulator(
     assert "INVALID_SESSION_ID" not in output and ": sf_cli: " not in output, output[-4000:]
     assert sum(1 for o in outcomes.values() if o == "passed") > 30
 
-    requests.post(f"{demo.url}/__emulator__/reset", verify=str(demo.ca_cert)).raise_for_status()
+    requests.post(f"{demo.url}/__emulator__/reset", verify=str(demo.ca_cert), timeout=30).raise_for_status()
     reference = _profile(tmp_path / "reference.yaml",
                          {"method": "emulator", "url": demo.url, "ca_file": str(demo.ca_cert)})
     (tmp_path / "ref").mkdir()

@@ -76,28 +76,28 @@ STATES: tuple[dict[str, Any], ...] = (
             ],
             "ApexClass": [
                 *({"Id": class_id, "Name": name, "Status": "Active", "ApiVersion": 59.0}
-                  for class_id, name in zip(CLASS_IDS + TEST_CLASS_IDS, (
+                  for class_id, name in zip([*CLASS_IDS, *TEST_CLASS_IDS], (
                       "SampleClass", "SampleClass2", "SamplePage_CTRL",
-                      "SamplePage_CTRL_TEST", "SampleClass_TEST", "SampleClass2_TEST"))),
+                      "SamplePage_CTRL_TEST", "SampleClass_TEST", "SampleClass2_TEST"), strict=True)),
                 {"Id": MANAGED_CLASS_ID, "Name": "GenericEventPostMock", "NamespacePrefix": "smon", "Status": "Active",
                  "ApiVersion": 59.0, "IsValid": False, "Body": MANAGED_SOURCE},
             ],
             "AsyncApexJob": [{"Id": TEST_JOB_ID, "JobType": "TestRequest", "Status": "Processing"}],
             "ApexTestQueueItem": [{"ParentJobId": TEST_JOB_ID, "ApexClassId": class_id, "Status": status}
-                                  for class_id,
-                                  status in zip(TEST_CLASS_IDS, ("Processing", "Processing", "Completed"))],
+                                  for class_id, status in zip(TEST_CLASS_IDS, ("Processing", "Processing", "Completed"),
+                                                              strict=True)],
             "ApexTestResult": [
                 {"Id": result_id, "AsyncApexJobId": TEST_JOB_ID, "ApexClassId": class_id, "MethodName": method,
                  "Outcome": "Pass", "RunTime": run_time, "TestTimestamp": "2022-01-05T13:45:52Z"}
                 for result_id, class_id, method, run_time in zip(
                     RESULT_IDS, TEST_CLASS_IDS, ("helloWorldTest", "getSamplesTest", "fillInFirstNameTest"),
-                    (12, 48, 340))
+                    (12, 48, 340), strict=True)
             ],
             "ApexTestResultLimits": [
                 {"ApexTestResultId": result_id, "LimitContext": "SYNC", "Callouts": 0, "AsyncCalls": 0, "DmlRows": dml,
                  "Email": 0, "MobilePush": 0, "QueryRows": 1 - dml, "Sosl": 0, "Cpu": 31 * dml, "Dml": dml,
                  "Soql": 1 - dml}
-                for result_id, dml in zip(RESULT_IDS[1:], (0, 1))
+                for result_id, dml in zip(RESULT_IDS[1:], (0, 1), strict=True)
             ],
             "ApexCodeCoverageAggregate": [{"ApexClassOrTriggerId": class_id, "NumLinesCovered": 6,
                                            "NumLinesUncovered": 0}

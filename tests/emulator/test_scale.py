@@ -34,7 +34,7 @@ def test_three_hundred_orgs_answer_concurrently(start_emulator: StateFactory) ->
     with ThreadPoolExecutor(CLIENTS) as pool:
         answers = list(pool.map(ask, shares))
     elapsed = time.perf_counter() - started
-    for share, names in zip(shares, answers):
+    for share, names in zip(shares, answers, strict=True):
         assert names == [f"Account of {org['name']}" for org in share]
     serialised = ORGS * LATENCY_MS / 1000
     assert elapsed < serialised / 4, (

@@ -57,7 +57,7 @@ def test_make_id_is_deterministic_and_valid() -> None:
     seeded = make_id("001", "prod-emea/Account/0")
     assert seeded == make_id("001", "prod-emea/Account/0") != make_id("001", "prod-emea/Account/1")
     assert len(seeded) == 18 and seeded.startswith("001") and to_18(seeded[:15]) == seeded
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="key prefix must be 3 characters"):
         make_id("01", 1)
 
 

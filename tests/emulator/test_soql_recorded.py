@@ -105,7 +105,7 @@ def test_group_by_with_alias_keeps_grouped_names_and_the_alias() -> None:
         for r in result.records
     ]
     assert renamed == expected["records"]
-    for ours, theirs in zip(result.records, expected["records"]):
+    for ours, theirs in zip(result.records, expected["records"], strict=True):
         assert [type(v) for v in ours.values()] == [type(v) for v in theirs.values()]
 
 

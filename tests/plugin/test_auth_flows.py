@@ -106,7 +106,8 @@ def test_access_token_flow_and_no_refresh(served: tuple[Emulator, Path]) -> None
     token = EmulatorAuth("authy", emu.url).login(new_session(CallCounter(), emu.ca_cert))
     client = connect(emu, AccessTokenAuth("authy", token.access_token, emu.url))
     assert org_name(client) == "authy"
-    requests.post(f"{emu.url}/__emulator__/orgs/authy/expire-sessions", verify=str(emu.ca_cert)).raise_for_status()
+    requests.post(f"{emu.url}/__emulator__/orgs/authy/expire-sessions", verify=str(emu.ca_cert),
+                  timeout=30).raise_for_status()
     with pytest.raises(SessionExpired) as info:
         client.query("SELECT Id FROM Organization")
     assert str(info.value) == "authy: INVALID_SESSION_ID: Session expired or invalid"
@@ -121,7 +122,7 @@ def test_sf_cli_alias(served: tuple[Emulator, Path], tmp_path: Path) -> None:
                     f"'--target-org', 'authy-alias']\nprint({json.dumps(json.dumps(payload))})\n")
     fake.chmod(0o755)
     assert org_name(connect(emu, SfCliAuth("authy", "authy-alias", command=str(fake)))) == "authy"
-    with pytest.raises(AuthenticationError, match="authy: sf_cli: the Salesforce CLI .* is not on PATH"):
+    with pytest.raises(AuthenticationError, match=r"authy: sf_cli: the Salesforce CLI .* is not on PATH"):
         SfCliAuth("authy", "x", command=str(tmp_path / "missing")).login(new_session(CallCounter()))
 
 

@@ -80,7 +80,7 @@ class Cells(HTMLParser):
         if tag == "td":
             self._cell = None
         if tag == "tr" and self._row is not None and self._check and self._row:
-            for column, cell in zip(self.columns, self._row):
+            for column, cell in zip(self.columns, self._row, strict=True):
                 if cell[0]:
                     self.cells[(self._check, column)] = cell
             self._row = None

@@ -309,7 +309,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    yield {"returncode": proc.returncode, "output": proc.stdout, "gate": json.loads(gate_file.read_text()),
+    return {"returncode": proc.returncode, "output": proc.stdout, "gate": json.loads(gate_file.read_text()),
            "orgs": orgs}
 
 

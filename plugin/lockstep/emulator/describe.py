@@ -73,7 +73,7 @@ def _record_types(obj: SObject, prefix: str, tables: Mapping[str, Any]) -> list[
                   False) for r in sorted(rows, key=lambda r: str(r.get("Name")))]
     if not infos and obj.name not in WRITABLE:
         return []
-    return infos + [info("012000000000000AAA", "Master", "Master", True)]
+    return [*infos, info("012000000000000AAA", "Master", "Master", True)]
 
 
 def _field(obj: SObject, name: str, ftype: str) -> dict[str, Any]:

@@ -151,7 +151,7 @@ def _fleet(b: Builder, packages: _Packages, key: str, spec: dict[str, Any], rows
         raise b.fail(f"{key}.versions", f"at most {MAX_FLEET} subscribers per fleet, got {total}")
     rng = random.Random(seed)
     version_ids = [packages.version(f"{key}.versions.{text}", namespace, text) for text, _ in versions]
-    by_version = [vid for vid, (_, count) in zip(version_ids, versions) for _ in range(count)]
+    by_version = [vid for vid, (_, count) in zip(version_ids, versions, strict=True) for _ in range(count)]
     rng.shuffle(by_version)
     types = _dealt(rng, _counts(b, f"{key}.org_types", spec.get("org_types"), ORG_TYPES, total), total, "Production")
     statuses = _dealt(rng, _counts(b, f"{key}.statuses", spec.get("statuses"), ORG_STATUSES, total), total, "Active")

@@ -100,9 +100,9 @@ def _check_client(org: Org, client_id: str | None, secret: str | None, *, secret
     expected = org.definition.credentials
     if expected.client_id is not None and client_id != expected.client_id:
         return _error("invalid_client_id", "client identifier invalid")
-    if expected.client_secret is not None and (secret_required or secret):
-        if not hmac.compare_digest((secret or "").encode(), expected.client_secret.encode()):
-            return _error("invalid_client", "invalid client credentials")
+    if (expected.client_secret is not None and (secret_required or secret)
+            and not hmac.compare_digest((secret or "").encode(), expected.client_secret.encode())):
+        return _error("invalid_client", "invalid client credentials")
     return None
 
 

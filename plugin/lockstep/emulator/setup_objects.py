@@ -170,7 +170,7 @@ def _apex(b: Builder) -> None:
             "UsageAfterInsert": True, "UsageAfterUpdate": True, "UsageIsBulk": True,
             "ManageableState": "installed" if item.get("namespace") else "unmanaged",
         }, seed=str(item["name"]))
-    for key, item in _items(b, "apex_classes", ("name", "api_version", "status", "namespace"), ("name",)):
+    for _key, item in _items(b, "apex_classes", ("name", "api_version", "status", "namespace"), ("name",)):
         _apex_class(b, str(item["name"]), item)
 
 
@@ -189,7 +189,7 @@ def _apex_class(b: Builder, name: str, item: dict[str, Any]) -> str:
 
 
 def _rules_and_integrations(b: Builder) -> None:
-    for key, item in _items(b, "validation_rules", ("name", "object", "active", "error_message", "description"),
+    for _key, item in _items(b, "validation_rules", ("name", "object", "active", "error_message", "description"),
                             ("name", "object")):
         obj = _entity(b, str(item["object"]))
         b.add("ValidationRule", {
@@ -198,14 +198,14 @@ def _rules_and_integrations(b: Builder) -> None:
             "Description": item.get("description"),
             "NamespacePrefix": None, "ManageableState": "unmanaged", "FullName": f"{obj}.{item['name']}",
         }, seed=f"{obj}/{item['name']}")
-    for key, item in _items(b, "named_credentials", ("name", "label", "endpoint", "principal_type"),
+    for _key, item in _items(b, "named_credentials", ("name", "label", "endpoint", "principal_type"),
                             ("name", "endpoint")):
         b.add("NamedCredential", {
             "DeveloperName": str(item["name"]), "MasterLabel": str(item.get("label") or item["name"]),
             "Endpoint": str(item["endpoint"]), "PrincipalType": str(item.get("principal_type") or "Anonymous"),
             "NamespacePrefix": None, "CalloutOptionsGenerateAuthorizationHeader": True,
         }, seed=str(item["name"]))
-    for key, item in _items(b, "remote_sites", ("name", "url", "active", "description"), ("name", "url")):
+    for _key, item in _items(b, "remote_sites", ("name", "url", "active", "description"), ("name", "url")):
         b.add("RemoteProxy", {
             "SiteName": str(item["name"]), "EndpointUrl": str(item["url"]), "IsActive": bool(item.get("active", True)),
             "DisableProtocolSecurity": False, "ProtocolMismatch": False, "Description": item.get("description"),
@@ -240,7 +240,7 @@ def _jobs(b: Builder) -> None:
             "CreatedDate": created, "CompletedDate": b.when(f"{key}.completed", item.get("completed")),
         })
     keys = ("name", "topic", "type", "status", "position", "tip", "retries", "last_error")
-    for key, item in _items(b, "event_subscribers", keys, ("name", "topic")):
+    for _key, item in _items(b, "event_subscribers", keys, ("name", "topic")):
         b.add("EventBusSubscriber", {
             "Name": str(item["name"]), "Topic": str(item["topic"]), "Type": str(item.get("type") or "ApexTrigger"),
             "Status": str(item.get("status") or "Running"),

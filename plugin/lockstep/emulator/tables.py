@@ -202,7 +202,7 @@ def build_tables(definition: OrgDefinition, now: dt.datetime) -> None:
     b = Builder(definition, now)
     _org_row(b)
     _users(b)
-    for username, user_id in b.users.items():
+    for user_id in b.users.values():
         row = next(r for r in b.tables["User"] if r["Id"] == user_id)
         profile_ps = next(p for p in b.tables["PermissionSet"]
                           if p.get("ProfileId") == row["ProfileId"] and p["IsOwnedByProfile"])

@@ -410,7 +410,7 @@ class OrgClient:
             url = page.get("nextRecordsUrl")
             if page.get("done", True) or not url:
                 return records
-            page = self._call(lambda sf: self._get_json(sf, url))
+            page = self._call(lambda sf, url=url: self._get_json(sf, url))
 
     def limits(self) -> dict[str, Any]:
         return self._call(lambda sf: sf.restful("limits/")) or {}

@@ -120,11 +120,11 @@ class _Operands:
             groups[()] = ((), rows)
         for row in rows if self.group_keys else ():
             raw = tuple(r(row) for r in readers)
-            normalized = tuple(normalize(v, t) for v, t in zip(raw, types))
+            normalized = tuple(normalize(v, t) for v, t in zip(raw, types, strict=True))
             groups.setdefault(normalized, (raw, []))[1].append(row)
         results: list[dict[str, Any]] = []
         for raw, members in groups.values():
-            group: dict[str, Any] = dict(zip(self.group_keys, raw))
+            group: dict[str, Any] = dict(zip(self.group_keys, raw, strict=True))
             for key, (name, read, ftype) in self.calls.items():
                 group[key] = _compute(name, read, ftype, members)
             results.append(group)

@@ -36,7 +36,7 @@ class Runner:
 
     def semi_join(self, query: n.Query, outer: Getter) -> set[Any]:
         obj = self.ctx.sobject(query.sobject, query.sobject_pos)
-        items = [i for i in query.select]
+        items = list(query.select)
         if len(items) != 1 or not isinstance(items[0], n.SelectItem) or not isinstance(items[0].expr, n.Path):
             raise self.ctx.error(query.sobject_pos, "The inner select field must be a single field")
         bound = self.ctx.bind(obj, items[0].expr)
