@@ -163,7 +163,7 @@ def test_fleet_matches_direct_subscribers(orgs):
     for owner, spec in owners:
         requests = fleet_requests(owner.config)
         try:
-            fleet = read_fleet(spec, lambda name, owner=owner, requests=requests: owner.answers.result(requests[name]))
+            fleet = read_fleet(spec, lambda name: owner.answers.result(requests[name]))  # noqa: B023 - called within this iteration
         except SalesforceError as exc:
             problems.append(f"{owner.name}: the fleet of {spec.package} could not be read: {exc}")
             continue

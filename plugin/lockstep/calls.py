@@ -144,7 +144,7 @@ class Answers:
                 # a smoke test rides in a data composite, after its queries: one call for both
                 riders = {index: smoke.pop() for index in reversed(range(len(batches))) if smoke and kind is Query}
                 for index, batch in enumerate(batches):
-                    self._queries(kind, batch, riders.get(index), grant)  # type: ignore[arg-type]
+                    self._queries(kind, batch, riders.get(index), grant)
             for request in missing:
                 if isinstance(request, Get):
                     self._answer(request, lambda r=request: self.client.get(r.path))

@@ -16,6 +16,7 @@ import pytest
 
 from lockstep.findings import finding_lines, org_reason_summary, passing_orgs
 from lockstep.gate_model import Gate, Narrowing, ShardRecord
+from lockstep.options import utcnow
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError, one_line, redact
 
 __all__ = [
@@ -293,10 +294,6 @@ def annotate_report(report: Any, exc: BaseException | None) -> None:
             report.user_properties.append(("lockstep_org_error", True))
 
 
-def _utcnow() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 class Recorder:
     """Turns pytest reports (plain data, also from xdist workers) into the gate."""
 
@@ -351,7 +348,7 @@ class Recorder:
             self.deselected = max(self.deselected or mine, mine)
 
     def start(self) -> None:
-        self.started = _utcnow()
+        self.started = utcnow()
 
     def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
              narrowing: Narrowing, deployed_at: str | None = None, shard: ShardRecord | None = None,
@@ -365,8 +362,8 @@ class Recorder:
             api_calls[name] = api_calls.get(name, 0) + count
         info = RunInfo(
             orgs=landscape.kinds, release=release, profile_name=landscape.profile.name,
-            profile_sha256=landscape.profile.sha256, markexpr=markexpr, started=self.started or _utcnow(),
-            finished=_utcnow(), version=__version__, run_id=run_id, exit_status=exit_status,
+            profile_sha256=landscape.profile.sha256, markexpr=markexpr, started=self.started or utcnow(),
+            finished=utcnow(), version=__version__, run_id=run_id, exit_status=exit_status,
             interrupted=self.interrupted,
             collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
             waivers=landscape.profile.waivers, now=now, left_out=self.left_out,

@@ -138,7 +138,7 @@ class GuardedSession(requests.Session):
         super().__init__()
         self.guard = guard
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.guard.check(request.method, request.url, request.body, request.headers)
         return super().send(request, **kwargs)
 
@@ -302,10 +302,6 @@ class OrgClient:
     def close(self) -> None:
         self._session.close()
 
-    def cancel(self) -> None:
-        """Send no further request (the run was interrupted); calls fail with :class:`Cancelled`."""
-        self._cancel.set()
-
     def _check_cancelled(self) -> None:
         if self._cancel.is_set():
             raise Cancelled(self.name)
@@ -410,7 +406,7 @@ class OrgClient:
             url = page.get("nextRecordsUrl")
             if page.get("done", True) or not url:
                 return records
-            page = self._call(lambda sf, url=url: self._get_json(sf, url))
+            page = self._call(lambda sf: self._get_json(sf, url))  # noqa: B023 - called within this iteration
 
     def limits(self) -> dict[str, Any]:
         return self._call(lambda sf: sf.restful("limits/")) or {}
