@@ -112,8 +112,8 @@ def test_sandboxes_not_ahead_of_production(orgs):
     else:
         pytest.skip("no production release to compare with: add a production org to the profile "
                     "or declare expect.production_api_version")
-    ahead = [o for o in orgs if o.kind in ("dev", "sandbox",
-                                           "staging") and float(o.facts.api_version) > float(reference)]
+    ahead = [o for o in orgs
+             if o.kind in ("dev", "sandbox", "staging") and float(o.facts.api_version) > float(reference)]
     assert not ahead, "\n".join(
         f"{o.name}: Salesforce release: expected API {reference} like production ({source}), "
         f"found preview API {o.facts.api_version}" for o in ahead

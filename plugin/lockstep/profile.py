@@ -208,8 +208,8 @@ class _Loader:
         self.check_type(path, "orgs", orgs, (list,), "a list of orgs")
         seen: set[str] = set()
         for index, org in enumerate(orgs):
-            label = f"orgs[{org.get('name')}]" if isinstance(org, dict) and isinstance(org.get("name"),
-                                                                                       str) else f"orgs[{index}]"
+            named = isinstance(org, dict) and isinstance(org.get("name"), str)
+            label = f"orgs[{org.get('name')}]" if named else f"orgs[{index}]"
             self.check_type(path, label, org, (dict,), "a mapping")
             self.check_keys(path, label, org, _ORG_KEYS)
             if "name" not in org:

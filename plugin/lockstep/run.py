@@ -321,8 +321,8 @@ class Run:
         concurrently before the first check, instead of one org after another."""
         if self.is_worker or getattr(self.config.option, "numprocesses", None) or self.config.option.collectonly:
             return
-        needed = sorted({org for item in session.items for org in orgs_of(item, self.org_names,
-                                                                          self.landscape.org_set)})
+        needed = sorted({org for item in session.items
+                         for org in orgs_of(item, self.org_names, self.landscape.org_set)})
         if needed:
             from lockstep.report import progress_printer
 

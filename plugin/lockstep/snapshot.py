@@ -190,8 +190,8 @@ def _records(org: Org, objects: Sequence[str], limit: int, expect: Mapping[str, 
         order = " ORDER BY CreatedDate DESC" if spec is None or spec.find_field("CreatedDate") else ""
         for row in org.answers.result(Query(f"SELECT {', '.join(fields)} FROM {obj}{order} LIMIT {limit}")):
             kept = {k: v for k, v in row.items()
-                    if k not in ("attributes", "SystemModstamp",
-                                 "IsDeleted") and v is not None and not isinstance(v, Mapping)}
+                    if k not in ("attributes", "SystemModstamp", "IsDeleted")
+                    and v is not None and not isinstance(v, Mapping)}
             copied.setdefault(obj, {}).setdefault(str(row["Id"]), {}).update(kept)
     return {obj: list(rows.values()) for obj, rows in sorted(copied.items())}
 

@@ -241,8 +241,8 @@ def collection(req: Request) -> ApiResponse:
     parts = [p for p in req.args.get("rest", "").split("/") if p]
     if method in ("DELETE", "GET") and (method == "GET" or not parts):
         return _by_ids(call, version, method, parts, params)
-    if method not in ("POST",
-                      "PATCH") or (method == "PATCH" and len(parts) not in (0, 2)) or (method == "POST" and parts):
+    if (method not in ("POST", "PATCH") or (method == "PATCH" and len(parts) not in (0, 2))
+            or (method == "POST" and parts)):
         return error("METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,POST,PATCH,DELETE")
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         return error("JSON_PARSER_ERROR", "The request body must be a JSON object with a records array")

@@ -61,8 +61,8 @@ def row_operand(ctx: Context, obj: SObject, expr: n.Expr) -> Getter:
         if not isinstance(expr.arg, n.Path):
             raise ctx.error(expr.pos, f"{expr.name}() needs a date or dateTime field")
         bound = ctx.bind(obj, expr.arg)
-        if bound.field.type not in ("date",
-                                    "datetime") or (name in ("HOUR_IN_DAY", "DAY_ONLY") and bound.field.type == "date"):
+        if (bound.field.type not in ("date", "datetime")
+                or (name in ("HOUR_IN_DAY", "DAY_ONLY") and bound.field.type == "date")):
             raise ctx.error(expr.arg.pos, f"Invalid field type for function {expr.name}: {bound.field.name}")
         read, fn = ctx.reader(bound), DATE_FUNCTIONS[name]
 
