@@ -221,7 +221,9 @@ def summary(rows: list[Row]) -> list[str]:
             continue
         base = min(added)
         for count, extra in sorted(added.items()):
-            ratio = f", {extra / added[base]:.1f}x what it adds at {base} orgs" if count != base and added[base] > 0 else ""
+            ratio = ""
+            if count != base and added[base] > 0:
+                ratio = f", {extra / added[base]:.1f}x what it adds at {base} orgs"
             lines.append(f"latency paid at {count} orgs: {latency} ms per request adds {extra:.1f} s{ratio}")
     return lines
 

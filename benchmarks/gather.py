@@ -33,7 +33,8 @@ def write_landscape(folder: Path, count: int) -> Path:
     template = DEMO_ORG.read_text(encoding="utf-8")
     names = [f"org{n:04d}" for n in range(count)]
     for name in names:
-        text = template.replace("name: prod\n", f"name: {name}\n", 1).replace("@acme.example.com", f"@{name}.example.com")
+        text = template.replace("name: prod\n", f"name: {name}\n", 1).replace("@acme.example.com",
+                                                                              f"@{name}.example.com")
         (states / f"{name}.yaml").write_text(text, encoding="utf-8")
     profile = folder / "bench.yaml"
     profile.write_text("emulator: states\norgs:\n" + "".join(f"  - {{name: {n}, kind: production}}\n" for n in names),

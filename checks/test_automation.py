@@ -39,7 +39,7 @@ DEFAULT_GRACE_MINUTES = 15
 
 
 def _utc(moment: dt.datetime) -> str:
-    return f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _spec(value) -> Mapping:
@@ -166,7 +166,7 @@ def _deployment_start(org, deployed_at: dt.datetime | None) -> dt.datetime | Non
     if not declared:
         return None
     value = declared if isinstance(declared, dt.datetime) else dt.datetime.fromisoformat(str(declared))
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 @pytest.mark.facts("async_jobs")

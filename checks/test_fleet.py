@@ -163,13 +163,14 @@ def test_fleet_matches_direct_subscribers(orgs):
     for owner, spec in owners:
         requests = fleet_requests(owner.config)
         try:
-            fleet = read_fleet(spec, lambda name: owner.answers.result(requests[name]))
+            fleet = read_fleet(spec, lambda name: owner.answers.result(requests[name]))  # noqa: B023 - called within this iteration
         except SalesforceError as exc:
             problems.append(f"{owner.name}: the fleet of {spec.package} could not be read: {exc}")
             continue
         reported = fleet.by_key()
         for org in sorted(direct, key=lambda o: o.name):
-            own = next((p.version for p in org.facts.packages if (p.namespace or p.name) == spec.package), NOT_INSTALLED)
+            own = next((p.version for p in org.facts.packages if (p.namespace or p.name) == spec.package),
+                       NOT_INSTALLED)
             record = reported.get(org.facts.organization.id[:15])
             recorded = record.version if record is not None else NOT_INSTALLED
             if own == NOT_INSTALLED and record is None:

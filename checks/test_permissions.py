@@ -59,7 +59,7 @@ def _words(rights, order) -> str:
 
 def _access_problem(spec, granted: frozenset[str], order: tuple[str, ...], where: str) -> str | None:
     """None when `granted` meets `spec` (a list: at least these; a mapping: each right exactly)."""
-    wanted = dict(spec) if isinstance(spec, Mapping) else {right: True for right in spec or ()}
+    wanted = dict(spec) if isinstance(spec, Mapping) else dict.fromkeys(spec or (), True)
     unknown = [right for right in wanted if right not in order]
     if unknown:
         pytest.fail(f"{where}: unknown right {unknown[0]!r}; rights: {', '.join(order)}", pytrace=False)

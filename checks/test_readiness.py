@@ -55,7 +55,8 @@ def test_api_headroom(org):
     percent = 100.0 * remaining / maximum if maximum else 0.0
     problems = []
     if "min_remaining_percent" in rule and percent < rule["min_remaining_percent"]:
-        problems.append(f"{org.name}: daily API requests: expected at least {rule['min_remaining_percent']}% remaining, "
+        problems.append(f"{org.name}: daily API requests: expected at least "
+                        f"{rule['min_remaining_percent']}% remaining, "
                         f"found {remaining} of {maximum} ({percent:.1f}%)")
     if "min_remaining" in rule and remaining < rule["min_remaining"]:
         problems.append(f"{org.name}: daily API requests: expected at least {rule['min_remaining']} remaining, "
@@ -77,7 +78,8 @@ def test_no_package_install_in_progress(org):
     """No package install or upgrade is running on the org."""
     busy = [i for i in org.facts.package_installs if i.status in BUSY_INSTALL_STATUSES]
     assert not busy, "\n".join(
-        f"{org.name}: package install {i.id}: expected none in progress, found {i.status} since {i.created}" for i in busy
+        f"{org.name}: package install {i.id}: expected none in progress, found {i.status} since {i.created}"
+        for i in busy
     )
 
 
@@ -110,7 +112,8 @@ def test_sandboxes_not_ahead_of_production(orgs):
     else:
         pytest.skip("no production release to compare with: add a production org to the profile "
                     "or declare expect.production_api_version")
-    ahead = [o for o in orgs if o.kind in ("dev", "sandbox", "staging") and float(o.facts.api_version) > float(reference)]
+    ahead = [o for o in orgs
+             if o.kind in ("dev", "sandbox", "staging") and float(o.facts.api_version) > float(reference)]
     assert not ahead, "\n".join(
         f"{o.name}: Salesforce release: expected API {reference} like production ({source}), "
         f"found preview API {o.facts.api_version}" for o in ahead

@@ -35,7 +35,8 @@ def test_the_catalog_benchmark_prints_one_row_per_way_and_org_count() -> None:
 
 
 def test_two_latencies_give_the_time_latency_adds_at_each_org_count() -> None:
-    result = subprocess.run([sys.executable, str(SCRIPT), "--orgs", "1,2", "--latency-ms", "0,20", "--naive-up-to", "0"],
+    result = subprocess.run([sys.executable, str(SCRIPT), "--orgs", "1,2", "--latency-ms", "0,20", "--naive-up-to",
+                             "0"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

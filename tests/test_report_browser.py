@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import unavailable
+
 from lockstep.gate_model import Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile
 from lockstep.html_render import SeenTest, render
-from needs import unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -25,7 +26,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        message = "Chromium is not installed (apt-get install chromium; .ci/run installs it): the report is not rendered"
+        message = ("Chromium is not installed (apt-get install chromium; .ci/run installs it): "
+                   "the report is not rendered")
         unavailable(message)
     return found
 
@@ -60,7 +62,7 @@ def _cells(dom: str, check: str) -> dict[str, str]:
     row = re.search(rf'<tr><th class="ls-rowhead" title="[^"]*::{check}">{check}</th>(.*?)</tr>', table)
     assert row is not None, check
     cells = re.findall(r"<td class=\"ls-c[^\"]*\".*?</td>", row.group(1))
-    return dict(zip(columns, cells))
+    return dict(zip(columns, cells, strict=True))
 
 
 def test_the_decision_is_the_first_thing_on_the_page(demo_dom: str) -> None:
@@ -86,7 +88,8 @@ def test_the_warning_is_marked_as_not_blocking(demo_dom: str) -> None:
     landscape = _cells(demo_dom, "test_sandboxes_not_ahead_of_production")["landscape"]
     assert 'class="ls-c ls-warning"' in landscape and "preview API 63.0" in landscape
     assert ('<td class="col-result ls-result-warning" data-lockstep-test='
-            '"checks/test_readiness.py::test_sandboxes_not_ahead_of_production">Warning (does not block)</td>') in demo_dom
+            '"checks/test_readiness.py::test_sandboxes_not_ahead_of_production">Warning (does not block)</td>'
+            ) in demo_dom
     assert "<td>warning, does not block</td>" in demo_dom  # in the findings too
     # a blocking failure still reads "Failed"
     assert ('data-lockstep-test="checks/test_automation.py::test_flows_in_expected_state[prod]">Failed</td>'

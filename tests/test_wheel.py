@@ -97,7 +97,8 @@ def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_py
     gate = json.loads((tmp_path / "reports" / "gate.json").read_text())
     catalog = gate["catalog"]
     shipped = sorted(p.name for p in (REPO / "checks").glob("test_*.py"))
-    assert catalog["builtin_files"] == shipped and catalog["own_files"] == ["checks/test_packages.py", "checks/test_team.py"]
+    assert catalog["builtin_files"] == shipped
+    assert catalog["own_files"] == ["checks/test_packages.py", "checks/test_team.py"]
     assert catalog["left_out"] == ["test_readiness.py::test_api_headroom"]
     assert catalog["replaced"] == [{"check": "test_packages.py::test_expected_package_versions",
                                     "by": "checks/test_team.py::test_expected_package_versions"}]

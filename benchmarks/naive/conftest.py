@@ -4,6 +4,7 @@ connection each, made when an org is first needed."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import requests
 import yaml
 from simple_salesforce import Salesforce
 
-_PROFILE = yaml.safe_load(open(os.environ["NAIVE_PROFILE"], encoding="utf-8"))
+_PROFILE = yaml.safe_load(Path(os.environ["NAIVE_PROFILE"]).read_text(encoding="utf-8"))
 _SHARED = _PROFILE.get("expect") or {}
 ORGS = [org["name"] for org in _PROFILE["orgs"]]
 _CONNECTIONS: dict[str, Salesforce] = {}

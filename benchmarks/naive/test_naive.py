@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import kind_of
 from simple_salesforce import Salesforce
+
+from conftest import kind_of
 
 
 def rows(sf: Salesforce, soql: str) -> list[dict[str, Any]]:
@@ -122,7 +123,7 @@ def test_no_unexpected_powerful_permissions(sf: Salesforce) -> None:
 
 # -- critical processes
 def test_recent_business_data(sf: Salesforce, expect: dict[str, Any]) -> None:
-    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     for spec in expect.get("business_data", {}).values():
         where = " AND ".join(f"{field} = '{value}'" for field, value in spec.get("where", {}).items())
         soql = f"SELECT COUNT(Id) total FROM {spec['object']} WHERE {where} AND CreatedDate >= {since}"

@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 from urllib.parse import quote
 
 from lockstep.salesforce.client import OrgClient, error_for
@@ -112,8 +112,8 @@ class SmokeTest:
         ]
 
 
-Request = Union[Query, ToolingQuery, Get, ApiVersions, ApiUsage, SmokeTest]
-Result = Union[Any, SalesforceError]
+Request = Query | ToolingQuery | Get | ApiVersions | ApiUsage | SmokeTest
+Result = Any | SalesforceError
 Grant = Callable[[], AbstractContextManager[None]]
 
 
@@ -144,7 +144,7 @@ class Answers:
                 # a smoke test rides in a data composite, after its queries: one call for both
                 riders = {index: smoke.pop() for index in reversed(range(len(batches))) if smoke and kind is Query}
                 for index, batch in enumerate(batches):
-                    self._queries(kind, batch, riders.get(index), grant)  # type: ignore[arg-type]
+                    self._queries(kind, batch, riders.get(index), grant)
             for request in missing:
                 if isinstance(request, Get):
                     self._answer(request, lambda r=request: self.client.get(r.path))
@@ -190,7 +190,7 @@ class Answers:
             self._results[request] = send()
         except SalesforceError as exc:
             self._results[request] = exc
-        except Exception as exc:  # an odd answer costs this request only
+        except Exception as exc:  # noqa: BLE001 - an odd answer costs this request only
             self._results[request] = SalesforceError(self.client.name, "UNEXPECTED_ANSWER",
                                                      one_line(f"{type(exc).__name__}: {exc}")[:200])
 
@@ -218,7 +218,8 @@ class Answers:
                        for i, r in enumerate(batch)]
         try:
             if rider is None:
-                answers = _by_reference((self.client.tooling_composite if tooling else self.client.composite)(subrequests))
+                send = self.client.tooling_composite if tooling else self.client.composite
+                answers = _by_reference(send(subrequests))
             else:
                 assert grant is not None
                 with grant():
@@ -257,8 +258,9 @@ class Answers:
             return self._complete(self.client.more(body))
         except SalesforceError as exc:
             return exc
-        except Exception as exc:  # an odd answer costs this request only
-            return SalesforceError(self.client.name, "UNEXPECTED_ANSWER", one_line(f"{type(exc).__name__}: {exc}")[:200])
+        except Exception as exc:  # noqa: BLE001 - an odd answer costs this request only
+            return SalesforceError(self.client.name, "UNEXPECTED_ANSWER",
+                                   one_line(f"{type(exc).__name__}: {exc}")[:200])
 
     def _complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Page every child subquery of ``rows`` to its end (Salesforce pages long child lists)."""

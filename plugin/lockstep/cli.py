@@ -73,7 +73,8 @@ def _gate_parser() -> argparse.ArgumentParser:
     show.add_argument("--markdown", action="store_true", help="print the Markdown summary")
     check = commands.add_parser("check", help="exit 0 only for a go gate (optionally of a release/phase/profile)")
     check.add_argument("path")
-    check.add_argument("--run-id", default=None, type=_run_id, help="accept only the gate of this run (pytest --run-id)")
+    check.add_argument("--run-id", default=None, type=_run_id,
+                       help="accept only the gate of this run (pytest --run-id)")
     check.add_argument("--max-age", default=None, type=_age, metavar="AGE",
                        help="refuse a gate whose run finished longer ago (90m, 12h, 2d)")
     check.add_argument("--release", default=None)

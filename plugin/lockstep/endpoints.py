@@ -204,7 +204,8 @@ def _describe(exc: BaseException) -> str:
         return "no answer within the timeout"
     text = " ".join(str(exc).split()) or type(exc).__name__
     if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "a TLS certificate that does not verify (" + text.split("certificate verify failed:")[-1].strip(" )]") + ")"
+        detail = text.split("certificate verify failed:")[-1].strip(" )]")
+        return f"a TLS certificate that does not verify ({detail})"
     return f"{type(exc).__name__}: {text[:200]}"
 
 
@@ -216,7 +217,7 @@ async def _probe(client: httpx.AsyncClient, probe: Probe, limit: asyncio.Semapho
                 async with client.stream("GET", probe.url, timeout=httpx.Timeout(probe.timeout_s)) as response:
                     cert_days = _cert_days(response)
                     await response.aread()
-        except (httpx.HTTPError, OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, httpx.HTTPError, OSError, ssl.SSLError) as exc:
             return ProbeResult(error=_describe(exc))
         latency = (time.perf_counter() - started) * 1000
         try:
@@ -261,4 +262,4 @@ def probe_all(probes: Iterable[Probe]) -> dict[tuple[Any, ...], ProbeResult]:
     if not unique:
         return {}
     results = asyncio.run(_probe_all(unique))
-    return {p.key: r for p, r in zip(unique, results)}
+    return {p.key: r for p, r in zip(unique, results, strict=True)}

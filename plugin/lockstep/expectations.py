@@ -24,8 +24,10 @@ __all__ = ["CATALOG", "ExpectationError", "dotted", "validate_expect"]
 CUSTOM_KEY_CUTOFF = 0.85
 # Keys that belong elsewhere in a profile: inside expect they would silently do nothing.
 MISPLACED = {
-    **dict.fromkeys(("release", "windows", "freezes", "upstream", "orgs", "emulator", "extends"), "at the top level of the profile"),
-    **dict.fromkeys(("auth", "allow_writes", "timeout", "deadline", "kind", "tags"), "in the org's entry, beside expect"),
+    **dict.fromkeys(("release", "windows", "freezes", "upstream", "orgs", "emulator", "extends"),
+                    "at the top level of the profile"),
+    **dict.fromkeys(("auth", "allow_writes", "timeout", "deadline", "kind", "tags"),
+                    "in the org's entry, beside expect"),
 }
 OBJECT_RIGHTS = ("read", "create", "edit", "delete", "view_all", "modify_all")
 FIELD_RIGHTS = ("read", "edit")
@@ -235,7 +237,7 @@ def _access(rights: tuple[str, ...]) -> Schema:
     """At least the listed rights, or each right stated exactly: ``{read: true, delete: false}``."""
     names = ", ".join(rights)
     return Either(ListOf(OneOf(*rights), f"a list of rights ({names})"),
-                  Fields(f"a mapping of right -> true/false ({names})", **{right: BOOL for right in rights}))
+                  Fields(f"a mapping of right -> true/false ({names})", **dict.fromkeys(rights, BOOL)))
 
 
 GRANTS = Fields("a mapping with objects and/or fields",

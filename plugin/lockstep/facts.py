@@ -75,7 +75,7 @@ def parse_datetime(value: Any) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _get(record: Mapping[str, Any] | None, path: str) -> Any:
@@ -285,7 +285,8 @@ class Facts:
         ToolingQuery("SELECT Id, Status, CreatedDate FROM PackageInstallRequest ORDER BY CreatedDate DESC LIMIT 200"),
         build=_package_installs, doc="The latest 200 package install requests, newest first.")
     deployments = Fact(
-        ToolingQuery("SELECT Id, Status, CreatedDate, CheckOnly FROM DeployRequest ORDER BY CreatedDate DESC LIMIT 200"),
+        ToolingQuery("SELECT Id, Status, CreatedDate, CheckOnly FROM DeployRequest "
+                     "ORDER BY CreatedDate DESC LIMIT 200"),
         build=_deployments, doc="The latest 200 metadata deployments (validations included), newest first.")
     flows = Fact(
         Query("SELECT ApiName, Label, ProcessType, TriggerType, IsActive FROM FlowDefinitionView"),
@@ -369,9 +370,10 @@ class Facts:
                     self._values[name] = fact.build(*(self.answers.result(r) for r in fact.requests))
                 except SalesforceError as exc:
                     self._values[name] = exc
-                except Exception as exc:  # an org's odd answer must cost this fact only
+                except Exception as exc:  # noqa: BLE001 - an org's odd answer must cost this fact only
                     reason = str(exc) if isinstance(exc, UnexpectedAnswer) else f"{type(exc).__name__}: {exc}"
-                    self._values[name] = FactError(self.client.name, name, f"unexpected answer: {one_line(reason)[:200]}")
+                    self._values[name] = FactError(self.client.name, name,
+                                                   f"unexpected answer: {one_line(reason)[:200]}")
             value = self._values[name]
         if isinstance(value, SalesforceError):
             raise self.client.handed_out(value.again())

@@ -135,10 +135,12 @@ def fleet_requests(config: Any) -> dict[str, Query] | None:
     package = spec.package
     return {
         VERSIONS: Query(format_soql(
-            "SELECT Id, MajorVersion, MinorVersion, PatchVersion, BuildNumber, ReleaseState FROM MetadataPackageVersion "
+            "SELECT Id, MajorVersion, MinorVersion, PatchVersion, BuildNumber, "
+            "ReleaseState FROM MetadataPackageVersion "
             "WHERE MetadataPackage.NamespacePrefix = {}", package)),
         SUBSCRIBERS: Query(format_soql(
-            "SELECT OrgKey, OrgName, OrgType, OrgStatus, InstanceName, MetadataPackageVersionId, HasRestrictionEnabled, "
+            "SELECT OrgKey, OrgName, OrgType, OrgStatus, InstanceName, MetadataPackageVersionId, "
+            "HasRestrictionEnabled, "
             "CustomUpgradeType FROM PackageSubscriber WHERE MetadataPackage.NamespacePrefix = {} "
             "AND InstalledStatus = 'i'", package)),
         REQUESTS: Query(format_soql(
@@ -163,11 +165,12 @@ def _moment(value: Any) -> dt.datetime | None:
     if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
         text = text[:-2] + ":" + text[-2:]
     parsed = dt.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _version_text(row: Mapping[str, Any]) -> str:
-    return ".".join(str(int(row.get(part) or 0)) for part in ("MajorVersion", "MinorVersion", "PatchVersion", "BuildNumber"))
+    return ".".join(str(int(row.get(part) or 0)) for part in ("MajorVersion", "MinorVersion", "PatchVersion",
+                                                              "BuildNumber"))
 
 
 def read_fleet(spec: FleetSpec, answer: Callable[[str], Any]) -> Fleet:
@@ -184,7 +187,8 @@ def read_fleet(spec: FleetSpec, answer: Callable[[str], Any]) -> Fleet:
     version_ids = {text: vid for vid, text in versions.items()}
     fleet = Fleet(spec, subscribers, version_ids)
     target_id = version_ids.get(str(spec.target))
-    requests = [row for row in answer(REQUESTS) if target_id and str(row.get("PackageVersionId") or "")[:15] == target_id]
+    requests = [row for row in answer(REQUESTS)
+                if target_id and str(row.get("PackageVersionId") or "")[:15] == target_id]
     if not requests:
         return fleet
     request = max(requests, key=lambda row: (str(row.get("ScheduledStartTime") or ""), str(row.get("Id"))))

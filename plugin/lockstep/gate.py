@@ -223,13 +223,13 @@ def _waive(results: tuple[CheckResult, ...], waivers: tuple[Rule, ...],
             result = _replace(result, reason=f"{result.reason} [{expired}]")
         out.append(result)
     report = tuple(WaiverUse(_waiver(rule), count, "expired" if rule.expired(now) else "used" if count else "stale")
-                   for rule, count in zip(waivers, matched))
+                   for rule, count in zip(waivers, matched, strict=True))
     return tuple(out), report
 
 
 def build_gate(results: Iterable[CheckResult], info: RunInfo) -> Gate:
     """The gate of a finished run, fail-closed."""
-    results, waivers = _waive(tuple(results), info.waivers, info.now or dt.datetime.now(dt.timezone.utc))
+    results, waivers = _waive(tuple(results), info.waivers, info.now or dt.datetime.now(dt.UTC))
     reasons: list[str] = []
     if info.interrupted:
         reasons.append(f"run interrupted: {info.interrupted}")

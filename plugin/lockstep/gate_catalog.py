@@ -59,8 +59,8 @@ class CatalogRecord:
             count = len(names)
             return f"{count} file{'s' if count != 1 else ''}, sha256 {digest[:12]}" if digest else "none"
 
-        line = (f"lockstep {self.lockstep_version or '?'}, built-in ({files(self.builtin_files, self.builtin_sha256)}), "
-                f"own checks ({files(self.own_files, self.own_sha256)})")
+        builtin, own = files(self.builtin_files, self.builtin_sha256), files(self.own_files, self.own_sha256)
+        line = f"lockstep {self.lockstep_version or '?'}, built-in ({builtin}), own checks ({own})"
         if self.left_out:
             line += f", left out: {', '.join(self.left_out)}"
         if self.replaced:

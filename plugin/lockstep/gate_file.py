@@ -95,7 +95,7 @@ def acceptance_problems(gate: Gate, *, run_id: str | None = None, max_age: float
         found = repr(gate.run_id) if gate.run_id else "not recorded"
         problems.append(f"run id is {found}, expected {run_id!r} (the gate of another run)")
     if max_age is not None:
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         finished = parse_time(gate.finished)
         if finished is None:
             problems.append(f"the run has no finish time (finished: {gate.finished!r}), so its age is unknown")

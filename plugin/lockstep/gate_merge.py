@@ -116,7 +116,7 @@ def _combined(gates: Sequence[Gate], complete: bool) -> Gate:
     first = gates[0]
     counts = Counts()
     orgs: dict[str, OrgGate] = {}
-    lists: dict[str, tuple[Any, ...]] = {kind: () for kind in LISTS}
+    lists: dict[str, tuple[Any, ...]] = dict.fromkeys(LISTS, ())
     left_out: dict[str, str] = {}
     for gate in gates:
         counts += gate.counts
@@ -150,7 +150,9 @@ def _waivers(gates: Sequence[Gate]) -> tuple[WaiverUse, ...]:
     """The profile's waivers across shards (the same profile, so the same list): matches summed,
     used when any shard used it, stale only when every shard found nothing for it."""
     merged = []
-    for uses in zip(*(g.waivers for g in gates)):
+    # strict=False: a shard gate with another waiver list (another profile) is a reason for no-go
+    # elsewhere; it must not end the merge with an exception
+    for uses in zip(*(g.waivers for g in gates), strict=False):
         matched = sum(use.matched for use in uses)
         status = "expired" if any(use.status == "expired" for use in uses) else "used" if matched else "stale"
         merged.append(WaiverUse(uses[0].waiver, matched, status))

@@ -29,8 +29,21 @@ from lockstep.gate_fields import (
 )
 
 __all__ = [
-    "COUNT_KEYS", "Counts", "Entry", "Gate", "GateFileError", "LISTS", "Landscape", "Narrowing", "OrgGate",
-    "Profile", "SCHEMA", "ShardRecord", "Waiver", "WaiverUse", "parse_time",
+    "COUNT_KEYS",
+    "LISTS",
+    "SCHEMA",
+    "Counts",
+    "Entry",
+    "Gate",
+    "GateFileError",
+    "Landscape",
+    "Narrowing",
+    "OrgGate",
+    "Profile",
+    "ShardRecord",
+    "Waiver",
+    "WaiverUse",
+    "parse_time",
 ]
 
 SCHEMA = 1  # the version this Lockstep writes; it reads every version up to it
@@ -53,7 +66,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -410,13 +423,15 @@ class Gate:
             problems.append(f"decision is go but it counts {counts.errors} errors")
         blocking = counts.failed + counts.xfailed + counts.xpassed
         if blocking > counts.warnings + counts.waived:
-            problems.append(f"decision is go but it counts {blocking} failed checks, more than its warnings and waivers")
+            problems.append(f"decision is go but it counts {blocking} failed checks, "
+                            "more than its warnings and waivers")
         if not self.orgs:
             problems.append("decision is go but it names no org")
         bad = [name for name, org in self.orgs.items()
                if org.decision != GO or not org.reachable or org.failed or org.errors or not org.counts.executed]
         if bad:
-            problems.append(f"decision is go but org {bad[0]} is not" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            problems.append(f"decision is go but org {bad[0]} is not{more}")
         if self.landscape.failed or self.landscape.errors:
             problems.append("decision is go but cross-org checks failed")
         return problems

@@ -90,7 +90,7 @@ def _when(value: Any) -> str:
     if len(str(value)) <= len("2026-12-31"):  # a day already
         return str(value)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc)
+        moment = moment.astimezone(dt.UTC)
     if (moment.hour, moment.minute, moment.second) == (23, 59, 59):
         return f"{moment:%Y-%m-%d}"
     return f"{moment:%Y-%m-%d %H:%M} UTC"
@@ -263,13 +263,15 @@ def _drift(drift: Mapping[str, Any], check: str) -> str:
         expected = values.get(baseline, common) if baseline else common
         cells = "".join(f'<td class="ls-v{" ls-off" if values.get(o) != expected else ""}">{_e(values.get(o, ""))}</td>'
                         for o in orgs)
-        rows.append(f'<tr><th class="ls-rowhead" title="{_e(item.get("key", ""))}">{_e(item.get("label") or item.get("key"))}'
+        rows.append('<tr><th class="ls-rowhead" '
+                    f'title="{_e(item.get("key", ""))}">{_e(item.get("label") or item.get("key"))}'
                     f"</th>{cells}</tr>")
     same = len(items) - len(differing)
     note = f"{len(differing)} differing item{'s' if len(differing) != 1 else ''}; {same} the same on every compared org"
     if drift.get("ignored"):
         note += f"; {len(drift['ignored'])} ignored"
-    table = (f'<div class="ls-scroll"><table class="ls-matrix ls-drift"><thead><tr><th class="ls-corner">item \\ org</th>'
+    table = ('<div class="ls-scroll"><table class="ls-matrix ls-drift"><thead><tr><th '
+             'class="ls-corner">item \\ org</th>'
              f'{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>') if rows else ""
     data = (f'<script type="application/json" class="lockstep-drift" data-check="{_e(check)}">'
             f"{_script_json(drift)}</script>")  # the whole matrix, for tools reading the report

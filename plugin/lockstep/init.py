@@ -105,7 +105,8 @@ def init_main(argv: Sequence[str]) -> int:
             raise InitError(f"{target} exists; choose another file with -o")
         orgs = orgs_from_sf(_sf_org_list(args.sf))
         if not orgs:
-            raise InitError("the Salesforce CLI is logged in to no org; log in with `sf org login web` (or jwt, sfdx-url)")
+            raise InitError("the Salesforce CLI is logged in to no org; "
+                            "log in with `sf org login web` (or jwt, sfdx-url)")
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".tmp")
         partial.write_text(starter_profile(orgs), encoding="utf-8")

@@ -99,9 +99,9 @@ def mask_output(config: pytest.Config) -> None:
     that mask log handlers and reports."""
     originals = (sys.stdout, sys.stderr)
     if sys.stdout is not None and not isinstance(sys.stdout, MaskedStream):
-        sys.stdout = MaskedStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = MaskedStream(sys.stdout)
     if sys.stderr is not None and not isinstance(sys.stderr, MaskedStream):
-        sys.stderr = MaskedStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = MaskedStream(sys.stderr)
     masked = (sys.stdout, sys.stderr)
 
     def restore() -> None:

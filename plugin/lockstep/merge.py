@@ -24,7 +24,8 @@ def merge(base: Any, over: Any) -> Any:
                 merged.pop(key, None)
             elif key == "orgs" and isinstance(value, list) and isinstance(base.get(key), list):
                 merged[key] = _merge_orgs(base[key], value)
-            elif key == "auth" and isinstance(value, dict) and value.get("method") not in (None, _method(base.get(key))):
+            elif key == "auth" and isinstance(value, dict) and value.get("method") not in (None,
+                                                                                           _method(base.get(key))):
                 merged[key] = value
             else:
                 merged[key] = merge(base.get(key), value) if key in base else value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import glob
+import itertools
 import os
 import uuid
 from collections.abc import Mapping
@@ -17,9 +18,22 @@ import pytest
 from lockstep.gate_model import Narrowing
 
 __all__ = [
-    "CI_RUN_IDS", "DEFAULT_CONCURRENCY", "catalog_args", "gate_path", "join_option_values", "open_run", "option", "org_concurrency",
-    "parse_time", "run_id_of",
-    "narrowed_by", "run_start", "selection", "utcnow", "write_unfinished", "writes_gate",
+    "CI_RUN_IDS",
+    "DEFAULT_CONCURRENCY",
+    "catalog_args",
+    "gate_path",
+    "join_option_values",
+    "narrowed_by",
+    "open_run",
+    "option",
+    "org_concurrency",
+    "parse_time",
+    "run_id_of",
+    "run_start",
+    "selection",
+    "utcnow",
+    "write_unfinished",
+    "writes_gate",
 ]
 
 # The run id a CI system gives every job of one pipeline run, most specific first.
@@ -60,7 +74,7 @@ def org_concurrency(value: str | None) -> int:
 
 def utcnow() -> str:
     """Now, as the gate records times."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def option(config: pytest.Config, name: str) -> Any:
@@ -207,7 +221,7 @@ def _ini_addopts(config: pytest.Config) -> list[str]:
 
 
 def _follows(tokens: list[str], flag: str, value: str) -> bool:
-    return any(token == flag and after == value for token, after in zip(tokens, tokens[1:]))
+    return any(token == flag and after == value for token, after in itertools.pairwise(tokens))
 
 
 def narrowing_paths(config: pytest.Config) -> list[str]:
@@ -225,7 +239,7 @@ def parse_time(option: str, value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise pytest.UsageError(f"{option}: not an ISO-8601 date/time: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _intended_setup(config: pytest.Config) -> tuple[Path, Path | None]:

@@ -127,7 +127,7 @@ class Org:
         except SalesforceError as exc:
             session.close()
             return None, OrgUnreachable(self.name, f"{exc.code}: {exc.message}")
-        except Exception as exc:  # a login must never take the run down
+        except Exception as exc:  # noqa: BLE001 - a login must never take the run down
             session.close()
             return None, OrgUnreachable(self.name, redact(one_line(f"{type(exc).__name__}: {exc}")))
         return client, None

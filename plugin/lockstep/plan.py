@@ -13,8 +13,9 @@ needs from that org (:class:`~lockstep.calls.Query`, :class:`~lockstep.calls.Too
         assert planned["open cases"][0]["total"] < 100
 
 ``plan(*planners)`` is the marker ``@pytest.mark.plan`` (written ``pytest.mark.plan.with_args(...)``
-by hand: pytest takes a lone function argument for the decorated test). At collection finish the plugin calls every planner for every selected org; the requests are
-then sent with the org's facts, concurrently across orgs and batched into composite calls.
+by hand: pytest takes a lone function argument for the decorated test). At collection finish the
+plugin calls every planner for every selected org; the requests are then sent with the org's facts,
+concurrently across orgs and batched into composite calls.
 The check's ``planned`` fixture maps each name to its answer; reading a failed request raises
 the org's error there, in that check and org only. What a planner raises (``pytest.fail``
 for a malformed expectation, ``pytest.skip``, a bug) is raised when the check reads
@@ -91,7 +92,7 @@ def _call(planner: Planner, config: OrgConfig) -> CheckPlan:
         answer = planner(config)
     except _OUTCOMES as exc:
         return CheckPlan(failure=exc)
-    except Exception as exc:  # a planner's bug fails its check on this org, not the run
+    except Exception as exc:  # noqa: BLE001 - a planner's bug fails its check on this org, not the run
         return CheckPlan(failure=pytest.fail.Exception(
             f"{config.name}: plan {label}: {type(exc).__name__}: {one_line(str(exc))[:300]}", pytrace=False))
     if answer is None:
@@ -150,7 +151,8 @@ class Planned(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         requests = self._planned()
         if name not in requests:
-            raise KeyError(f"{self._org}: nothing planned under {name!r}; planned: {', '.join(sorted(requests)) or 'none'}")
+            raise KeyError(f"{self._org}: nothing planned under {name!r}; planned: "
+                           f"{', '.join(sorted(requests)) or 'none'}")
         request = requests[name]
         if isinstance(request, SmokeTest) and not self._check.writes:
             raise WriteRefused(self._org, None, f"SmokeTest {request.sobject}: {REFUSED}")

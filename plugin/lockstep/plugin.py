@@ -14,9 +14,9 @@ import pytest
 
 from lockstep.fixtures import endpoint_probes, lockstep_release, planned, records  # noqa: F401  (fixtures for checks)
 from lockstep.gate import PHASES
-from lockstep.options import DEFAULT_CONCURRENCY, open_run, option
 from lockstep.items import ORG_PARAM as _ORG_PARAM
 from lockstep.items import is_check, replace_gate_without_profile
+from lockstep.options import DEFAULT_CONCURRENCY, open_run, option
 from lockstep.run import start
 from lockstep.waivers import severity_of
 
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 _RUN = pytest.StashKey["Run"]()
-_NEEDS_PROFILE = "lockstep: this test needs Salesforce orgs; pass --org-profile NAME (profiles/NAME.yaml) or a profile path"
+_NEEDS_PROFILE = ("lockstep: this test needs Salesforce orgs; "
+                  "pass --org-profile NAME (profiles/NAME.yaml) or a profile path")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -196,7 +197,7 @@ def profile(request: pytest.FixtureRequest) -> Profile:
 def lockstep_now(request: pytest.FixtureRequest) -> dt.datetime:
     """The clock of this run: ``--now`` or the current UTC time (timezone-aware)."""
     run = _run(request.config)
-    return run.now if run is not None and run.now is not None else dt.datetime.now(dt.timezone.utc)
+    return run.now if run is not None and run.now is not None else dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture(scope="session")

@@ -142,7 +142,8 @@ def resolve_profile_path(spec: str, rootdir: Path) -> Path:
     names = sorted({p.stem for p in folder.glob("*.y*ml")}) if folder.is_dir() else []
     available = ", ".join(names) if names else "none"
     raise ProfileError(
-        f"--org-profile: unknown profile {spec!r}{did_you_mean(spec, names)}; available profiles in profiles/: {available}"
+        f"--org-profile: unknown profile {spec!r}{did_you_mean(spec, names)}; "
+        f"available profiles in profiles/: {available}"
     )
 
 
@@ -207,7 +208,8 @@ class _Loader:
         self.check_type(path, "orgs", orgs, (list,), "a list of orgs")
         seen: set[str] = set()
         for index, org in enumerate(orgs):
-            label = f"orgs[{org.get('name')}]" if isinstance(org, dict) and isinstance(org.get("name"), str) else f"orgs[{index}]"
+            named = isinstance(org, dict) and isinstance(org.get("name"), str)
+            label = f"orgs[{org.get('name')}]" if named else f"orgs[{index}]"
             self.check_type(path, label, org, (dict,), "a mapping")
             self.check_keys(path, label, org, _ORG_KEYS)
             if "name" not in org:
@@ -215,7 +217,8 @@ class _Loader:
             name = org["name"]
             self.check_type(path, f"{label}.name", name, (str,), "a string")
             if not _ORG_NAME.match(name):
-                raise self.fail(path, f"{label}.name", f"invalid org name {name!r} (use letters, digits, '.', '_', '-')")
+                raise self.fail(path, f"{label}.name",
+                                f"invalid org name {name!r} (use letters, digits, '.', '_', '-')")
             if name in seen:
                 raise self.fail(path, label, f"duplicate org name {name!r}")
             seen.add(name)
@@ -237,7 +240,8 @@ class _Loader:
                 raise self.fail(path, f"{label}.api_version",
                                 f"expected an API version like '62.0' (20.0 to 99.0), got {org['api_version']!r}")
             if "kind" in org and org["kind"] not in KINDS:
-                raise self.fail(path, f"{label}.kind", f"unknown value {org['kind']!r}{did_you_mean(org['kind'], KINDS)}")
+                raise self.fail(path, f"{label}.kind",
+                                f"unknown value {org['kind']!r}{did_you_mean(org['kind'], KINDS)}")
             tags = org.get("tags", [])
             if not isinstance(tags, list):
                 raise self.fail(path, f"{label}.tags", f"expected a list of strings, got {_type_name(tags)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -16,6 +17,7 @@ import pytest
 from lockstep.findings import finding_lines, org_reason_summary, passing_orgs
 from lockstep.gate_catalog import CatalogRecord
 from lockstep.gate_model import Gate, Narrowing, ShardRecord
+from lockstep.options import utcnow
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError, one_line, redact
 
 __all__ = [
@@ -53,7 +55,7 @@ def reason_line(exc: BaseException | None, longrepr: Any = None, wasxfail: str |
         crash = getattr(getattr(longrepr, "reprcrash", None), "message", None)
         line = _first_line(crash or str(longrepr))
     if wasxfail is not None and exc is None:
-        line = f"unexpectedly passed (xfail: {wasxfail})" if not line else line
+        line = line or f"unexpectedly passed (xfail: {wasxfail})"
     return redact(one_line(line))[:2000]
 
 
@@ -125,10 +127,8 @@ def write_gate(path: Path, gate: Gate) -> None:
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a later CI stage may read it as another user
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -155,8 +155,8 @@ def _rows(gate: Gate, names: list[str]) -> list[tuple[str, ...]]:
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(_COLUMNS)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return lines
 
 
@@ -295,10 +295,6 @@ def annotate_report(report: Any, exc: BaseException | None) -> None:
             report.user_properties.append(("lockstep_org_error", True))
 
 
-def _utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 class Recorder:
     """Turns pytest reports (plain data, also from xdist workers) into the gate."""
 
@@ -353,7 +349,7 @@ class Recorder:
             self.deselected = max(self.deselected or mine, mine)
 
     def start(self) -> None:
-        self.started = _utcnow()
+        self.started = utcnow()
 
     def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
              narrowing: Narrowing, deployed_at: str | None = None, shard: ShardRecord | None = None,
@@ -368,8 +364,8 @@ class Recorder:
             api_calls[name] = api_calls.get(name, 0) + count
         info = RunInfo(
             orgs=landscape.kinds, release=release, profile_name=landscape.profile.name,
-            profile_sha256=landscape.profile.sha256, markexpr=markexpr, started=self.started or _utcnow(),
-            finished=_utcnow(), version=__version__, run_id=run_id, exit_status=exit_status,
+            profile_sha256=landscape.profile.sha256, markexpr=markexpr, started=self.started or utcnow(),
+            finished=utcnow(), version=__version__, run_id=run_id, exit_status=exit_status,
             interrupted=self.interrupted,
             collection_errors=tuple(self.collection_errors), unreachable=self.unreachable, api_calls=api_calls,
             waivers=landscape.profile.waivers, now=now, left_out=self.left_out,

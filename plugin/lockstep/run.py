@@ -63,9 +63,10 @@ def start(config: pytest.Config) -> Run:
                 run.landscape.start_emulator()
             except LookupError as exc:
                 raise pytest.UsageError(f"{_shown(run.profile.path, config)}: {exc}") from None
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure to start becomes one usage error line
                 message = " ".join(str(exc).split())
-                raise pytest.UsageError(f"{_shown(run.profile.path, config)}: emulator: cannot start: {message}") from None
+                where = _shown(run.profile.path, config)
+                raise pytest.UsageError(f"{where}: emulator: cannot start: {message}") from None
     except pytest.UsageError as exc:
         if controller:
             write_unfinished(config, path, str(exc), started)
@@ -323,7 +324,8 @@ class Run:
         concurrently before the first check, instead of one org after another."""
         if self.is_worker or getattr(self.config.option, "numprocesses", None) or self.config.option.collectonly:
             return
-        needed = sorted({org for item in session.items for org in orgs_of(item, self.org_names, self.landscape.org_set)})
+        needed = sorted({org for item in session.items
+                         for org in orgs_of(item, self.org_names, self.landscape.org_set)})
         if needed:
             from lockstep.report import progress_printer
 

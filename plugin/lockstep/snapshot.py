@@ -50,7 +50,7 @@ class UsageError(Exception):
 
 
 def _when(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _kind(org: Org) -> str:
@@ -66,7 +66,8 @@ def _limits(org: Org, calls_before: int) -> dict[str, Any]:
               for name, value in sorted(org.facts.limits.items())
               if isinstance(value, Mapping) and all(isinstance(value.get(k), int) for k in ("Max", "Remaining"))}
     usage = org.facts.api_usage
-    limits["DailyApiRequests"] = {"Max": usage["Max"], "Remaining": min(usage["Max"], usage["Remaining"] + calls_before)}
+    limits["DailyApiRequests"] = {"Max": usage["Max"],
+                                  "Remaining": min(usage["Max"], usage["Remaining"] + calls_before)}
     return limits
 
 
@@ -84,7 +85,8 @@ def _permissions(org: Org, pseudonym: Pseudonyms) -> tuple[list[dict[str, Any]],
         if ps.objects:
             entry["objects"] = {o: [r for r in order if r in rights] for o, rights in sorted(ps.objects.items())}
         if ps.fields:
-            entry["fields"] = {f: [r for r in ("read", "edit") if r in rights] for f, rights in sorted(ps.fields.items())}
+            entry["fields"] = {f: [r for r in ("read", "edit") if r in rights] for f,
+                               rights in sorted(ps.fields.items())}
         if not ps.is_profile and holders.get(ps.name):
             entry["assigned_to"] = sorted(set(holders[ps.name]))
         entries.append(entry)
@@ -170,7 +172,8 @@ def _apex_rest(org: Org, expect: Mapping[str, Any]) -> list[dict[str, Any]]:
     return served
 
 
-def _records(org: Org, objects: Sequence[str], limit: int, expect: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def _records(org: Org, objects: Sequence[str], limit: int, expect: Mapping[str, Any]) -> dict[str,
+                                                                                              list[dict[str, Any]]]:
     from lockstep.emulator.schema import SCHEMA
 
     copied: dict[str, dict[str, dict[str, Any]]] = {}
@@ -187,7 +190,8 @@ def _records(org: Org, objects: Sequence[str], limit: int, expect: Mapping[str, 
         order = " ORDER BY CreatedDate DESC" if spec is None or spec.find_field("CreatedDate") else ""
         for row in org.answers.result(Query(f"SELECT {', '.join(fields)} FROM {obj}{order} LIMIT {limit}")):
             kept = {k: v for k, v in row.items()
-                    if k not in ("attributes", "SystemModstamp", "IsDeleted") and v is not None and not isinstance(v, Mapping)}
+                    if k not in ("attributes", "SystemModstamp", "IsDeleted")
+                    and v is not None and not isinstance(v, Mapping)}
             copied.setdefault(obj, {}).setdefault(str(row["Id"]), {}).update(kept)
     return {obj: list(rows.values()) for obj, rows in sorted(copied.items())}
 
@@ -286,7 +290,7 @@ def snapshot_main(argv: Sequence[str]) -> int:
     except (SalesforceError, LookupError) as exc:
         sys.stderr.write(f"lockstep snapshot: {config.name}: {' '.join(str(exc).split())}\n")
         return 1
-    taken = _when(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    taken = _when(dt.datetime.now(dt.UTC).replace(microsecond=0))
     header = (f"# Copy of org {config.name!r} (profile {profile.name!r}) taken {taken} by `lockstep snapshot`.\n"
               "# No credentials; usernames replaced, personal fields left out (docs/connecting-orgs.md).\n")
     try:

@@ -55,8 +55,8 @@ def _when(value: Any) -> str | None:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None  # not a time: the emulator fills in the push's own
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _version(row: Mapping[str, Any]) -> str:

@@ -67,16 +67,17 @@ class Rule:
 def _text(where: str, entry: Mapping[str, Any], key: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise WaiverError(f"{where}.{key}" if key in entry else where,
-                          f"expected a non-empty string, got {value!r}" if key in entry else f"missing required key {key!r}")
+        if key in entry:
+            raise WaiverError(f"{where}.{key}", f"expected a non-empty string, got {value!r}")
+        raise WaiverError(where, f"missing required key {key!r}")
     return value.strip()
 
 
 def _expiry(where: str, value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time.max, tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(value, dt.time.max, tzinfo=dt.UTC)
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.strip())
@@ -84,8 +85,8 @@ def _expiry(where: str, value: Any) -> dt.datetime:
             pass
         else:
             if len(value.strip()) == 10:
-                return dt.datetime.combine(parsed.date(), dt.time.max, tzinfo=dt.timezone.utc)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+                return dt.datetime.combine(parsed.date(), dt.time.max, tzinfo=dt.UTC)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     raise WaiverError(where, f"expected a date (2026-12-15) or an ISO time, got {value!r}")
 
 

@@ -151,7 +151,7 @@ class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  
 class _Level:
     """One open mapping or sequence of the event pass: where its next node sits."""
 
-    __slots__ = ("is_map", "at_key", "key", "index", "name", "size_from", "anchor")
+    __slots__ = ("anchor", "at_key", "index", "is_map", "key", "name", "size_from")
 
     def __init__(self, is_map: bool, size_from: int, anchor: str | None) -> None:
         self.is_map, self.at_key, self.key, self.index = is_map, True, None, -1

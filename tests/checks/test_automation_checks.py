@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 import yaml
-
 from catalog import STATES, run_catalog
 from shared_run import from_json, once, to_json
 
@@ -28,7 +27,7 @@ def _profile(folder, deployed_at: dt.datetime):
 def run(tmp_path_factory):
     def produce():
         folder = tmp_path_factory.mktemp("automation")
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         return to_json(run_catalog(folder, _profile(folder, now - dt.timedelta(hours=1)), "test_automation.py"))
 
     return from_json(once(tmp_path_factory, "catalog1-automation", produce))
@@ -100,7 +99,7 @@ def test_missing_expectations_skip_with_the_key_to_declare(run):
 
 
 def test_deployed_at_option_wins_over_the_profile(tmp_path):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     earlier = (now - dt.timedelta(hours=10)).isoformat()
     result = run_catalog(tmp_path, _profile(tmp_path, now - dt.timedelta(hours=1)), "test_automation.py",
                          args=("-k", "async", f"--deployed-at={earlier}"))

@@ -63,7 +63,8 @@ def test_read_only_checks_pass_on_the_good_orgs(run):
     for check in ("test_recent_business_data", "test_apex_rest_health"):
         for org in ("cp-good", "cp-prod", "cp-crash"):
             assert run.outcome(check, org) == "passed", run.message(check, org)
-    assert run.outcome("test_record_automation", "cp-good") == "passed", run.message("test_record_automation", "cp-good")
+    assert run.outcome("test_record_automation", "cp-good") == "passed", run.message("test_record_automation",
+                                                                                     "cp-good")
 
 
 def test_missing_recent_business_data_fails(run):
@@ -75,7 +76,8 @@ def test_missing_recent_business_data_fails(run):
 def test_unhealthy_apex_rest_endpoints_fail(run):
     message = run.message("test_apex_rest_health", "cp-bad")
     assert run.outcome("test_apex_rest_health", "cp-bad") == "failed"
-    assert "cp-bad: Apex REST Order API GET /services/apexrest/health: expected status = 'ok', found 'degraded'" in message
+    assert ("cp-bad: Apex REST Order API GET /services/apexrest/health: expected status = 'ok', "
+            "found 'degraded'") in message
     assert ("cp-bad: Apex REST Inventory API GET /services/apexrest/inventory/health: expected HTTP 200, "
             "found HTTP 404 NOT_FOUND: Could not find a match for URL /inventory/health") in message
 

@@ -8,11 +8,11 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from catalog import STATES, run_catalog
+from shared_run import from_json, once, to_json
 
 from lockstep.drift import compare, snapshot
 from lockstep.facts import ApexTrigger, Flow, InstalledPackage, PermissionSet, ValidationRule
-from catalog import STATES, run_catalog
-from shared_run import from_json, once, to_json
 
 CHECK = "test_no_drift_between_orgs"
 

@@ -36,7 +36,7 @@ IN_FLIGHT = _InFlight()
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.startswith("/slow"):
             with IN_FLIGHT:
                 time.sleep(0.3)

@@ -5,7 +5,6 @@ laggards) passes, and the gate names each finding."""
 from __future__ import annotations
 
 import pytest
-
 from catalog import STATES, run_catalog
 from shared_run import from_json, once, to_json
 
@@ -57,7 +56,8 @@ def test_blocking_and_inactive_subscribers_are_a_warning(failing):
     check = "test_subscribers_accept_push_upgrades"
     message = failing.message(check, "pkg-bad")
     assert failing.outcome(check, "pkg-bad") == "failed"
-    assert "1 subscriber blocks push upgrades (HasRestrictionEnabled): Globex (00D000000000GLOEA2) on 2.4.0.1" in message
+    assert ("1 subscriber blocks push upgrades (HasRestrictionEnabled): "
+            "Globex (00D000000000GLOEA2) on 2.4.0.1") in message
     assert "1 subscriber inactive (OrgStatus Inactive): Soylent (00D000000000SOYEA2) on 2.3.0.0" in message
     warnings = [item["test"] for item in failing.gate["orgs"]["pkg-bad"]["warnings"]]
     assert any(check in test for test in warnings)
@@ -67,7 +67,8 @@ def test_direct_subscriber_disagreeing_with_the_packaging_org(failing):
     check = "test_fleet_matches_direct_subscribers"
     assert failing.outcome(check) == "failed"
     message = failing.message(check)
-    assert "sub-a (00D000000000SUAEA2): package acme_cpq: pkg-bad reports 2.5.0.1, the org itself runs 2.4.0.1" in message
+    assert ("sub-a (00D000000000SUAEA2): package acme_cpq: pkg-bad reports 2.5.0.1, "
+            "the org itself runs 2.4.0.1") in message
     assert "sub-b" not in message
 
 
@@ -86,7 +87,8 @@ def test_other_orgs_skip_with_what_to_declare(failing):
 
 
 def test_healthy_fleet_passes_at_the_edge_of_its_budget(passing):
-    for check in ("test_fleet_on_target_version", "test_push_upgrade_succeeded", "test_subscribers_accept_push_upgrades"):
+    for check in ("test_fleet_on_target_version", "test_push_upgrade_succeeded",
+                  "test_subscribers_accept_push_upgrades"):
         assert passing.outcome(check, "pkg-good") == "passed", passing.message(check, "pkg-good")
     assert passing.outcome("test_fleet_matches_direct_subscribers") == "passed"
     # exactly 2%: 20 of 1,000 counted; the 50 sandboxes on 2.3.0.0 and the excluded laggard left out

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import requests
 import yaml
-
 from catalog import CHECKS, REPO
+
 from lockstep.emulator import Emulator
 
 SUBSCRIBERS = 10_000
@@ -38,8 +38,10 @@ def test_ten_thousand_subscribers_in_at_most_ten_api_calls(tmp_path: Path) -> No
             {"name": "pkg", "kind": "packaging", "auth": auth, "expect": {"fleet": fleet}}]}))
         gate_file = tmp_path / "gate.json"
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", str(CHECKS / "test_fleet.py"), "--org-profile", str(tmp_path / "fleet.yaml"),
-             f"--gate-file={gate_file}", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rP", "--rootdir", str(REPO),
+            [sys.executable, "-m", "pytest", str(CHECKS / "test_fleet.py"), "--org-profile",
+             str(tmp_path / "fleet.yaml"),
+             f"--gate-file={gate_file}", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rP", "--rootdir",
+             str(REPO),
              "-k", "not direct_subscribers"],  # the fleet's own calls: no cross-org facts
             cwd=REPO, capture_output=True, text=True, timeout=300)
         admin = requests.Session()

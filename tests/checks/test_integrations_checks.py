@@ -38,7 +38,8 @@ def test_sandbox_pointing_at_production_is_a_blocker(run):
     assert run.outcome("test_named_credentials_point_at_own_environment", "int-sandbox-bad") == "failed"
     assert ("int-sandbox-bad: named credential ERP: expected the sandbox endpoint https://erp-test.acme.example, "
             "found the production endpoint https://erp.acme.example/api") in message
-    assert ("int-sandbox-bad: named credential ERP_Backup: expected the sandbox endpoint https://erp-test.acme.example, "
+    assert ("int-sandbox-bad: named credential ERP_Backup: "
+            "expected the sandbox endpoint https://erp-test.acme.example, "
             "found the production endpoint https://ERP.acme.example/v2") in message
     assert "Maps" not in message
 
@@ -85,7 +86,8 @@ def test_probes_report_status_latency_certificate_and_json(run):
 
 def test_stopped_and_missing_event_subscribers(run):
     bad = run.message("test_event_subscribers_running", "int-sandbox-bad")
-    assert "int-sandbox-bad: event subscriber OrderEventTrigger on Order_Event__e: expected Running, found Suspended" in bad
+    assert ("int-sandbox-bad: event subscriber OrderEventTrigger on Order_Event__e: expected Running, "
+            "found Suspended") in bad
     assert "int-sandbox-bad: event subscriber CaseSync on CaseChangeEvent: expected Running, found Error" in bad
     assert "int-prod-bad: event subscriber OrderEventTrigger: expected Running, found missing" in run.message(
         "test_event_subscribers_running", "int-prod-bad")

@@ -4,7 +4,6 @@ with the right message, on a bad one."""
 from __future__ import annotations
 
 import pytest
-
 from catalog import STATES, run_catalog
 from shared_run import from_json, once, to_json
 

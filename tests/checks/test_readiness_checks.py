@@ -40,7 +40,8 @@ def ready(tmp_path_factory):
     def produce():
         folder = tmp_path_factory.mktemp("ready")
         path = landscape(folder, gate_file=folder / "staging-gate.json", upstream_finished="2026-11-26T16:00:00+00:00")
-        return to_json(run_catalog(folder, path, "test_readiness.py", args=("--now", IN_WINDOW, "--release", "2026.11")))
+        return to_json(run_catalog(folder, path, "test_readiness.py",
+                                   args=("--now", IN_WINDOW, "--release", "2026.11")))
 
     return from_json(once(tmp_path_factory, "catalog2-readiness-ready", produce))
 
@@ -127,7 +128,8 @@ def test_outside_every_window_is_a_no_go_naming_the_next_window(weekend):
 def test_preview_sandbox_ahead_of_production_is_a_warning(ready):
     assert ready.outcome("test_sandboxes_not_ahead_of_production") == "failed"
     message = ready.gate["landscape"]["warnings"][0]["reason"]
-    assert "rdy-busy: Salesforce release: expected API 62.0 like production (rdy-prod), found preview API 63.0" in message
+    assert ("rdy-busy: Salesforce release: expected API 62.0 like production (rdy-prod), "
+            "found preview API 63.0") in message
     assert "rdy-good" not in message
     warnings = [w["check"] for w in ready.gate["landscape"]["warnings"]]
     assert warnings == ["checks/test_readiness.py::test_sandboxes_not_ahead_of_production"]
@@ -141,7 +143,8 @@ def test_upstream_go_for_the_same_release_passes(ready):
 def test_upstream_no_go_other_release_and_stale_gate_are_named(frozen):
     message = frozen.message("test_upstream_stage_passed")
     assert frozen.outcome("test_upstream_stage_passed") == "failed"
-    assert "upstream stage staging (verification): expected a gate for release 2026.12, found release 2026.11" in message
+    assert ("upstream stage staging (verification): expected a gate for release 2026.12, "
+            "found release 2026.11") in message
     assert "upstream stage staging (verification): expected go, found no-go (stg: 1 failed check)" in message
     assert "expected a gate at most 72 h old, found one finished 2026-11-26T16:00+00:00 (626 h ago)" in message
 

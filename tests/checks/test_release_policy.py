@@ -60,7 +60,8 @@ def test_unquoted_yaml_times_are_understood():
 @pytest.mark.parametrize(("release", "key", "problem"), [
     ({"windows": [{"start": "18:00"}]}, "release.windows[0]", "missing required key 'end'"),
     ({"windows": [{"start": "25:00", "end": "22:00"}]}, "release.windows[0].start", "expected a time"),
-    ({"windows": [{"days": ["funday"], "start": "18:00", "end": "22:00"}]}, "release.windows[0].days[0]", "unknown day"),
+    ({"windows": [{"days": ["funday"], "start": "18:00", "end": "22:00"}]}, "release.windows[0].days[0]",
+     "unknown day"),
     ({"windows": [{"start": "1:00", "end": "2:00", "timezone": "Mars/Olympus"}]}, "release.windows[0].timezone",
      "unknown time zone"),
     ({"freezes": [{"from": "2026-12-20", "to": "2026-12-01"}]}, "release.freezes[0].to", "before from"),
@@ -79,7 +80,8 @@ def test_profile_loading_reports_release_mistakes_in_one_line(tmp_path):
                     "orgs:\n  - {name: a, kind: dev, auth: {method: sf_cli, alias: a}}\n")
     with pytest.raises(ProfileError) as info:
         load_profile(path, tmp_path)
-    assert str(info.value) == "p.yaml: release.upstream.phase: unknown value 'verfication' (use readiness, verification, all)"
+    assert str(info.value) == ("p.yaml: release.upstream.phase: unknown value 'verfication' "
+                               "(use readiness, verification, all)")
 
 
 def gate_file(tmp_path, **changes):

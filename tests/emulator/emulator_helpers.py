@@ -19,7 +19,8 @@ StateFactory = Callable[..., Emulator]
 def write_states(folder: Path, *states: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for state in states:
-        (folder / f"{state['org']['name']}.yaml").write_text(yaml.dump(state, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+        (folder / f"{state['org']['name']}.yaml").write_text(yaml.dump(state, Dumper=yaml.CSafeDumper, sort_keys=False),
+                                                             encoding="utf-8")
     return folder
 
 

@@ -21,7 +21,8 @@ def _kind(value: Any) -> str:
     return "object"
 
 
-def shape_mismatches(actual: Any, recorded: Any, where: str = "$", *, extra_keys_ok: frozenset[str] = frozenset()) -> list[str]:
+def shape_mismatches(actual: Any, recorded: Any, where: str = "$", *,
+                     extra_keys_ok: frozenset[str] = frozenset()) -> list[str]:
     """Differences in key sets and JSON value types, recursively; null is compatible with any type.
 
     Lists: every element of ``actual`` must have the shape of at least one recorded element.
@@ -50,7 +51,8 @@ def shape_mismatches(actual: Any, recorded: Any, where: str = "$", *, extra_keys
             return []
         problems = []
         for index, item in enumerate(actual):
-            options = [shape_mismatches(item, candidate, f"{where}[{index}]", extra_keys_ok=extra_keys_ok) for candidate in recorded]
+            options = [shape_mismatches(item, candidate, f"{where}[{index}]",
+                                        extra_keys_ok=extra_keys_ok) for candidate in recorded]
             best = min(options, key=len)
             problems += best
         return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from emulator_helpers import StateFactory, admin, salesforce, session_for, token_of
+from simple_salesforce.exceptions import SalesforceError
 
 from lockstep.emulator import Emulator
 
@@ -34,7 +35,7 @@ def test_api_calls_equal_the_requests_made(emu: Emulator) -> None:
         {"method": "GET", "url": "/services/data/v59.0/query?q=SELECT+Id+FROM+User", "referenceId": "b"},
     ]})
     session_for(emu).get(f"{emu.url}/services/data/")
-    with pytest.raises(Exception):
+    with pytest.raises(SalesforceError):
         sf.query("SELECT Nope FROM Account")
     assert admin(emu, "GET", "orgs/alpha")["api_calls"] == 5
     assert admin(emu, "GET", "orgs/beta")["api_calls"] == 0
@@ -71,7 +72,8 @@ def test_sessions_and_expiry(emu: Emulator) -> None:
     assert salesforce(emu, "alpha", fresh["access_token"]).query("SELECT Id FROM User")["totalSize"] == 1
     assert admin(emu, "POST", "orgs/alpha/expire-sessions")["expired"] >= 2
     for token in (fresh["access_token"], token_of(emu, "alpha")):
-        response = session_for(emu).get(f"{emu.url}/services/data/v62.0/limits", headers={"Authorization": f"Bearer {token}"})
+        response = session_for(emu).get(f"{emu.url}/services/data/v62.0/limits",
+                                        headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
         assert response.json() == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
     assert salesforce(emu, "beta").limits()["DailyApiRequests"]["Max"] == 5000000

@@ -19,9 +19,10 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 from emulator_helpers import session_for, token_of, write_states
-from lockstep.emulator import Emulator
 from needs import no_recordings, recordings
 from recorded_shapes import shape_mismatches
+
+from lockstep.emulator import Emulator
 
 VERSION = "62.0"
 
@@ -75,27 +76,31 @@ STATES: tuple[dict[str, Any], ...] = (
             ],
             "ApexClass": [
                 *({"Id": class_id, "Name": name, "Status": "Active", "ApiVersion": 59.0}
-                  for class_id, name in zip(CLASS_IDS + TEST_CLASS_IDS, (
+                  for class_id, name in zip([*CLASS_IDS, *TEST_CLASS_IDS], (
                       "SampleClass", "SampleClass2", "SamplePage_CTRL",
-                      "SamplePage_CTRL_TEST", "SampleClass_TEST", "SampleClass2_TEST"))),
+                      "SamplePage_CTRL_TEST", "SampleClass_TEST", "SampleClass2_TEST"), strict=True)),
                 {"Id": MANAGED_CLASS_ID, "Name": "GenericEventPostMock", "NamespacePrefix": "smon", "Status": "Active",
                  "ApiVersion": 59.0, "IsValid": False, "Body": MANAGED_SOURCE},
             ],
             "AsyncApexJob": [{"Id": TEST_JOB_ID, "JobType": "TestRequest", "Status": "Processing"}],
             "ApexTestQueueItem": [{"ParentJobId": TEST_JOB_ID, "ApexClassId": class_id, "Status": status}
-                                  for class_id, status in zip(TEST_CLASS_IDS, ("Processing", "Processing", "Completed"))],
+                                  for class_id, status in zip(TEST_CLASS_IDS, ("Processing", "Processing", "Completed"),
+                                                              strict=True)],
             "ApexTestResult": [
                 {"Id": result_id, "AsyncApexJobId": TEST_JOB_ID, "ApexClassId": class_id, "MethodName": method,
                  "Outcome": "Pass", "RunTime": run_time, "TestTimestamp": "2022-01-05T13:45:52Z"}
                 for result_id, class_id, method, run_time in zip(
-                    RESULT_IDS, TEST_CLASS_IDS, ("helloWorldTest", "getSamplesTest", "fillInFirstNameTest"), (12, 48, 340))
+                    RESULT_IDS, TEST_CLASS_IDS, ("helloWorldTest", "getSamplesTest", "fillInFirstNameTest"),
+                    (12, 48, 340), strict=True)
             ],
             "ApexTestResultLimits": [
                 {"ApexTestResultId": result_id, "LimitContext": "SYNC", "Callouts": 0, "AsyncCalls": 0, "DmlRows": dml,
-                 "Email": 0, "MobilePush": 0, "QueryRows": 1 - dml, "Sosl": 0, "Cpu": 31 * dml, "Dml": dml, "Soql": 1 - dml}
-                for result_id, dml in zip(RESULT_IDS[1:], (0, 1))
+                 "Email": 0, "MobilePush": 0, "QueryRows": 1 - dml, "Sosl": 0, "Cpu": 31 * dml, "Dml": dml,
+                 "Soql": 1 - dml}
+                for result_id, dml in zip(RESULT_IDS[1:], (0, 1), strict=True)
             ],
-            "ApexCodeCoverageAggregate": [{"ApexClassOrTriggerId": class_id, "NumLinesCovered": 6, "NumLinesUncovered": 0}
+            "ApexCodeCoverageAggregate": [{"ApexClassOrTriggerId": class_id, "NumLinesCovered": 6,
+                                           "NumLinesUncovered": 0}
                                           for class_id in CLASS_IDS],
         },
     },
@@ -169,7 +174,8 @@ def _with(**changes: Any) -> Callable[[dict[str, Any], Context], Replay]:
 
 
 def _all_or_none_body(ctx: Context) -> dict[str, Any]:
-    accounts = [{"attributes": {"type": "Account"}, "Name": "Northern Trail Outfitters", "BillingCity": "San Francisco"},
+    accounts = [{"attributes": {"type": "Account"}, "Name": "Northern Trail Outfitters",
+                 "BillingCity": "San Francisco"},
                 {"attributes": {"type": "Account"}, "BillingCity": "Calgary"}]
     return {"allOrNone": True, "collateSubrequests": False, "compositeRequest": [
         {"method": "POST", "url": f"/services/data/v{VERSION}/composite/sobjects", "referenceId": "newAccounts",
@@ -181,7 +187,8 @@ def _all_or_none_body(ctx: Context) -> dict[str, Any]:
 
 def _sobjects_create_body(ctx: Context) -> dict[str, Any]:
     return {"allOrNone": False, "records": [
-        {"LastName": f"Contact {n}", "AccountId": ctx.ids["account"], "attributes": {"type": "Contact"}} for n in range(3)
+        {"LastName": f"Contact {n}", "AccountId": ctx.ids["account"],
+         "attributes": {"type": "Contact"}} for n in range(3)
     ]}
 
 
@@ -200,7 +207,8 @@ SPECS: dict[str, Callable[[dict[str, Any], Context], Replay]] = {
     "composite-if-modified-since-304.json": _with(body=_if_modified_since),
     "composite-sobjects-create.json": _with(body=_sobjects_create_body),
     "query-paginated-nextRecordsUrl.json": _with(org="paged"),
-    "error-INVALID_SESSION_ID-401.json": _with(headers={"Authorization": "Bearer 00D000000000001!expired"}, authenticated=False),
+    "error-INVALID_SESSION_ID-401.json": _with(headers={"Authorization": "Bearer 00D000000000001!expired"},
+                                               authenticated=False),
     "identity-id-url.json": _with(method="GET", path=lambda ctx: f"/id/{ctx.ids['org']}/{ctx.ids['user']}"),
     "limits-with-per-app-breakdown.json": _with(org="per-app", extra_keys_ok=frozenset({"$"})),
     "limits-developer-edition.json": _with(extra_keys_ok=frozenset({"$"})),
@@ -209,13 +217,17 @@ SPECS: dict[str, Callable[[dict[str, Any], Context], Replay]] = {
     "oauth2-token-error-expired-refresh-token.json": _with(authenticated=False),
     # Task is not an emulated object: the same GROUP BY with an alias, on Opportunity.
     "query-aggregate-groupby-alias.json": _with(
-        params={"q": "SELECT AccountId, CloseDate, StageName, COUNT(Id) MyCount FROM Opportunity GROUP BY AccountId, CloseDate, StageName"},
+        params={"q": "SELECT AccountId, CloseDate, StageName, COUNT(Id) MyCount FROM Opportunity GROUP BY AccountId, "
+                     "CloseDate, StageName"},
         rename={"AccountId": "WhatId", "CloseDate": "ActivityDate", "StageName": "Status"}),
-    "sobject-Organization-get.json": _with(path=lambda ctx: f"/services/data/v{VERSION}/sobjects/Organization/{ctx.ids['org']}"),
+    "sobject-Organization-get.json": _with(
+        path=lambda ctx: f"/services/data/v{VERSION}/sobjects/Organization/{ctx.ids['org']}"),
     "sobject-describe-User-headers-only.json": _with(compare_body=False),
     "tooling-query-SubscriberPackageVersion.json": _with(params=lambda ctx: {
-        "q": f"SELECT Id, MajorVersion, MinorVersion, PatchVersion, BuildNumber, IsBeta FROM SubscriberPackageVersion WHERE Id='{ctx.ids['package_version']}'"}),
-    "tooling-sobject-ApexClass-get.json": _with(path=lambda ctx: f"/services/data/v{VERSION}/tooling/sobjects/ApexClass/{MANAGED_CLASS_ID}"),
+        "q": "SELECT Id, MajorVersion, MinorVersion, PatchVersion, BuildNumber, "
+             f"IsBeta FROM SubscriberPackageVersion WHERE Id='{ctx.ids['package_version']}'"}),
+    "tooling-sobject-ApexClass-get.json": _with(
+        path=lambda ctx: f"/services/data/v{VERSION}/tooling/sobjects/ApexClass/{MANAGED_CLASS_ID}"),
     "tooling-sobject-PackageInstallRequest-get.json": _with(
         path=lambda ctx: f"/services/data/v{VERSION}/tooling/sobjects/PackageInstallRequest/{ctx.ids['install']}"),
 }
@@ -260,8 +272,10 @@ def _send(ctx: Context, replay: Replay) -> requests.Response:
         headers["Authorization"] = f"Bearer {token_of(ctx.emu, replay.org)}"
     url = f"{ctx.emu.url}{replay.path}"
     if replay.form is not None:
-        return session_for(ctx.emu).request(replay.method, url, data=dict(parse_qsl(replay.form)), headers=headers, timeout=30)
-    return session_for(ctx.emu).request(replay.method, url, params=replay.params, json=replay.body, headers=headers, timeout=30)
+        return session_for(ctx.emu).request(replay.method, url, data=dict(parse_qsl(replay.form)), headers=headers,
+                                            timeout=30)
+    return session_for(ctx.emu).request(replay.method, url, params=replay.params, json=replay.body, headers=headers,
+                                        timeout=30)
 
 
 def _limit_header_expected(recording: dict[str, Any]) -> bool | None:

@@ -33,7 +33,8 @@ def emu(start_emulator: StateFactory) -> Emulator:
 
 def test_latency_is_added_per_org_without_blocking_other_orgs(emu: Emulator) -> None:
     async def timed(name: str) -> float:
-        async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(emu.ca_cert)), trust_env=False) as client:
+        async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(emu.ca_cert)),
+                                     trust_env=False) as client:
             start = time.perf_counter()
             response = await client.get(f"{emu.url}/services/data/v62.0/limits",
                                         headers={"Authorization": f"Bearer {token_of(emu, name)}"})
@@ -83,9 +84,10 @@ def test_dropped_connection_is_a_connection_error(emu: Emulator) -> None:
     admin(emu, "PATCH", "orgs/flaky/faults", {"drop_rate": 1.0})
     with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
         salesforce(emu, "flaky").query(QUERY)
-    with httpx.Client(verify=ssl.create_default_context(cafile=str(emu.ca_cert)), trust_env=False) as client:
-        with pytest.raises(httpx.TransportError):
-            client.get(f"{emu.url}/services/data/v62.0/limits", headers={"Authorization": f"Bearer {token_of(emu, 'flaky')}"})
+    verify = ssl.create_default_context(cafile=str(emu.ca_cert))
+    with httpx.Client(verify=verify, trust_env=False) as client, pytest.raises(httpx.TransportError):
+        client.get(f"{emu.url}/services/data/v62.0/limits",
+                   headers={"Authorization": f"Bearer {token_of(emu, 'flaky')}"})
     assert admin(emu, "GET", "orgs/calm")["api_calls"] == 0
 
 

@@ -73,7 +73,8 @@ def test_fleet_objects_are_served_paged_with_relationships(start_emulator: State
     http = session_for(emu)
     http.headers["Authorization"] = f"Bearer {token_of(emu, 'pkg')}"
     soql = ("SELECT OrgKey, OrgName, OrgType, OrgStatus, InstanceName, HasRestrictionEnabled, CustomUpgradeType, "
-            "MetadataPackageVersion.MajorVersion FROM PackageSubscriber WHERE MetadataPackage.NamespacePrefix = 'acme_cpq'")
+            "MetadataPackageVersion.MajorVersion FROM PackageSubscriber WHERE "
+            "MetadataPackage.NamespacePrefix = 'acme_cpq'")
     page = http.get(f"{emu.url}{V}/query", params={"q": soql}, timeout=30).json()
     rows, pages = list(page["records"]), 1
     assert page["totalSize"] == 4_501 and len(rows) == 2_000 and page["done"] is False

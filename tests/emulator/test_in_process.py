@@ -14,7 +14,7 @@ from emulator_helpers import admin, session_for, token_of, write_states
 from lockstep.emulator import Emulator
 
 V = "/services/data/v62.0"
-NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 STATE = {
     "org": {"name": "acme"},
     "credentials": {"client_id": "cid", "client_secret": "shh", "password": "pw"},
@@ -79,7 +79,8 @@ def test_every_kind_of_answer_is_the_same_in_process_and_over_https(twins: tuple
 
 
 def test_a_token_request_is_the_same_in_process_and_over_https(twins: tuple[Emulator, Emulator]) -> None:
-    form = {"grant_type": "password", "client_id": "cid", "client_secret": "wrong", "username": "admin@acme.example.com",
+    form = {"grant_type": "password", "client_id": "cid", "client_secret": "wrong",
+            "username": "admin@acme.example.com",
             "password": "pw"}
     answers = [answer(session_for(emu).post(emu.url + "/services/oauth2/token", data=form, timeout=10))
                for emu in twins]

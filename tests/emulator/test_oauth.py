@@ -22,14 +22,15 @@ CLIENT_ID = "3MVG9test.client"
 USERNAME = "ci@acme.example.com"
 PASSWORD_KEYS = ["access_token", "instance_url", "id", "token_type", "issued_at", "signature"]
 REFRESH_KEYS = ["access_token", "signature", "scope", "instance_url", "id", "token_type", "issued_at"]
-CLIENT_CREDENTIALS_KEYS = ["access_token", "signature", "scope", "instance_url", "id", "token_type", "issued_at", "api_instance_url"]
+CLIENT_CREDENTIALS_KEYS = ["access_token", "signature", "scope", "instance_url", "id", "token_type", "issued_at",
+                           "api_instance_url"]
 JWT_KEYS = ["access_token", "scope", "instance_url", "id", "token_type"]
 
 
 def make_key_and_cert(folder: Path, name: str) -> tuple[rsa.RSAPrivateKey, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
@@ -120,11 +121,14 @@ def test_jwt_bearer_grant(emu: Emulator, keys: dict[str, Any], audience: str) ->
 @pytest.mark.parametrize(
     ("data", "error", "description"),
     [
-        ({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "s3cr3t", "username": USERNAME, "password": "nope"},
+        ({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "s3cr3t", "username": USERNAME,
+          "password": "nope"},
          "invalid_grant", "authentication failure"),
-        ({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "s3cr3t", "username": "who@x.com", "password": "pwtok"},
+        ({"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "s3cr3t", "username": "who@x.com",
+          "password": "pwtok"},
          "invalid_grant", "authentication failure"),
-        ({"grant_type": "password", "client_id": "unknown", "client_secret": "s3cr3t", "username": USERNAME, "password": "pwtok"},
+        ({"grant_type": "password", "client_id": "unknown", "client_secret": "s3cr3t", "username": USERNAME,
+          "password": "pwtok"},
          "invalid_client_id", "client identifier invalid"),
         ({"grant_type": "refresh_token", "client_id": CLIENT_ID, "refresh_token": "5Aep861revoked"},
          "invalid_grant", "expired access/refresh token"),
@@ -141,7 +145,8 @@ def test_token_errors(emu: Emulator, data: dict[str, str], error: str, descripti
 
 
 def test_jwt_signed_with_the_wrong_key_is_rejected(emu: Emulator, keys: dict[str, Any]) -> None:
-    response = token(emu, {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion(keys["wrong"])})
+    response = token(emu, {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                           "assertion": assertion(keys["wrong"])})
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_grant", "error_description": "invalid assertion"}
 
@@ -152,7 +157,8 @@ def test_jwt_signed_with_the_wrong_key_is_rejected(emu: Emulator, keys: dict[str
     ids=["audience", "expired"],
 )
 def test_jwt_claims_are_checked(emu: Emulator, keys: dict[str, Any], claims: dict[str, Any], description: str) -> None:
-    payload = {"iss": CLIENT_ID, "sub": USERNAME, "aud": "https://login.salesforce.com", "exp": int(time.time()) + 180, **claims}
+    payload = {"iss": CLIENT_ID, "sub": USERNAME, "aud": "https://login.salesforce.com", "exp": int(time.time()) + 180,
+               **claims}
     response = token(emu, {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                            "assertion": jwt.encode(payload, keys["good"], algorithm="RS256")})
     assert response.status_code == 400 and response.json()["error_description"] == description
@@ -161,7 +167,8 @@ def test_jwt_claims_are_checked(emu: Emulator, keys: dict[str, Any], claims: dic
 def test_simple_salesforce_jwt_login(emu: Emulator, keys: dict[str, Any], tmp_path: Path) -> None:
     from simple_salesforce.login import SalesforceLogin
 
-    pem = keys["good"].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = keys["good"].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption())
     session = session_for(emu)
     original = session.post
 
@@ -170,7 +177,8 @@ def test_simple_salesforce_jwt_login(emu: Emulator, keys: dict[str, Any], tmp_pa
         return original(f"{emu.url}/services/oauth2/token", *args, **kwargs)
 
     session.post = to_emulator  # type: ignore[method-assign]
-    session_id, instance = SalesforceLogin(username=USERNAME, consumer_key=CLIENT_ID, privatekey=pem.decode(), session=session)
+    session_id, instance = SalesforceLogin(username=USERNAME, consumer_key=CLIENT_ID, privatekey=pem.decode(),
+                                           session=session)
     assert session_id.count("!") == 1 and instance == emu.url.removeprefix("https://")
 
 
@@ -186,6 +194,7 @@ def test_userinfo_and_identity(emu: Emulator) -> None:
 
 
 def test_login_is_not_an_api_call(emu: Emulator) -> None:
-    token(emu, {"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "s3cr3t", "username": USERNAME, "password": "pwtok"})
+    token(emu, {"grant_type": "password", "client_id": CLIENT_ID, "client_secret": "s3cr3t", "username": USERNAME,
+                "password": "pwtok"})
     orgs = session_for(emu).get(f"{emu.url}/__emulator__/orgs").json()
     assert orgs[0]["api_calls"] == 0

@@ -26,7 +26,8 @@ def emu(open_emulator: StateFactory) -> Emulator:
     })
 
 
-def call(emu: Emulator, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+def call(emu: Emulator, method: str, path: str, *, headers: dict[str, str] | None = None,
+         **kwargs: Any) -> requests.Response:
     merged = {"Authorization": f"Bearer {token_of(emu, 'acme')}", **(headers or {})}
     return session_for(emu).request(method, emu.url + path, headers=merged, timeout=10, **kwargs)
 
@@ -51,7 +52,8 @@ def columns(emu: Emulator, soql: str, tooling: bool = False) -> dict[str, Any]:
 def test_columns_describe_fields_and_nest_parent_relationships(emu: Emulator) -> None:
     body = columns(emu, "SELECT Id, Name, Tier__c, Owner.Name, Owner.Profile.Name, Owner.Email FROM Account")
     assert list(body) == ["columnMetadata", "entityName", "groupBy", "idSelected", "keyPrefix"]
-    assert (body["entityName"], body["groupBy"], body["idSelected"], body["keyPrefix"]) == ("Account", False, True, "001")
+    assert (body["entityName"], body["groupBy"], body["idSelected"], body["keyPrefix"]) == ("Account", False, True,
+                                                                                            "001")
     top = body["columnMetadata"]
     assert all(list(c) == COLUMN_KEYS for c in top)
     assert [c["columnName"] for c in top] == ["Id", "Name", "Tier__c", "Owner"]

@@ -45,7 +45,8 @@ def call(emu: Emulator, method: str, path: str, **kwargs: Any) -> requests.Respo
 def test_writes_name_unknown_custom_fields_like_salesforce(emu: Emulator, sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as info:
         sf.Account.create({"Name": "New", "Nope__c": "x"})
-    assert info.value.content == [{"message": "No such column 'Nope__c' on sobject of type Account", "errorCode": "INVALID_FIELD"}]
+    assert info.value.content == [{"message": "No such column 'Nope__c' on sobject of type Account",
+                                   "errorCode": "INVALID_FIELD"}]
     created = sf.Account.create({"Name": "New", "tier__c": "Silver"})  # a field the org's records hold
     assert sf.Account.get(created["id"]) and sf.query(
         f"SELECT Tier__c FROM Account WHERE Id = '{created['id']}'")["records"][0]["Tier__c"] == "Silver"
@@ -70,7 +71,8 @@ def test_upsert_by_external_id_creates_then_updates(emu: Emulator, sf: Salesforc
     [row] = sf.query("SELECT Id, Name, Ext__c FROM Account WHERE Ext__c = 'N-7'")["records"]
     assert row["Name"] == "Umbrella"
     second = call(emu, "PATCH", f"{V}/sobjects/Account/Ext__c/N-7", json={"Industry": "Retail"})
-    assert (second.status_code, second.json()) == (200, {"id": row["Id"], "success": True, "errors": [], "created": False})
+    assert (second.status_code, second.json()) == (200,
+                                                   {"id": row["Id"], "success": True, "errors": [], "created": False})
     assert sf.Account.get(row["Id"])["Industry"] == "Retail"
     older = call(emu, "PATCH", "/services/data/v45.0/sobjects/Account/Ext__c/G-1", json={"Industry": "Oil"})
     assert older.status_code == 204
@@ -89,19 +91,20 @@ def test_upsert_errors(emu: Emulator) -> None:
 
 
 def test_updated_and_deleted_windows(sf: Salesforce) -> None:
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     kept = sf.Account.create({"Name": "Kept"})["id"]
     gone = sf.Account.create({"Name": "Gone"})["id"]
     sf.Account.delete(gone)
-    end = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     updated = sf.Account.updated(start, end)
     assert kept in updated["ids"] and gone not in updated["ids"]
     assert updated["latestDateCovered"].endswith(":00.000+0000")
     deleted = sf.Account.deleted(start, end)
     assert [d["id"] for d in deleted["deletedRecords"]] == [gone]
     assert sf.Account.updated(end, end + dt.timedelta(minutes=1))["ids"] == []
-    past = dt.datetime(2001, 1, 1, tzinfo=dt.timezone.utc)
-    assert sf.Account.updated(past, past + dt.timedelta(days=1)) == {"ids": [], "latestDateCovered": "2001-01-02T00:00:00.000+0000"}
+    past = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+    updated = sf.Account.updated(past, past + dt.timedelta(days=1))
+    assert updated == {"ids": [], "latestDateCovered": "2001-01-02T00:00:00.000+0000"}
 
 
 def test_replication_arguments_are_checked(emu: Emulator) -> None:
@@ -130,16 +133,19 @@ def test_describe_lists_the_states_picklist_values_custom_fields_and_record_type
 def test_collections_update_retrieve_and_delete_by_ids(emu: Emulator, sf: Salesforce) -> None:
     ids = [sf.Account.create({"Name": name})["id"] for name in ("C1", "C2")]
     updated = call(emu, "PATCH", f"{V}/composite/sobjects", json={"records": [
-        {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Retail"}, {"attributes": {"type": "Account"}, "Name": "x"}]})
+        {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Retail"},
+        {"attributes": {"type": "Account"}, "Name": "x"}]})
     assert updated.json() == [{"id": ids[0], "success": True, "errors": []},
                               {"success": False, "errors": [{"statusCode": "MISSING_ARGUMENT",
-                                                             "message": "Id not specified in an update call", "fields": []}]}]
+                                                             "message": "Id not specified in an update call",
+                                                             "fields": []}]}]
     got = call(emu, "GET", f"{V}/composite/sobjects/Account", params={"ids": ",".join(ids), "fields": "Name,Industry"})
     assert [(r["Name"], r["Industry"]) for r in got.json()] == [("C1", "Retail"), ("C2", None)]
     sf.Account.delete(ids[1])
     deleted = call(emu, "DELETE", f"{V}/composite/sobjects", params={"ids": ",".join(ids)})
     assert deleted.json() == [{"id": ids[0], "success": True, "errors": []},
                               {"id": ids[1], "success": False, "errors": [{"statusCode": "ENTITY_IS_DELETED",
-                                                                           "message": "entity is deleted", "fields": []}]}]
+                                                                           "message": "entity is deleted",
+                                                                           "fields": []}]}]
     rolled = call(emu, "DELETE", f"{V}/composite/sobjects", params={"ids": "001000000000000AAA", "allOrNone": "true"})
     assert rolled.json()[0]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"

@@ -75,7 +75,8 @@ def test_both_locator_forms_page_through_a_query(emu: Emulator) -> None:
     next_url = first["nextRecordsUrl"]
     locator = next_url.rsplit("/", 1)[1]
     assert len(locator) == 18 + 4 and locator.startswith("01g") and locator.endswith("-200")
-    by_url = session_for(emu).get(emu.url + next_url, headers={"Authorization": f"Bearer {token_of(emu, 'acme')}"}).json()
+    by_url = session_for(emu).get(emu.url + next_url,
+                                  headers={"Authorization": f"Bearer {token_of(emu, 'acme')}"}).json()
     by_locator = call(emu, "GET", f"{V}/query/{locator}").json()
     assert by_url == by_locator and by_url["records"][0]["Name"] == "A200"
     last = call(emu, "GET", by_url["nextRecordsUrl"]).json()
@@ -103,10 +104,12 @@ def test_create_errors(emu: Emulator) -> None:
     missing = only_error(call(emu, "POST", f"{V}/sobjects/Contact", json={"FirstName": "Ann"}))
     assert missing == {"message": "Required fields are missing: [LastName]", "errorCode": "REQUIRED_FIELD_MISSING",
                        "fields": ["LastName"]}
-    locked = only_error(call(emu, "POST", f"{V}/sobjects/Account", json={"Name": "X", "CreatedDate": "2020-01-01T00:00:00Z"}))
+    locked = only_error(call(emu, "POST", f"{V}/sobjects/Account",
+                             json={"Name": "X", "CreatedDate": "2020-01-01T00:00:00Z"}))
     assert locked["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE" and locked["fields"] == ["CreatedDate"]
     created = call(emu, "POST", f"{V}/sobjects/Account", json={"Name": "X"})
-    assert created.status_code == 201 and created.headers["Location"] == f"/services/data/v61.0/sobjects/Account/{created.json()['id']}"
+    assert created.status_code == 201
+    assert created.headers["Location"] == f"/services/data/v61.0/sobjects/Account/{created.json()['id']}"
 
 
 def test_composite_references_and_limits(emu: Emulator) -> None:
@@ -114,7 +117,8 @@ def test_composite_references_and_limits(emu: Emulator) -> None:
         {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": "acct", "body": {"Name": "Parent"}},
         {"method": "POST", "url": f"{V}/sobjects/Contact", "referenceId": "ct",
          "body": {"LastName": "Child", "AccountId": "@{acct.id}"}},
-        {"method": "GET", "url": f"{V}/query?q=SELECT+Account.Name+FROM+Contact+WHERE+Id='@{{ct.id}}'", "referenceId": "q"},
+        {"method": "GET", "url": f"{V}/query?q=SELECT+Account.Name+FROM+Contact+WHERE+Id='@{{ct.id}}'",
+         "referenceId": "q"},
         {"method": "GET", "url": f"{V}/sobjects/Account/@{{missing.id}}", "referenceId": "broken"},
     ]}
     items = call(emu, "POST", f"{V}/composite", json=body).json()["compositeResponse"]
@@ -122,7 +126,8 @@ def test_composite_references_and_limits(emu: Emulator) -> None:
     assert items[0]["httpHeaders"]["Location"].endswith(items[0]["body"]["id"])
     assert items[2]["body"]["records"][0]["Account"]["Name"] == "Parent"
     assert items[3]["body"][0]["errorCode"] == "PROCESSING_HALTED"
-    too_many = {"compositeRequest": [{"method": "GET", "url": f"{V}/limits", "referenceId": f"r{n}"} for n in range(26)]}
+    too_many = {"compositeRequest": [{"method": "GET", "url": f"{V}/limits",
+                                      "referenceId": f"r{n}"} for n in range(26)]}
     assert call(emu, "POST", f"{V}/composite", json=too_many).status_code == 400
     queries = {"compositeRequest": [{"method": "GET", "url": f"{V}/query?q=SELECT+Id+FROM+User", "referenceId": f"r{n}"}
                                     for n in range(6)]}
@@ -138,7 +143,8 @@ def test_all_or_none_rolls_back_and_leaves_no_writes(emu: Emulator) -> None:
     ]}
     items = call(emu, "POST", f"{V}/composite", json=body).json()["compositeResponse"]
     assert [i["httpStatusCode"] for i in items] == [400, 400, 400]
-    assert [i["body"][0]["errorCode"] for i in items] == ["PROCESSING_HALTED", "REQUIRED_FIELD_MISSING", "PROCESSING_HALTED"]
+    assert [i["body"][0]["errorCode"] for i in items] == ["PROCESSING_HALTED", "REQUIRED_FIELD_MISSING",
+                                                          "PROCESSING_HALTED"]
     count = call(emu, "GET", f"{V}/query", params={"q": "SELECT COUNT() FROM Account WHERE Name = 'Kept?'"}).json()
     assert count["totalSize"] == 0
     assert admin(emu, "GET", "orgs/acme")["writes"] == []

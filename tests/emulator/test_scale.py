@@ -15,7 +15,8 @@ CLIENTS = 60
 
 
 def test_three_hundred_orgs_answer_concurrently(start_emulator: StateFactory) -> None:
-    states = [{"org": {"name": f"org{n:03d}"}, "records": {"Account": [{"Name": f"Account of org{n:03d}"}]}} for n in range(ORGS)]
+    states = [{"org": {"name": f"org{n:03d}"},
+               "records": {"Account": [{"Name": f"Account of org{n:03d}"}]}} for n in range(ORGS)]
     emu: Emulator = start_emulator(*states, latency_ms=LATENCY_MS)
 
     def ask(orgs: list[dict[str, str]]) -> list[str]:
@@ -33,8 +34,9 @@ def test_three_hundred_orgs_answer_concurrently(start_emulator: StateFactory) ->
     with ThreadPoolExecutor(CLIENTS) as pool:
         answers = list(pool.map(ask, shares))
     elapsed = time.perf_counter() - started
-    for share, names in zip(shares, answers):
+    for share, names in zip(shares, answers, strict=True):
         assert names == [f"Account of {org['name']}" for org in share]
     serialised = ORGS * LATENCY_MS / 1000
-    assert elapsed < serialised / 4, f"{ORGS} requests of {LATENCY_MS} ms took {elapsed:.1f} s (serialised: {serialised:.0f} s)"
+    assert elapsed < serialised / 4, (
+        f"{ORGS} requests of {LATENCY_MS} ms took {elapsed:.1f} s (serialised: {serialised:.0f} s)")
     assert all(org["api_calls"] == 1 for org in admin(emu, "GET", "orgs"))

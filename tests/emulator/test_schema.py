@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 import lockstep.emulator.schema as schema_module
 from lockstep.emulator.schema import (
-    SCHEMA, extend_with_custom_fields, find_object, infer_field_type, key_prefix, make_id, to_18,
+    SCHEMA,
+    extend_with_custom_fields,
+    find_object,
+    infer_field_type,
+    key_prefix,
+    make_id,
+    to_18,
 )
 
 FIELD_TYPES = {
@@ -51,12 +57,12 @@ def test_make_id_is_deterministic_and_valid() -> None:
     seeded = make_id("001", "prod-emea/Account/0")
     assert seeded == make_id("001", "prod-emea/Account/0") != make_id("001", "prod-emea/Account/1")
     assert len(seeded) == 18 and seeded.startswith("001") and to_18(seeded[:15]) == seeded
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="key prefix must be 3 characters"):
         make_id("01", 1)
 
 
 def test_every_required_object_exists_with_an_id() -> None:
-    assert REQUIRED <= set(SCHEMA)
+    assert set(SCHEMA) >= REQUIRED
     for obj in SCHEMA.values():
         assert obj.fields["Id"].type == "id"
         assert {f.type for f in obj.fields.values()} <= FIELD_TYPES
@@ -142,7 +148,8 @@ def test_child_relationships(obj: str, relationship: str, child: str) -> None:
 
 def test_permission_set_system_permissions() -> None:
     fields = SCHEMA["PermissionSet"].fields
-    for key in ("ModifyAllData", "ViewAllData", "ApiEnabled", "AuthorApex", "CustomizeApplication", "ManageUsers", "ViewSetup"):
+    for key in ("ModifyAllData", "ViewAllData", "ApiEnabled", "AuthorApex", "CustomizeApplication", "ManageUsers",
+                "ViewSetup"):
         assert fields[f"Permissions{key}"].type == "boolean"
 
 
@@ -155,7 +162,7 @@ def test_find_object_is_case_insensitive() -> None:
 @pytest.mark.parametrize(
     ("values", "expected"),
     [([None, True], "boolean"), ([3], "int"), ([2.5], "double"), (["x"], "string"), ([None], "string"),
-     ([datetime(2024, 1, 1, tzinfo=timezone.utc)], "datetime"), ([date(2024, 1, 1)], "date")],
+     ([datetime(2024, 1, 1, tzinfo=UTC)], "datetime"), ([date(2024, 1, 1)], "date")],
 )
 def test_infer_field_type(values: list[object], expected: str) -> None:
     assert infer_field_type(values) == expected

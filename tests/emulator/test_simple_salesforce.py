@@ -6,18 +6,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emulator_helpers import StateFactory, admin, salesforce, write_states
 from simple_salesforce import Salesforce
 
 from lockstep.emulator import Emulator
-
-from emulator_helpers import StateFactory, admin, salesforce, write_states
 
 ACME: dict[str, Any] = {
     "org": {"name": "acme", "kind": "developer", "instance_name": "EU50"},
     "username": "admin@acme.example.com",
     "packages": [{"namespace": "acme_cpq", "name": "Acme CPQ", "version": "2.5.0.1", "managed": True}],
-    "flows": [{"api_name": "Case_Triage", "label": "Case Triage", "object": "Case", "versions": 3, "active_version": 3}],
-    "automation": [{"flow": "Case_Triage", "object": "Case", "on": "create", "set": {"Priority": "High", "Status": "Working"}}],
+    "flows": [{"api_name": "Case_Triage", "label": "Case Triage", "object": "Case", "versions": 3,
+               "active_version": 3}],
+    "automation": [{"flow": "Case_Triage", "object": "Case", "on": "create",
+                    "set": {"Priority": "High", "Status": "Working"}}],
     "apex_rest": [{"path": "health", "status": 200, "body": {"status": "ok"}}],
     "records": {
         "Account": [{"Name": "Globex", "AnnualRevenue": 1200000}],
@@ -58,7 +59,8 @@ def test_query_returns_salesforce_shaped_records(sf: Salesforce) -> None:
     assert result["totalSize"] == 1 and result["done"] is True
     record = result["records"][0]
     assert list(record) == ["attributes", "Id", "Subject", "Priority"]
-    assert record["attributes"] == {"type": "Case", "url": f"/services/data/v{sf.sf_version}/sobjects/Case/{record['Id']}"}
+    assert record["attributes"] == {"type": "Case",
+                                    "url": f"/services/data/v{sf.sf_version}/sobjects/Case/{record['Id']}"}
 
 
 def test_query_all_follows_next_records_url_with_the_default_batch(big: Emulator) -> None:
@@ -91,10 +93,12 @@ def test_tooling_query_through_toolingexecute_and_restful(sf: Salesforce) -> Non
     assert list(result)[:5] == ["size", "totalSize", "done", "queryLocator", "entityTypeName"]
     assert result["entityTypeName"] == "InstalledSubscriberPackage"
     record = result["records"][0]
-    assert record["attributes"]["url"].startswith(f"/services/data/v{sf.sf_version}/tooling/sobjects/InstalledSubscriberPackage/0A3")
+    url = record["attributes"]["url"]
+    assert url.startswith(f"/services/data/v{sf.sf_version}/tooling/sobjects/InstalledSubscriberPackage/0A3")
     assert record["SubscriberPackage"]["NamespacePrefix"] == "acme_cpq"
     assert record["SubscriberPackageVersion"]["MajorVersion"] == 2
-    flows = sf.restful("tooling/query", params={"q": "SELECT DeveloperName, ActiveVersion.VersionNumber FROM FlowDefinition"})
+    flows = sf.restful("tooling/query",
+                       params={"q": "SELECT DeveloperName, ActiveVersion.VersionNumber FROM FlowDefinition"})
     assert flows["records"][0]["ActiveVersion"]["VersionNumber"] == 3
 
 

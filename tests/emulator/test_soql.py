@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ import lockstep.emulator.soql as soql_package
 from lockstep.emulator.schema import make_id
 from lockstep.emulator.soql import SoqlError, execute, parse
 
-NOW = datetime(2024, 5, 22, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+NOW = datetime(2024, 5, 22, 12, 0, tzinfo=UTC)  # a Wednesday
 DATA = "/services/data/v62.0/sobjects"
 TOOLING = "/services/data/v62.0/tooling/sobjects"
 
@@ -22,7 +22,8 @@ def uid(prefix: str, n: int) -> str:
 
 PROFILE = {"Id": uid("00e", 1), "Name": "System Administrator"}
 USERS = [
-    {"Id": uid("005", 1), "Username": "ada@example.com", "Name": "Ada Admin", "ProfileId": uid("00e", 1), "IsActive": True},
+    {"Id": uid("005", 1), "Username": "ada@example.com", "Name": "Ada Admin", "ProfileId": uid("00e", 1),
+     "IsActive": True},
     {"Id": uid("005", 2), "Username": "int@example.com", "Name": "Integration", "ProfileId": None, "IsActive": True},
 ]
 ACCOUNTS = [
@@ -31,13 +32,15 @@ ACCOUNTS = [
     {"Id": uid("001", 2), "Name": "acme", "Industry": "Technology", "AnnualRevenue": 350.5,
      "NumberOfEmployees": 20, "OwnerId": uid("005", 2), "CreatedDate": NOW - timedelta(days=40), "Tier__c": None},
     {"Id": uid("001", 3), "Name": "Initech", "Industry": "Technology", "AnnualRevenue": None,
-     "NumberOfEmployees": None, "OwnerId": None, "CreatedDate": datetime(2023, 1, 1, tzinfo=timezone.utc), "Tier__c": "Silver"},
+     "NumberOfEmployees": None, "OwnerId": None, "CreatedDate": datetime(2023, 1, 1, tzinfo=UTC), "Tier__c": "Silver"},
     {"Id": uid("001", 4), "Name": "Deleted Co", "Industry": "Technology", "IsDeleted": True},
 ]
 CONTACTS = [
-    {"Id": uid("003", 1), "LastName": "Smith", "Email": "smith@globex.example", "AccountId": uid("001", 1), "Birthdate": date(1980, 5, 22)},
+    {"Id": uid("003", 1), "LastName": "Smith", "Email": "smith@globex.example", "AccountId": uid("001", 1),
+     "Birthdate": date(1980, 5, 22)},
     {"Id": uid("003", 2), "LastName": "Jones", "Email": None, "AccountId": uid("001", 1), "Birthdate": None},
-    {"Id": uid("003", 3), "LastName": "O'Hara", "Email": "oh@acme.example", "AccountId": uid("001", 2), "Birthdate": date(1990, 1, 1)},
+    {"Id": uid("003", 3), "LastName": "O'Hara", "Email": "oh@acme.example", "AccountId": uid("001", 2),
+     "Birthdate": date(1990, 1, 1)},
     {"Id": uid("003", 4), "LastName": "Orphan", "Email": None, "AccountId": None},
 ]
 CASES = [
@@ -123,7 +126,8 @@ def test_child_subquery() -> None:
 
 
 def test_child_subquery_filters_and_limits() -> None:
-    [row] = run("SELECT Name, (SELECT LastName FROM Contacts WHERE Email != null LIMIT 1) FROM Account WHERE Name = 'Globex'")
+    [row] = run("SELECT Name, (SELECT LastName FROM Contacts WHERE Email != null LIMIT 1) "
+                "FROM Account WHERE Name = 'Globex'")
     assert [c["LastName"] for c in row["Contacts"]["records"]] == ["Smith"]
 
 
@@ -205,15 +209,20 @@ def test_date_literals_and_datetime_values(where: str, expected: list[str]) -> N
 def test_date_fields() -> None:
     assert names("SELECT LastName FROM Contact WHERE Birthdate = 1980-05-22", "LastName") == ["Smith"]
     assert names("SELECT LastName FROM Contact WHERE Birthdate < 1985-01-01", "LastName") == ["Smith"]
-    assert names("SELECT LastName FROM Contact WHERE Birthdate = LAST_N_YEARS:40 ORDER BY LastName", "LastName") == ["O'Hara"]
+    assert names("SELECT LastName FROM Contact WHERE Birthdate = LAST_N_YEARS:40 ORDER BY LastName",
+                 "LastName") == ["O'Hara"]
 
 
 def test_order_by_multiple_keys_and_null_placement() -> None:
-    assert names("SELECT Subject FROM Case ORDER BY Status, Subject DESC", "Subject") == ["50% off?", "Printer jam", "It's broken"]
+    assert names("SELECT Subject FROM Case ORDER BY Status, Subject DESC", "Subject") == ["50% off?", "Printer jam",
+                                                                                          "It's broken"]
     assert names("SELECT Subject FROM Case ORDER BY Priority", "Subject") == ["It's broken", "Printer jam", "50% off?"]
-    assert names("SELECT Subject FROM Case ORDER BY Priority DESC", "Subject") == ["50% off?", "Printer jam", "It's broken"]
-    assert names("SELECT Subject FROM Case ORDER BY Priority ASC NULLS LAST", "Subject") == ["Printer jam", "50% off?", "It's broken"]
-    assert names("SELECT Subject FROM Case ORDER BY Priority DESC NULLS FIRST", "Subject") == ["It's broken", "50% off?", "Printer jam"]
+    assert names("SELECT Subject FROM Case ORDER BY Priority DESC", "Subject") == ["50% off?", "Printer jam",
+                                                                                   "It's broken"]
+    assert names("SELECT Subject FROM Case ORDER BY Priority ASC NULLS LAST", "Subject") == ["Printer jam", "50% off?",
+                                                                                             "It's broken"]
+    assert names("SELECT Subject FROM Case ORDER BY Priority DESC NULLS FIRST",
+                 "Subject") == ["It's broken", "50% off?", "Printer jam"]
 
 
 def test_string_order_is_case_insensitive() -> None:
@@ -253,7 +262,8 @@ def test_aggregates_over_no_rows() -> None:
 
 
 def test_group_by_with_alias_having_and_order() -> None:
-    rows = run("SELECT Industry, COUNT(Id) n, SUM(AnnualRevenue) FROM Account GROUP BY Industry ORDER BY COUNT(Id) DESC")
+    rows = run("SELECT Industry, COUNT(Id) n, SUM(AnnualRevenue) FROM Account "
+               "GROUP BY Industry ORDER BY COUNT(Id) DESC")
     assert rows == [
         {"attributes": {"type": "AggregateResult"}, "Industry": "Technology", "n": 2, "expr0": 350.5},
         {"attributes": {"type": "AggregateResult"}, "Industry": "Manufacturing", "n": 1, "expr0": 1200000.0},
@@ -263,7 +273,8 @@ def test_group_by_with_alias_having_and_order() -> None:
 
 
 def test_group_by_relationship_field_is_flat() -> None:
-    rows = run("SELECT Account.Name, COUNT(Id) FROM Case WHERE AccountId != null GROUP BY Account.Name ORDER BY Account.Name")
+    rows = run("SELECT Account.Name, COUNT(Id) FROM Case WHERE AccountId != null GROUP BY Account.Name "
+               "ORDER BY Account.Name")
     assert rows == [
         {"attributes": {"type": "AggregateResult"}, "Name": "acme", "expr0": 1},
         {"attributes": {"type": "AggregateResult"}, "Name": "Globex", "expr0": 1},
@@ -277,7 +288,8 @@ def test_query_all_includes_deleted_rows() -> None:
 
 
 def test_semi_join_and_anti_join() -> None:
-    assert names("SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact) ORDER BY Name") == ["acme", "Globex"]
+    assert names("SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact) ORDER BY Name") == ["acme",
+                                                                                                           "Globex"]
     assert names("SELECT Name FROM Account WHERE Id NOT IN (SELECT AccountId FROM Case WHERE Status = 'New')"
                  " ORDER BY Name") == ["acme", "Initech"]
 
@@ -293,7 +305,8 @@ def test_multiline_query() -> None:
 
 
 def test_custom_fields_and_objects() -> None:
-    assert names("SELECT Name, tier__c FROM Account WHERE Tier__c != null ORDER BY Name", "Tier__c") == ["Gold", "Silver"]
+    assert names("SELECT Name, tier__c FROM Account WHERE Tier__c != null ORDER BY Name", "Tier__c") == ["Gold",
+                                                                                                         "Silver"]
     tables = {"Widget__c": [{"Id": "a00000000000001AAA", "Name": "W", "Size__c": 3.5}]}
     [row] = run("SELECT Name, Size__c FROM Widget__c WHERE Size__c > 3", tables=tables)
     assert row["Size__c"] == 3.5 and row["attributes"]["type"] == "Widget__c"
@@ -340,8 +353,10 @@ def test_tooling_and_data_visibility() -> None:
 def test_flow_definition_versions_and_null_active_version() -> None:
     tables = {
         "FlowDefinition": [
-            {"Id": make_id("300", 1), "DeveloperName": "Case_Triage", "ActiveVersionId": make_id("301", 3), "LatestVersionId": make_id("301", 3)},
-            {"Id": make_id("300", 2), "DeveloperName": "Draft_Flow", "ActiveVersionId": None, "LatestVersionId": make_id("301", 4)},
+            {"Id": make_id("300", 1), "DeveloperName": "Case_Triage", "ActiveVersionId": make_id("301", 3),
+             "LatestVersionId": make_id("301", 3)},
+            {"Id": make_id("300", 2), "DeveloperName": "Draft_Flow", "ActiveVersionId": None,
+             "LatestVersionId": make_id("301", 4)},
         ],
         "Flow": [{"Id": make_id("301", 3), "VersionNumber": 3, "DefinitionId": make_id("300", 1)},
                  {"Id": make_id("301", 4), "VersionNumber": 1, "DefinitionId": make_id("300", 2)}],
@@ -357,7 +372,8 @@ def test_flow_definition_versions_and_null_active_version() -> None:
 
 def test_entity_definition_lookup_by_api_name() -> None:
     tables = {
-        "ValidationRule": [{"Id": make_id("03d", 1), "ValidationName": "Require_Reason", "Active": True, "EntityDefinitionId": "Case"}],
+        "ValidationRule": [{"Id": make_id("03d", 1), "ValidationName": "Require_Reason", "Active": True,
+                            "EntityDefinitionId": "Case"}],
         "EntityDefinition": [{"Id": make_id("000", 1), "DurableId": "Case", "QualifiedApiName": "Case"}],
     }
     [row] = run("SELECT ValidationName, EntityDefinition.QualifiedApiName FROM ValidationRule WHERE Active = true",
@@ -368,7 +384,8 @@ def test_entity_definition_lookup_by_api_name() -> None:
 def test_cron_trigger_job_detail() -> None:
     tables = {"CronTrigger": [{"Id": make_id("08e", 1), "CronJobDetailId": make_id("08a", 1), "State": "WAITING"}],
               "CronJobDetail": [{"Id": make_id("08a", 1), "Name": "Nightly Sync", "JobType": "7"}]}
-    [row] = run("SELECT CronJobDetail.Name, CronJobDetail.JobType, State FROM CronTrigger WHERE CronJobDetail.JobType = '7'", tables=tables)
+    [row] = run("SELECT CronJobDetail.Name, CronJobDetail.JobType, "
+                "State FROM CronTrigger WHERE CronJobDetail.JobType = '7'", tables=tables)
     assert row["CronJobDetail"]["Name"] == "Nightly Sync" and row["State"] == "WAITING"
 
 
@@ -405,7 +422,8 @@ def test_date_functions_group_filter_and_name_columns_expr_n() -> None:
         {"attributes": {"type": "AggregateResult"}, "expr0": 2024, "n": 2},
     ]
     assert names("SELECT Subject FROM Case WHERE DAY_IN_MONTH(CreatedDate) = 21", "Subject") == ["50% off?"]
-    [day] = run("SELECT DAY_ONLY(CreatedDate), COUNT(Id) FROM Case WHERE Status = 'Closed' GROUP BY DAY_ONLY(CreatedDate)")
+    [day] = run("SELECT DAY_ONLY(CreatedDate), COUNT(Id) FROM Case WHERE Status = 'Closed' GROUP BY "
+                "DAY_ONLY(CreatedDate)")
     assert day["expr0"] == "2024-05-21" and day["expr1"] == 1
     with pytest.raises(SoqlError, match="Field must be grouped or aggregated"):
         run("SELECT CALENDAR_YEAR(CreatedDate), COUNT(Id) FROM Case GROUP BY Status")

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from needs import no_recordings, recordings
+
 from lockstep.emulator.schema import make_id
 from lockstep.emulator.soql import SoqlError, execute
 from lockstep.emulator.soql.shape import query_result
-from needs import no_recordings, recordings
 
 RECORDED = recordings()
 DATA = "/services/data/vxx.0/sobjects"
@@ -104,7 +105,7 @@ def test_group_by_with_alias_keeps_grouped_names_and_the_alias() -> None:
         for r in result.records
     ]
     assert renamed == expected["records"]
-    for ours, theirs in zip(result.records, expected["records"]):
+    for ours, theirs in zip(result.records, expected["records"], strict=True):
         assert [type(v) for v in ours.values()] == [type(v) for v in theirs.values()]
 
 
@@ -113,7 +114,8 @@ def test_plain_query_matches_the_recorded_user_query() -> None:
     expected = exchange["body"]
     first = expected["records"][0]
     users = [
-        {"Id": first["attributes"]["url"].rsplit("/", 1)[1], "FirstName": first["FirstName"], "LastName": first["LastName"]},
+        {"Id": first["attributes"]["url"].rsplit("/", 1)[1], "FirstName": first["FirstName"],
+         "LastName": first["LastName"]},
         {"Id": make_id("005", 999), "FirstName": "Other", "LastName": "User"},
     ]
     result = execute(exchange["request"]["query"]["q"], {"User": users}, url_prefix=DATA)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from emulator_helpers import StateFactory, salesforce, session_for
 
-from lockstep.emulator.state import StateError, load_states
 from lockstep.emulator.rest import release_label
+from lockstep.emulator.state import StateError, load_states
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -27,14 +27,16 @@ def test_minimal_state_gets_salesforce_defaults(start_emulator: StateFactory) ->
     org = sf.query("SELECT Name, IsSandbox, OrganizationType FROM Organization")["records"][0]
     assert (org["Name"], org["IsSandbox"], org["OrganizationType"]) == ("tiny", False, "Enterprise Edition")
     users = sf.query("SELECT Username, Profile.Name FROM User")["records"]
-    assert [(u["Username"], u["Profile"]["Name"]) for u in users] == [("admin@tiny.example.com", "System Administrator")]
+    assert [(u["Username"], u["Profile"]["Name"]) for u in users] == [("admin@tiny.example.com",
+                                                                       "System Administrator")]
     assert sf.limits()["DailyApiRequests"]["Max"] == 1000000
     versions = session_for(emu).get(f"{emu.url}/services/data/").json()
     assert versions[0] == {"label": "Summer '14", "url": "/services/data/v31.0", "version": "31.0"}
     assert versions[-1] == {"label": "Winter '25", "url": "/services/data/v62.0", "version": "62.0"}
 
 
-@pytest.mark.parametrize(("version", "label"), [("21.0", "Spring '11"), ("53.0", "Winter '22"), ("62.0", "Winter '25"), ("66.0", "Spring '26")])
+@pytest.mark.parametrize(("version", "label"), [("21.0", "Spring '11"), ("53.0", "Winter '22"), ("62.0", "Winter '25"),
+                                                ("66.0", "Spring '26")])
 def test_release_labels(version: str, label: str) -> None:
     assert release_label(version) == label
 
@@ -51,18 +53,23 @@ def test_ids_are_deterministic(tmp_path: Path) -> None:
     [
         ("org: {name: a}\nflows:\n  - {api_name: F, versions: 2, active_version: 3}\n",
          "a.yaml: flows[0].active_version: expected null or a version between 1 and 2, got 3"),
-        ("org: {name: a}\nrecords:\n  Account:\n    - {Nmae: X}\n", "a.yaml: records.Account[0].Nmae: no such field on Account"),
+        ("org: {name: a}\nrecords:\n  Account:\n    - {Nmae: X}\n",
+         "a.yaml: records.Account[0].Nmae: no such field on Account"),
         ("org: {name: a}\nrecords:\n  Acount: []\n", "a.yaml: records.Acount: no such object"),
         ("org: {name: a}\npermission_sets:\n  - {name: P, assigned_to: [ghost@x.com]}\n",
          "a.yaml: permission_sets[0].assigned_to[0]: no user 'ghost@x.com' in users"),
-        ("org: {name: a}\nfaults: {error_rate: 2}\n", "a.yaml: faults.error_rate: expected a number between 0 and 1, got 2"),
-        ("org: {name: a, kind: galaxy}\n", "a.yaml: org.kind: expected one of production, sandbox, developer, scratch, got 'galaxy'"),
+        ("org: {name: a}\nfaults: {error_rate: 2}\n",
+         "a.yaml: faults.error_rate: expected a number between 0 and 1, got 2"),
+        ("org: {name: a, kind: galaxy}\n",
+         "a.yaml: org.kind: expected one of production, sandbox, developer, scratch, got 'galaxy'"),
         ("org: {kind: sandbox}\n", "a.yaml: org.name: required"),
         ("org: {name: a}\nflow:\n  - {api_name: F}\n", "a.yaml: flow: unknown key (did you mean 'flows'?)"),
         ("org: {name: a}\nautomation:\n  - {flow: Missing, object: Case, on: create, set: {Priority: High}}\n",
          "a.yaml: automation[0].flow: no flow 'Missing' in flows"),
-        ("org: {name: a}\ncredentials: {jwt_certificate: certs/none.crt}\n", "a.yaml: credentials.jwt_certificate: cannot read"),
-        ("org: {name: a}\nscheduled_jobs:\n  - {name: J, next_fire: soon}\n", "a.yaml: scheduled_jobs[0].next_fire: expected a datetime"),
+        ("org: {name: a}\ncredentials: {jwt_certificate: certs/none.crt}\n",
+         "a.yaml: credentials.jwt_certificate: cannot read"),
+        ("org: {name: a}\nscheduled_jobs:\n  - {name: J, next_fire: soon}\n",
+         "a.yaml: scheduled_jobs[0].next_fire: expected a datetime"),
         ("org: [name, a]\n", "a.yaml: org: expected a mapping, got list"),
         ("org: {name: a\n", "a.yaml: YAML syntax error at line 2, column 1: expected ',' or '}'"),
         ("org: {name: a}\norg: {name: b}\n", "a.yaml: org: duplicate key 'org' at line 2 (first at line 1)"),
@@ -84,10 +91,13 @@ def test_duplicate_org_names_are_refused(tmp_path: Path) -> None:
 
 
 def test_relative_times_resolve_against_the_clock(start_emulator: StateFactory) -> None:
-    emu = start_emulator({"org": {"name": "t"}, "async_jobs": [{"job_type": "BatchApex", "status": "Failed", "class": "SyncBatch",
-                                                                "errors": 3, "created": "-PT30M", "completed": "-PT25M"}]})
+    emu = start_emulator({"org": {"name": "t"},
+                          "async_jobs": [{"job_type": "BatchApex", "status": "Failed", "class": "SyncBatch",
+                                                                "errors": 3, "created": "-PT30M",
+                                                                "completed": "-PT25M"}]})
     sf = salesforce(emu, "t")
-    job = sf.query("SELECT ApexClass.Name, NumberOfErrors, CreatedDate FROM AsyncApexJob WHERE CreatedDate = LAST_N_DAYS:1")
+    job = sf.query("SELECT ApexClass.Name, NumberOfErrors, CreatedDate FROM AsyncApexJob WHERE "
+                   "CreatedDate = LAST_N_DAYS:1")
     record = job["records"][0]
     assert record["ApexClass"]["Name"] == "SyncBatch" and record["NumberOfErrors"] == 3
     assert record["CreatedDate"].endswith(".000+0000")

@@ -96,7 +96,8 @@ def test_test_results_with_limits_subquery() -> None:
 
 
 def test_key_prefixes() -> None:
-    assert {name: SCHEMA[name].key_prefix for name in ("ApexTestQueueItem", "ApexTestResult", "ApexCodeCoverageAggregate",
+    assert {name: SCHEMA[name].key_prefix for name in ("ApexTestQueueItem", "ApexTestResult",
+                                                       "ApexCodeCoverageAggregate",
                                                        "ApexTestResultLimits")} == {
         "ApexTestQueueItem": "709", "ApexTestResult": "07M", "ApexCodeCoverageAggregate": "715",
         "ApexTestResultLimits": "05n"}

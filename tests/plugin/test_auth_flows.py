@@ -40,7 +40,7 @@ REFRESH = "5Aep861authyRefresh"
 def _key_and_cert(folder: Path) -> Path:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lockstep-ci")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
@@ -88,7 +88,8 @@ def test_client_credentials_flow(served: tuple[Emulator, Path]) -> None:
 
 def test_jwt_flow_with_a_generated_key(served: tuple[Emulator, Path]) -> None:
     emu, key_file = served
-    assert org_name(connect(emu, JwtAuth("authy", CLIENT_ID, USERNAME, private_key_file=key_file, login_url=emu.url))) == "authy"
+    assert org_name(connect(emu, JwtAuth("authy", CLIENT_ID, USERNAME, private_key_file=key_file,
+                                         login_url=emu.url))) == "authy"
     inline = JwtAuth("authy", CLIENT_ID, USERNAME, private_key=Secret(key_file.read_text()), login_url=emu.url)
     assert org_name(connect(emu, inline)) == "authy"
 
@@ -105,7 +106,8 @@ def test_access_token_flow_and_no_refresh(served: tuple[Emulator, Path]) -> None
     token = EmulatorAuth("authy", emu.url).login(new_session(CallCounter(), emu.ca_cert))
     client = connect(emu, AccessTokenAuth("authy", token.access_token, emu.url))
     assert org_name(client) == "authy"
-    requests.post(f"{emu.url}/__emulator__/orgs/authy/expire-sessions", verify=str(emu.ca_cert)).raise_for_status()
+    requests.post(f"{emu.url}/__emulator__/orgs/authy/expire-sessions", verify=str(emu.ca_cert),
+                  timeout=30).raise_for_status()
     with pytest.raises(SessionExpired) as info:
         client.query("SELECT Id FROM Organization")
     assert str(info.value) == "authy: INVALID_SESSION_ID: Session expired or invalid"
@@ -120,7 +122,7 @@ def test_sf_cli_alias(served: tuple[Emulator, Path], tmp_path: Path) -> None:
                     f"'--target-org', 'authy-alias']\nprint({json.dumps(json.dumps(payload))})\n")
     fake.chmod(0o755)
     assert org_name(connect(emu, SfCliAuth("authy", "authy-alias", command=str(fake)))) == "authy"
-    with pytest.raises(AuthenticationError, match="authy: sf_cli: the Salesforce CLI .* is not on PATH"):
+    with pytest.raises(AuthenticationError, match=r"authy: sf_cli: the Salesforce CLI .* is not on PATH"):
         SfCliAuth("authy", "x", command=str(tmp_path / "missing")).login(new_session(CallCounter()))
 
 
@@ -160,7 +162,8 @@ def test_sf_cli_reads_a_redacted_token_with_show_access_token(served: tuple[Emul
 @pytest.mark.parametrize(("answers", "expected"), [
     ({"org display": (0, {"status": 0, "result": {"accessToken": REDACTED, "instanceUrl": "https://x.example"}})},
      "authy: sf_cli: alias 'a': sf org auth show-access-token: org auth show-access-token is not a sf command."),
-    ({"org display": (1, {"status": 1, "name": "NamedOrgNotFoundError", "message": "No authorization information\nfound for a."})},
+    ({"org display": (1, {"status": 1, "name": "NamedOrgNotFoundError",
+                          "message": "No authorization information\nfound for a."})},
      "authy: sf_cli: alias 'a': sf org display: No authorization information found for a."),
     ({"org display": (0, {"status": 0, "result": {"accessToken": "00Dx!tok"}})},
      "authy: sf_cli: alias 'a': sf org display gave no instanceUrl"),
@@ -201,14 +204,16 @@ def test_authenticator_for_builds_each_flow(tmp_path: Path) -> None:
         "jwt": authenticator_for("o", "jwt", {"client_id": "c", "username": "u", "private_key_file": tmp_path}),
         "sfdx_url": authenticator_for("o", "sfdx_url", {"url": Secret("force://c::r@h.example")}),
         "sf_cli": authenticator_for("o", "sf_cli", {"alias": "a"}),
-        "client_credentials": authenticator_for("o", "client_credentials", {"client_id": "c", "client_secret": Secret("s"),
+        "client_credentials": authenticator_for("o", "client_credentials",
+                                                {"client_id": "c", "client_secret": Secret("s"),
                                                                            "login_url": "https://x"}),
         "password": authenticator_for("o", "password", {"client_id": "c", "username": "u", "password": Secret("p")}),
         "access_token": authenticator_for("o", "access_token", {"access_token": Secret("t"), "instance_url": "https://x"}),
         "emulator": authenticator_for("o", "emulator", {}, emulator_url="https://127.0.0.1:1"),
     }
     assert [type(a).__name__ for a in built.values()] == [
-        "JwtAuth", "SfdxUrlAuth", "SfCliAuth", "ClientCredentialsAuth", "PasswordAuth", "AccessTokenAuth", "EmulatorAuth"]
+        "JwtAuth", "SfdxUrlAuth", "SfCliAuth", "ClientCredentialsAuth", "PasswordAuth", "AccessTokenAuth",
+        "EmulatorAuth"]
     assert built["jwt"].audience == "https://login.salesforce.com"  # type: ignore[attr-defined]
     sandbox = authenticator_for("o", "jwt", {"client_id": "c", "username": "u", "private_key_file": tmp_path,
                                              "login_url": "https://test.salesforce.com"})

@@ -50,7 +50,8 @@ def test_expect_errors_are_one_line(tmp_path: Path) -> None:
     assert unknown.stderr == ("lockstep expect: no org named 'nope' in profile 'demo'; "
                               "orgs: dev, packaging, prod, qa, staging, sub-globex, sub-initech\n")
     missing = _expect("--org-profile", "absent", "--org", "x", cwd=tmp_path)
-    assert missing.returncode == 2 and missing.stderr.startswith("lockstep expect: ") and missing.stderr.count("\n") == 1
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("lockstep expect: ") and missing.stderr.count("\n") == 1
 
 
 def test_a_remote_site_no_endpoint_covers_is_named() -> None:

@@ -104,7 +104,7 @@ def test_write_gate_is_atomic_and_redacted(tmp_path: Path) -> None:
     (True, "true"),
     (42, "42"),
     (dt.date(2026, 1, 2), "2026-01-02"),
-    (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), "2026-01-02T03:04:05Z"),
+    (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "2026-01-02T03:04:05Z"),
     (["a", "b'"], "('a','b\\'')"),
 ])
 def test_quote_soql_value(value: Any, expected: str) -> None:

@@ -103,7 +103,7 @@ def test_an_empty_organization_answer_is_one_facts_error() -> None:
     assert facts.apex_triggers == ()
     sent = len(adapter.sent)
     for _ in range(2):
-        with pytest.raises(FactError, match="^fake: fact organization: unexpected answer: no Organization row$"):
+        with pytest.raises(FactError, match=r"^fake: fact organization: unexpected answer: no Organization row$"):
             _ = facts.organization
     assert len(adapter.sent) == sent
 
@@ -125,7 +125,7 @@ def test_odd_answers_cost_only_their_fact() -> None:
     assert facts.organization.name == "fake"
     with pytest.raises(FactError, match=r"^fake: fact limits: unexpected answer: limits is not a JSON object$"):
         _ = facts.limits
-    with pytest.raises(Exception, match="^fake: UNEXPECTED_ANSWER: a query answer without a list of records$"):
+    with pytest.raises(Exception, match=r"^fake: UNEXPECTED_ANSWER: a query answer without a list of records$"):
         _ = facts.apex_triggers
     with pytest.raises(FactError, match=r"^fake: fact named_credentials: unexpected answer: AttributeError: "):
         _ = facts.named_credentials
@@ -160,7 +160,8 @@ def test_a_create_failing_with_a_server_error_is_not_retried(emulator: Emulator,
     guard, grant = new_guard("alpha", writable=True)
     assert grant is not None
     counter = CallCounter()
-    client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url), new_session(counter, emulator.ca_cert, guard=guard),
+    client = OrgClient("alpha", EmulatorAuth("alpha", emulator.url),
+                       new_session(counter, emulator.ca_cert, guard=guard),
                        counter, retry_delays=(0.0, 0.0))
     set_faults(emulator, admin, error_rate=1.0)
     with grant(), pytest.raises(ServerError):

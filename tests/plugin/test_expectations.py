@@ -61,12 +61,15 @@ def test_the_examples_cover_every_catalog_key() -> None:
     ({"packges": {"acme_cpq": {"version": "1.0"}}}, "expect.packges: unknown key (did you mean 'packages'?)"),
     ({"packages": {"acme_cpq": {"version": "abc"}}},
      """expect.packages.acme_cpq.version: expected a version string like "2.5.0.1" (quoted), found 'abc'"""),
-    ({"packages": {"acme_cpq": 2.10}}, """expect.packages.acme_cpq: expected a version string like "2.5.0.1" (quoted), """
+    ({"packages": {"acme_cpq": 2.10}},
+     """expect.packages.acme_cpq: expected a version string like "2.5.0.1" (quoted), """
                                        "found 2.1"),
     ({"packages": {"acme_cpq": {"before": {"min_versoin": "2.4"}}}},
      "expect.packages.acme_cpq.before.min_versoin: unknown key (did you mean 'min_version'?)"),
-    ({"package_fleet": {"acme_cpq": {"max_lagging": 2}}}, "expect.package_fleet.acme_cpq: missing required key 'target'"),
-    ({"flows": {"Case_Triage": {"actve": True}}}, "expect.flows.Case_Triage.actve: unknown key (did you mean 'active'?)"),
+    ({"package_fleet": {"acme_cpq": {"max_lagging": 2}}},
+     "expect.package_fleet.acme_cpq: missing required key 'target'"),
+    ({"flows": {"Case_Triage": {"actve": True}}},
+     "expect.flows.Case_Triage.actve: unknown key (did you mean 'active'?)"),
     ({"flows": {"Case_Triage": "yes"}}, "expect.flows.Case_Triage: expected true or false, found 'yes'"),
     ({"flows": {"Case_Triage": ["on"]}}, "expect.flows.Case_Triage: expected true or false or a mapping like "
                                          "{active: true, version: 4}, found a list"),
@@ -89,16 +92,19 @@ def test_the_examples_cover_every_catalog_key() -> None:
      "expect.business_data.Cases.object: expected an object or field API name like Case or Account.Rating, "
      "found 'Case; DELETE'"),
     ({"record_automation": {"Triage": {"object": "Case", "expect": {"Priority": ["High"]}}}},
-     "expect.record_automation.Triage.expect.Priority: expected a plain value (text, number, true/false), found a list"),
+     "expect.record_automation.Triage.expect.Priority: expected a plain value (text, number, true/false), "
+     "found a list"),
     ({"deployed_at": "yesterday"},
      "expect.deployed_at: expected an ISO-8601 time like 2026-11-26T04:00:00+00:00, found 'yesterday'"),
     ({"endpoints": {"ERP": {"sandbox": "${emulator.url}/erp"}}},
      "expect.endpoints.ERP.sandbox: expected an http(s) URL, found '${emulator.url}/erp'"),
     ({"probes": {"API": {"url": {"sandbox": "${emulator.url}/services/data/"}}}},
-     "expect.probes.API.url.sandbox: ${emulator.url} needs a profile served by the emulator (emulator: <state folder>)"),
+     "expect.probes.API.url.sandbox: ${emulator.url} needs a profile served by the emulator "
+     "(emulator: <state folder>)"),
     ({"event_subscribers": "OrderEventTrigger"}, "expect.event_subscribers: expected a list of strings, "
                                                  "found 'OrderEventTrigger'"),
-    ({"release": {"windows": []}}, "expect.release: not an expectation: 'release' belongs at the top level of the profile"),
+    ({"release": {"windows": []}},
+     "expect.release: not an expectation: 'release' belongs at the top level of the profile"),
     ({"allow_writes": True}, "expect.allow_writes: not an expectation: 'allow_writes' belongs in the org's entry, "
                              "beside expect"),
     ({"probes": {"ERP": {"url": "https://erp.acme.example", "timeout_s": 0}}},

@@ -29,13 +29,13 @@ def error_of(root: Path, orgs: str) -> str:
 
 
 def test_a_packaging_org_with_a_fleet_loads(tmp_path: Path) -> None:
-    profile = load(tmp_path, f"""
+    profile = load(tmp_path, """
         - name: pkg
           kind: packaging
-          auth: {{method: sf_cli, alias: pkg}}
+          auth: {method: sf_cli, alias: pkg}
           expect:
-            fleet: {{package: acme_cpq, target: "2.5.0.1", max_lagging: 5, org_types: [Production],
-                     only: [00D000000000INIEA2], exclude: [Globex], push_grace_minutes: 30}}
+            fleet: {package: acme_cpq, target: "2.5.0.1", max_lagging: 5, org_types: [Production],
+                     only: [00D000000000INIEA2], exclude: [Globex], push_grace_minutes: 30}
         """)
     org = profile.org("pkg")
     assert org.kind == "packaging" and org.allow_writes is False  # an owner org is a production org

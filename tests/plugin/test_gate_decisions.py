@@ -46,7 +46,8 @@ def test_a_failure_is_no_go_for_that_org_only() -> None:
     result = gate(tally)
     assert result["decision"] == "no-go"
     assert result["orgs"]["prod"]["decision"] == "no-go" and result["orgs"]["qa"]["decision"] == "go"
-    assert result["orgs"]["prod"]["failed"] == [{"check": "checks/test_x.py::test_b", "test": "checks/test_x.py::test_b[prod]",
+    assert result["orgs"]["prod"]["failed"] == [{"check": "checks/test_x.py::test_b",
+                                                 "test": "checks/test_x.py::test_b[prod]",
                                                  "reason": "prod: flow X: expected active, found inactive"}]
     assert result["reasons"] == ["prod: 1 failed check"]
     assert exit_code(result["decision"], 0) == 1
@@ -84,7 +85,8 @@ def test_a_skip_alone_does_not_block() -> None:
     result = gate(tally)
     assert result["decision"] == "go"
     assert result["orgs"]["prod"]["skipped"] == [{"check": "checks/test_x.py::test_s[prod]",
-                                                  "test": "checks/test_x.py::test_s[prod]", "reason": "declare expect.x"}]
+                                                  "test": "checks/test_x.py::test_s[prod]",
+                                                  "reason": "declare expect.x"}]
 
 
 def test_an_org_where_no_check_ran_is_no_go() -> None:

@@ -88,7 +88,8 @@ KINDS = ["waived go", "no-go", "partial", "interrupted", "unfinished", "shard 1"
 def _is(kind: str, gate: Gate) -> bool:
     """The gate is the kind of gate the run was meant to write."""
     return {
-        "waived go": gate.go and gate.narrowing.complete is True and [w.status for w in gate.waivers] == ["used", "stale"]
+        "waived go": gate.go and gate.narrowing.complete is True and [w.status for w in gate.waivers] == ["used",
+                                                                                                          "stale"]
         and gate.orgs["prod"].waived[0].waiver is not None,
         "no-go": not gate.go and gate.reasons == ("uat: 1 failed check",),
         "partial": gate.go and gate.narrowing.complete is False and gate.narrowing.selection == "qa",

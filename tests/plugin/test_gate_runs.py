@@ -174,7 +174,8 @@ def test_soft(org):
     gate = read_gate(landscape.path)
     assert gate["decision"] == "go"
     assert gate["orgs"]["qa"]["warnings"][0]["reason"] == "qa: sandbox on a preview instance"
-    landscape.makepyfile(test_more="import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_x(org):\n    assert 0\n")
+    landscape.makepyfile(test_more="import pytest\n\n@pytest.mark.xfail(reason='known')\ndef "
+                                   "test_x(org):\n    assert 0\n")
     assert run(landscape).ret == 1
     assert read_gate(landscape.path)["decision"] == "no-go"
 
@@ -303,7 +304,7 @@ def test_xdist_logs_in_once_per_org_and_cross_org_checks_share_one_worker(
                 "decisions": {n: o["decision"] for n, o in gate["orgs"].items()}}
 
     cross = api_calls("-k", "cross")["calls"]  # what the cross-org checks alone cost each org
-    assert cross == {n: 2 for n in names}  # one data query (organization), one tooling query (packages)
+    assert cross == dict.fromkeys(names, 2)  # one data query (organization), one tooling query (packages)
     serial = api_calls()
     parallel = api_calls("-n", "2")
     assert set(serial["decisions"].values()) == {"go"}

@@ -200,7 +200,8 @@ def test_a_complete_run_and_a_run_of_one_phase_are_complete(landscape: pytest.Py
         None, "", "", 0, True)
     assert run(landscape, "--release", "R1", "-m", "readiness").ret == 0
     gate = read_gate(landscape.path)
-    assert (gate["phase"], gate["markexpr"], gate["deselected"], gate["complete"]) == ("readiness", "readiness", 4, True)
+    assert (gate["phase"], gate["markexpr"], gate["deselected"], gate["complete"]) == ("readiness", "readiness", 4,
+                                                                                       True)
     assert gate_check(landscape, "--release", "R1", "--phase", "readiness") == 0
 
 

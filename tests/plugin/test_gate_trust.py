@@ -35,7 +35,8 @@ def project_at(root: Path, **profile: Any) -> Path:
     return root
 
 
-def pytest_in(cwd: Path, *args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def pytest_in(cwd: Path, *args: str, env: dict[str, str] | None = None,
+              **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120, env=env, **kwargs)
 
@@ -205,7 +206,7 @@ def test_max_age_refuses_an_older_gate(tmp_path: Path) -> None:
     path = project / "reports" / "gate.json"
     assert gate_cli("check", str(path), "--max-age", "1h").returncode == 0
     gate = json.loads(path.read_text())
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=30)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)
     gate["started"], gate["finished"] = (old - dt.timedelta(minutes=1)).isoformat(), old.isoformat()
     path.write_text(json.dumps(gate))
     refused = gate_cli("check", str(path), "--max-age", "12h")
@@ -306,7 +307,8 @@ def test_a_malformed_gate_file_is_one_line_and_exit_2(tmp_path: Path, text: str 
     (lambda g: g["orgs"]["qa"].update(decision=None), "orgs.qa.decision: expected go or no-go, found None"),
     (lambda g: g.update(finished=5), "finished: expected a string or null, found int"),
     (lambda g: g.update(run_id=5), "run_id: expected a string, found int"),
-    (lambda g: g["landscape"].update(errors=[{"check": 1}]), "landscape.errors[0]: expected an object with check and reason strings"),
+    (lambda g: g["landscape"].update(errors=[{"check": 1}]),
+     "landscape.errors[0]: expected an object with check and reason strings"),
 ])
 def test_a_structurally_wrong_gate_is_one_line_and_exit_2(tmp_path: Path, go_gate: dict[str, Any], mutate: Any,
                                                           problem: str) -> None:
@@ -388,8 +390,8 @@ def test_apex_rest_health_server_trouble_is_an_error(project: pytest.Pytester, s
                                                      kind: str) -> None:
     states = [state("prod", "production", apex_rest=[{"path": "health", "status": status, "body": body}]),
               state("qa", "sandbox", apex_rest=[{"path": "health", "status": 200, "body": {"status": "ok"}}])]
-    write_landscape(project.path, ORGS, states=states, expect={"apex_health": {"Order API": {"path": "health",
-                                                                                                 "json": {"status": "ok"}}}})
+    expect = {"apex_health": {"Order API": {"path": "health", "json": {"status": "ok"}}}}
+    write_landscape(project.path, ORGS, states=states, expect=expect)
     catalog = Path(__file__).resolve().parents[2] / "checks" / "test_critical_processes.py"
     project.makepyfile(test_catalog=catalog.read_text(), test_swallow=HEALTH)
     result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "-k", "health")

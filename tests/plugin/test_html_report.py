@@ -80,7 +80,7 @@ class Cells(HTMLParser):
         if tag == "td":
             self._cell = None
         if tag == "tr" and self._row is not None and self._check and self._row:
-            for column, cell in zip(self.columns, self._row):
+            for column, cell in zip(self.columns, self._row, strict=True):
                 if cell[0]:
                     self.cells[(self._check, column)] = cell
             self._row = None
@@ -113,7 +113,8 @@ def test_the_decision_and_the_run_are_at_the_top_in_large_type(report: tuple[str
     assert gate["run_id"] == "run-77"
 
 
-def test_each_cell_is_coloured_by_status_links_to_its_result_and_gives_the_reason_on_hover(report: tuple[str, dict]) -> None:
+def test_each_cell_is_coloured_by_status_links_to_its_result_and_gives_the_reason_on_hover(report: tuple[str,
+                                                                                                         dict]) -> None:
     page, _ = report
     cells = matrix(page).cells
     status, title, href = cells[("test_flows", "qa")]
@@ -121,7 +122,8 @@ def test_each_cell_is_coloured_by_status_links_to_its_result_and_gives_the_reaso
     assert html.unescape(title) == f"fail: {HOSTILE}"  # the reason, escaped in the page (see below)
     assert href == "#" + "test_checks.py%3A%3Atest_flows%5Bqa%5D"
     assert cells[("test_flows", "prod")][0] == "pass"
-    assert cells[("test_optional", "dev")][:2] == ("skipped", "skipped: no optional expectation: declare expect.optional")
+    assert cells[("test_optional", "dev")][:2] == ("skipped",
+                                                   "skipped: no optional expectation: declare expect.optional")
     assert cells[("test_preview", "landscape")][:2] == ("warning", "warning: qa: preview release")
     assert ("test_preview", "prod") not in cells and ("test_flows", "landscape") not in cells
     # pytest-html gives the result's row (tbody) the text of its Test cell as id (in its JSON data)
@@ -140,7 +142,9 @@ def test_failing_orgs_come_first_and_api_calls_are_shown_per_org(report: tuple[s
 
 def test_every_value_from_an_org_or_a_profile_is_escaped(report: tuple[str, dict]) -> None:
     page, _ = report
-    block = page[page.index('<section id="lockstep"'):page.index('<script type="application/json" id="lockstep-labels"')]
+    start = page.index('<section id="lockstep"')
+    end = page.index('<script type="application/json" id="lockstep-labels"')
+    block = page[start:end]
     assert "<img" not in block and "<b>core</b>" not in block
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &quot;quoted&quot;" in block
     assert 'data-tags="kind:production tag:emea tag:&lt;b&gt;core&lt;/b&gt;"' in block
@@ -154,7 +158,8 @@ def test_warnings_are_labelled_as_not_blocking_in_the_results_table(report: tupl
     assert '"test_checks.py::test_preview":["Warning (does not block)","ls-result-warning"]' in labels.group(1)
     assert "test_flows" not in labels.group(1)  # a blocking failure stays "Failed"
     # the Result cell of each Lockstep row names its test for the label to find it (in pytest-html's JSON data)
-    assert 'class=\\&#34;col-result\\&#34; data-lockstep-test=\\&#34;test_checks.py::test_preview\\&#34;&gt;Failed' in page
+    cell = 'class=\\&#34;col-result\\&#34; data-lockstep-test=\\&#34;test_checks.py::test_preview\\&#34;&gt;Failed'
+    assert cell in page
 
 
 def test_the_report_is_self_contained(report: tuple[str, dict]) -> None:
@@ -169,7 +174,8 @@ WAIVED_GATE = {
     "orgs": {"prod": {"decision": "go", "kind": "production", "reachable": True, "api_calls": 3,
                       "failed": [], "errors": [], "warnings": [], "skipped": [],
                       "waived": [{"check": "c.py::test_x", "test": "c.py::test_x[prod]", "reason": "flow <off>",
-                                  "waiver": {"reason": "known: INC-1", "owner": "ops@acme", "expires": "2026-12-31"}}]}},
+                                  "waiver": {"reason": "known: INC-1", "owner": "ops@acme",
+                                             "expires": "2026-12-31"}}]}},
     "landscape": {"failed": [], "errors": [], "warnings": [], "skipped": []},
     "waivers": [{"check": "c.py::test_x", "orgs": ["prod"], "reason": "known: INC-1", "owner": "ops@acme",
                  "expires": "2026-12-31", "status": "used"},
@@ -180,7 +186,8 @@ WAIVED_GATE = {
 
 
 def test_a_waived_failure_is_a_waived_cell_with_its_waiver_and_the_waivers_are_listed() -> None:
-    page = render(gate_from(WAIVED_GATE), [SeenTest("c.py::test_x[prod]", "c.py::test_x", "prod", "c.py::test_x[prod]")])
+    page = render(gate_from(WAIVED_GATE),
+                  [SeenTest("c.py::test_x[prod]", "c.py::test_x", "prod", "c.py::test_x[prod]")])
     status, title, href = matrix(page).cells[("test_x", "prod")]
     assert status == "waived" and href == "#c.py%3A%3Atest_x%5Bprod%5D"
     assert html.unescape(title) == "waived: flow <off> (waived until 2026-12-31 by ops@acme: known: INC-1)"
@@ -238,7 +245,8 @@ WAIVERS = [{"check": "test_flow_active", "orgs": ["tag:emea"], "reason": "after 
            {"check": "test_reachable", "reason": "never needed", "owner": "joe@acme.example", "expires": "2026-12-15"}]
 
 
-@pytest.mark.parametrize(("now", "status"), [("2026-12-01T10:00:00+00:00", "waived"), ("2026-12-16T00:00:01+00:00", "fail")])
+@pytest.mark.parametrize(("now", "status"),
+                         [("2026-12-01T10:00:00+00:00", "waived"), ("2026-12-16T00:00:01+00:00", "fail")])
 def test_a_waived_failure_is_shown_as_waived_until_its_waiver_expires(project: pytest.Pytester, now: str,
                                                                         status: str) -> None:
     write_landscape(project.path, ORGS[:2], waivers=WAIVERS)

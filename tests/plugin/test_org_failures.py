@@ -141,5 +141,6 @@ def test_timeout_and_deadline_come_from_the_profile(tmp_path: Path) -> None:
 def test_a_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(
         "orgs:\n  - {name: a, kind: sandbox, auth: {method: sf_cli, alias: a}, timeout: 0}\n", encoding="utf-8")
-    with pytest.raises(ProfileError, match=r"orgs\[a\]\.timeout: expected a positive number of seconds up to 3600, got 0"):
+    with pytest.raises(ProfileError,
+                       match=r"orgs\[a\]\.timeout: expected a positive number of seconds up to 3600, got 0"):
         load_profile(tmp_path / "p.yaml", tmp_path)

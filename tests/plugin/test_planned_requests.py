@@ -118,7 +118,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    yield {"output": proc.stdout + proc.stderr, "gate": json.loads(gate_file.read_text()), "orgs": orgs}
+    return {"output": proc.stdout + proc.stderr, "gate": json.loads(gate_file.read_text()), "orgs": orgs}
 
 
 def reasons(outcome: dict[str, Any], org: str) -> dict[str, str]:

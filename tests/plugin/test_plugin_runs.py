@@ -48,12 +48,14 @@ def test_orgs_option_narrows_by_name_and_tag(project: pytest.Pytester) -> None:
                                    {"name": "us", "kind": "sandbox"}])
     project.makepyfile(test_a="def test_one(org):\n    pass\n")
     result = project.runpytest("--org-profile", "p", "--orgs", "tag:emea", "--co", "-q", "-p", "no:cacheprovider")
-    assert [line for line in result.outlines if "::" in line] == ["test_a.py::test_one[prod]", "test_a.py::test_one[qa]"]
+    assert [line for line in result.outlines if "::" in line] == ["test_a.py::test_one[prod]",
+                                                                  "test_a.py::test_one[qa]"]
     result = project.runpytest("--org-profile", "p", "--orgs", "us,qa", "--co", "-q", "-p", "no:cacheprovider")
     assert [line for line in result.outlines if "::" in line] == ["test_a.py::test_one[qa]", "test_a.py::test_one[us]"]
     result = project.runpytest("--org-profile", "p", "--orgs", "usa", "-p", "no:cacheprovider")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: --orgs: no org named 'usa' in profile 'p' (did you mean 'us'?); orgs: prod, qa, us"])
+    result.stderr.fnmatch_lines(["ERROR: --orgs: no org named 'usa' in profile 'p' (did you mean "
+                                 "'us'?); orgs: prod, qa, us"])
 
 
 @pytest.mark.parametrize(("profile", "message"), [
@@ -80,7 +82,8 @@ def test_unknown_profile_lists_available(project: pytest.Pytester) -> None:
     result = project.runpytest("--org-profile", "stagign", "-p", "no:cacheprovider")
     assert result.ret == 4
     result.stderr.fnmatch_lines([
-        "ERROR: --org-profile: unknown profile 'stagign' (did you mean 'staging'?); available profiles in profiles/: staging"
+        "ERROR: --org-profile: unknown profile 'stagign' (did you mean 'staging'?); "
+        "available profiles in profiles/: staging"
     ])
 
 
@@ -134,7 +137,8 @@ def test_unknown_fact_in_marker_is_a_usage_error(project: pytest.Pytester) -> No
     project.makepyfile(test_a="import pytest\n\n@pytest.mark.facts('flowz')\ndef test_one(org):\n    pass\n")
     result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: test_a.py::test_one[[]qa[]]: @pytest.mark.facts: unknown fact 'flowz'; facts: *"])
+    result.stderr.fnmatch_lines(["ERROR: test_a.py::test_one[[]qa[]]: @pytest.mark.facts: "
+                                 "unknown fact 'flowz'; facts: *"])
 
 
 def test_states_with_data_reach_the_facts(project: pytest.Pytester) -> None:
@@ -170,7 +174,8 @@ def test_emulator_state_problems_are_usage_errors(project: pytest.Pytester) -> N
     (project.path / "profiles" / "p-states" / "uat.yaml").unlink(missing_ok=True)
     result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: profiles/p.yaml: orgs[uat]: no org of that name in the emulator state (it serves: qa)"])
+    result.stderr.fnmatch_lines(["ERROR: profiles/p.yaml: orgs[uat]: no org of that name in the emulator "
+                                 "state (it serves: qa)"])
 
 
 def test_writes_need_the_marker_and_an_org_that_allows_them(project: pytest.Pytester) -> None:

@@ -115,7 +115,8 @@ def test_paths_are_relative_to_the_declaring_file(tmp_path: Path) -> None:
     (tmp_path / "profiles" / "keys" / "ci.key").write_text("not a real key\n")
     profile = load(tmp_path, "emulator: states\n" + JWT_ORG)
     assert profile.emulator == (tmp_path / "profiles" / "states").resolve()
-    assert profile.org("prod-emea").auth.get("private_key_file") == (tmp_path / "profiles" / "keys" / "ci.key").resolve()
+    key_file = (tmp_path / "profiles" / "keys" / "ci.key").resolve()
+    assert profile.org("prod-emea").auth.get("private_key_file") == key_file
     assert profile.org("prod-emea").auth.method == "jwt"
 
 
@@ -145,8 +146,10 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
          "profiles/p.yaml: orgs[prod-emea].auth.method: unknown value 'jwtt' (did you mean 'jwt'?)"),
         ("orgs:\n  - {name: qa, kind: sandbx, auth: {method: sf_cli, alias: qa}}\n",
          "profiles/p.yaml: orgs[qa].kind: unknown value 'sandbx' (did you mean 'sandbox'?)"),
-        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: password, client_id: x, username: u, password: hunter22}}\n",
-         "profiles/p.yaml: orgs[qa].auth.password: secrets must be references (${ENV_VAR} or file:<path>), not literal text"),
+        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: password, client_id: x, username: u, "
+         "password: hunter22}}\n",
+         "profiles/p.yaml: orgs[qa].auth.password: secrets must be references (${ENV_VAR} or "
+         "file:<path>), not literal text"),
         ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: a}}\n"
          "  - {name: qa, kind: staging, auth: {method: sf_cli, alias: b}}\n",
          "profiles/p.yaml: orgs[qa]: duplicate org name 'qa'"),
@@ -155,7 +158,8 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
         ("orgs:\n  - {name: qa, kind: sandbox, allow_writes: 'yes', auth: {method: sf_cli, alias: a}}\n",
          "profiles/p.yaml: orgs[qa].allow_writes: expected true or false, got string"),
         ("expect: [1]\norgs: []\n", "profiles/p.yaml: expect: expected a mapping, got list"),
-        ("orgs:\n  - {name: qa, auth: {method: sf_cli, alias: a}}\n", "profiles/p.yaml: orgs[qa]: missing required key 'kind'"),
+        ("orgs:\n  - {name: qa, auth: {method: sf_cli, alias: a}}\n",
+         "profiles/p.yaml: orgs[qa]: missing required key 'kind'"),
         ("orgs:\n  - {name: qa, kind: sandbox}\n", "profiles/p.yaml: orgs[qa]: missing required key 'auth'"),
         (JWT_ORG.replace("username: ci@acme.example, ", ""),
          "profiles/p.yaml: orgs[prod-emea].auth: missing required key 'username' for method 'jwt'"),
@@ -166,7 +170,8 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
         ("extends: nope.yaml\norgs: []\n", "profiles/p.yaml: extends: no such file: nope.yaml"),
         ("orgs: []\n", "profiles/p.yaml: orgs: the profile declares no orgs"),
         ("- just\n- a list\n", "profiles/p.yaml: a profile must be a mapping, got list"),
-        (JWT_ORG.replace("private_key_file: keys/ci.key", "private_key_file: keys/ci.key, login_url: '${emulator.url}'"),
+        (JWT_ORG.replace("private_key_file: keys/ci.key",
+                         "private_key_file: keys/ci.key, login_url: '${emulator.url}'"),
          "profiles/p.yaml: orgs[prod-emea].auth.login_url: ${emulator.url} is not an environment variable reference "
          "(use ${ENV_VAR} or ${ENV_VAR:-default})"),
         (JWT_ORG.replace("keys/ci.key", "'keys/${KEY_NAME'"),
@@ -179,7 +184,8 @@ def test_content_hash_is_stable_and_ignores_secret_values(tmp_path: Path) -> Non
         ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: access_token, access_token: '${T}', "
          "instance_url: 'acme.my.salesforce.com'}}\n",
          "profiles/p.yaml: orgs[qa].auth.instance_url: expected an https:// URL, found 'acme.my.salesforce.com'"),
-        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: emulator, url: 'https://127.0.0.1:1', ca_file: ca.pem}}\n",
+        ("orgs:\n  - {name: qa, kind: sandbox, auth: {method: emulator, url: 'https://127.0.0.1:1', "
+         "ca_file: ca.pem}}\n",
          "profiles/p.yaml: orgs[qa].auth.ca_file: no such file: profiles/ca.pem"),
         ("release: {upstream: {profile: staging, gate_file: g.json, allow_partial: 'yes'}}\n"
          "orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: a}}\n",
@@ -271,7 +277,8 @@ def test_select_orgs_by_name_glob_and_tag(tmp_path: Path) -> None:
     assert [o.name for o in select_orgs(profile, "tag:emea")] == ["prod-emea", "uat"]
     assert [o.name for o in select_orgs(profile, "prod-*")] == ["prod-emea", "prod-us"]
     assert select_orgs(profile, None) == profile.orgs
-    with pytest.raises(ProfileError, match=r"^--orgs: no org named 'prod-eu' in profile 'p' \(did you mean 'prod-us'\?\)"):
+    with pytest.raises(ProfileError,
+                       match=r"^--orgs: no org named 'prod-eu' in profile 'p' \(did you mean 'prod-us'\?\)"):
         select_orgs(profile, "prod-eu")
     with pytest.raises(ProfileError, match=r"^--orgs: no org of profile 'p' has tag 'apac'; tags: emea, us$"):
         select_orgs(profile, "tag:apac")

@@ -49,7 +49,8 @@ FORMS: dict[str, Callable[[str], list[str]]] = {
     "cut": lambda s: [line[i:i + 16] for line in s.splitlines() if not line.startswith("-----")
                       for i in range(len(line) - 15)],
     "cut-at-ellipsis": lambda s: [w for line in s.splitlines() if not line.startswith("-----")
-                                  for i in range(len(line) - 7) for w in (line[i:i + 8] + "...", "..." + line[i:i + 8])],
+                                  for i in range(len(line) - 7) for w in (line[i:i + 8] + "...",
+                                                                          "..." + line[i:i + 8])],
 }
 
 CHECKS = '''
@@ -212,9 +213,11 @@ def test_showlocals_and_live_output_are_masked_in_the_terminal(tmp_path: Path) -
     assert all(line not in output for line in KEY.splitlines()[1:-1])
 
 
-def _usage_error(root: Path, auth: dict[str, str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _usage_error(root: Path, auth: dict[str, str],
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     (root / "profiles").mkdir(exist_ok=True)
-    (root / "profiles" / "p.yaml").write_text(yaml.safe_dump({"orgs": [{"name": "dev", "kind": "sandbox", "auth": auth}]}))
+    (root / "profiles" / "p.yaml").write_text(yaml.safe_dump({"orgs": [{"name": "dev", "kind": "sandbox",
+                                                                        "auth": auth}]}))
     (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
     (root / "test_a.py").write_text("def test_one(org):\n    pass\n")
     return _pytest(root, "--org-profile", "p", env=env)
@@ -230,7 +233,8 @@ def test_a_file_secret_spanning_lines_is_refused_without_its_content(tmp_path: P
     passwd = "root:x:0:0:recognizable-root:/root:/bin/bash\ndaemon:x:1:1:recognizable-daemon:/usr/sbin:/bin/false\n"
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "passwd").write_text(passwd)
-    done = _usage_error(tmp_path, {"method": "access_token", "access_token": "file:passwd", "instance_url": UNREACHABLE})
+    done = _usage_error(tmp_path,
+                        {"method": "access_token", "access_token": "file:passwd", "instance_url": UNREACHABLE})
     assert _only_line(done) == ("ERROR: profiles/p.yaml: orgs[dev].auth.access_token: the secret from file:passwd "
                                 "spans several lines; expected one line")
     assert "recognizable" not in (tmp_path / "reports" / "gate.json").read_text()
@@ -239,7 +243,8 @@ def test_a_file_secret_spanning_lines_is_refused_without_its_content(tmp_path: P
 def test_a_single_line_file_secret_never_shows_its_content(tmp_path: Path) -> None:
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "shadow").write_text("root:$6$recognizable-shadow-hash:19000:0:99999:7:::\n")
-    done = _usage_error(tmp_path, {"method": "access_token", "access_token": "file:shadow", "instance_url": UNREACHABLE})
+    done = _usage_error(tmp_path,
+                        {"method": "access_token", "access_token": "file:shadow", "instance_url": UNREACHABLE})
     assert done.returncode == 1
     written = {where: text for where, text in _written(tmp_path).items() if where != "profiles/shadow"}
     everything = done.stdout + done.stderr + "".join(written.values())
@@ -256,7 +261,8 @@ def test_a_single_line_file_secret_never_shows_its_content(tmp_path: Path) -> No
 def test_secrets_that_cannot_be_masked_or_sent_are_refused(tmp_path: Path, value: str, problem: str) -> None:
     done = _usage_error(tmp_path, {"method": "access_token", "access_token": "${LS_ODD}", "instance_url": UNREACHABLE},
                         env={"LS_ODD": value})
-    assert _only_line(done) == f"ERROR: profiles/p.yaml: orgs[dev].auth.access_token: the secret from ${{LS_ODD}} {problem}"
+    expected = f"ERROR: profiles/p.yaml: orgs[dev].auth.access_token: the secret from ${{LS_ODD}} {problem}"
+    assert _only_line(done) == expected
 
 
 @pytest.mark.parametrize("key", ["password", "client_secret"])
@@ -287,7 +293,8 @@ def test_redact_keeps_harmless_lines_and_ordinary_text() -> None:
 
 def test_a_collection_error_is_masked(tmp_path: Path) -> None:
     _landscape(tmp_path)
-    (tmp_path / "test_planted.py").write_text("import os\n\nraise RuntimeError('at import: ' + repr(os.environ['LS_TOKEN']))\n")
+    (tmp_path / "test_planted.py").write_text("import os\n\nraise RuntimeError('at import: "
+                                              "' + repr(os.environ['LS_TOKEN']))\n")
     done = _pytest(tmp_path, "--org-profile", "p", f"--junitxml={tmp_path / 'junit.xml'}")
     assert done.returncode == 2
     everything = done.stdout + done.stderr + "".join(_written(tmp_path).values())
@@ -295,7 +302,8 @@ def test_a_collection_error_is_masked(tmp_path: Path) -> None:
     assert all(variant not in everything for form in ("raw", "repr", "cut") for variant in FORMS[form](TOKEN))
 
 
-@pytest.mark.parametrize("written", ["${my literal-password}", "${LS_A}${LS_B}", "x${LS_A}", "${LS_A:-Literal-Pass-42}"])
+@pytest.mark.parametrize("written",
+                         ["${my literal-password}", "${LS_A}${LS_B}", "x${LS_A}", "${LS_A:-Literal-Pass-42}"])
 def test_a_secret_written_in_the_profile_is_never_echoed(tmp_path: Path, written: str) -> None:
     done = _usage_error(tmp_path, {"method": "access_token", "access_token": written, "instance_url": UNREACHABLE})
     line = _only_line(done)

@@ -109,8 +109,9 @@ def test_a_shard_gate_records_its_share_and_alone_is_refused_as_partial(sharded:
     _, (first, second, _) = sharded
     gate = json.loads(second.read_text())
     assert gate["decision"] == "go" and gate["complete"] is False
-    assert gate["shard"] == {"index": 2, "count": 3, "orgs": ["dev", "prod"], "selected": [o for o in
-                             sorted(o["name"] for o in ORGS)], "profile_orgs": sorted(o["name"] for o in ORGS),
+    assert gate["shard"] == {"index": 2, "count": 3, "orgs": ["dev", "prod"],
+                             "selected": sorted(o["name"] for o in ORGS),
+                             "profile_orgs": sorted(o["name"] for o in ORGS),
                              "cross_org": False, "complete": True, "cross_org_api_calls": {}}
     assert sorted(gate["orgs"]) == ["dev", "prod"] and gate["deselected"] == 0
     assert json.loads(first.read_text())["counts"]["executed"] == 2 * 2 + 2  # cross-org and landscape: shard 1
@@ -163,7 +164,7 @@ def test_a_duplicated_shard_is_no_go_naming_the_orgs_verified_twice(sharded: tup
 
 def test_shards_of_another_profile_release_or_run_are_refused(sharded: tuple[Path, list[Path]],
                                                               tmp_path: Path) -> None:
-    project, (first, second, third) = sharded
+    _project, (first, second, _third) = sharded
     other = project_at(tmp_path / "other")
     profile = yaml.safe_load((other / "profiles" / "p.yaml").read_text())
     profile["orgs"][-1]["timeout"] = 30  # the profile changed between the shards' runs

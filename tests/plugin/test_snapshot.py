@@ -36,7 +36,8 @@ def _profile(root: Path, name: str, emulator: Emulator | None, states: str | Non
 
 def _run_catalog(root: Path, profile: str) -> dict[str, Any]:
     gate = root / "reports" / f"{profile}.json"
-    run = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks"), f"--org-profile={root / 'profiles' / (profile + '.yaml')}", "-q",
+    run = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks"),
+                          f"--org-profile={root / 'profiles' / (profile + '.yaml')}", "-q",
                           "-p", "no:cacheprovider", "--gate-file", str(gate)],
                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert gate.exists(), (run.stdout + run.stderr)[-3000:]
@@ -58,7 +59,7 @@ def _snapshot(root: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 def test_a_snapshot_is_judged_like_its_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     names = [org["name"] for org in DEMO["orgs"]]
     with Emulator(REPO / "profiles" / "demo", port=0, now=now) as source:
         _profile(tmp_path, "source", source)

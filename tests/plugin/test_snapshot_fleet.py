@@ -22,7 +22,7 @@ from lockstep.salesforce.errors import SalesforceError, SessionExpired
 from lockstep.snapshot_fleet import fleet_state
 
 REPO = Path(__file__).resolve().parents[2]
-NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 FLEET = {"package": "acme_cpq", "target": "2.5.0.1", "max_lagging_percent": 2, "push_grace_minutes": 120}
 # Every packaging object with every field the loader sets, besides the audit fields.
 SERVED = {

@@ -64,7 +64,8 @@ def test_an_expired_waiver_blocks_and_says_so(project: pytest.Pytester) -> None:
     assert failed["reason"] == ("prod: flow Case_Triage: expected active, found inactive [waiver expired 2026-12-15"
                                 " 23:59 UTC: switched on after the migration (CHG-1) (jane@acme.example)]")
     assert gate["waivers"][0]["status"] == "expired"
-    result.stdout.fnmatch_lines(["waiver test_flow_active on tag:emea (jane@acme.example, until 2026-12-15) has expired"])
+    result.stdout.fnmatch_lines(
+        ["waiver test_flow_active on tag:emea (jane@acme.example, until 2026-12-15) has expired"])
 
 
 def test_a_waiver_that_matches_nothing_is_stale_and_does_not_block(project: pytest.Pytester) -> None:
@@ -114,7 +115,8 @@ def test_severity_makes_a_check_a_warning_on_chosen_orgs_only(project: pytest.Py
 @pytest.mark.parametrize(("entry", "message"), [
     ({k: v for k, v in WAIVER.items() if k != "expires"},
      "waivers[0]: missing required key 'expires' (a waiver without an end is a policy: use severity:)"),
-    ({**WAIVER, "expires": "next week"}, "waivers[0].expires: expected a date (2026-12-15) or an ISO time, got 'next week'"),
+    ({**WAIVER, "expires": "next week"},
+     "waivers[0].expires: expected a date (2026-12-15) or an ISO time, got 'next week'"),
     ({**WAIVER, "orgs": ["prd"]}, "waivers[0].orgs: 'prd' selects no org of the profile"),
     ({**WAIVER, "until": "2026-12-15"}, "waivers[0].until: unknown key (allowed: check, orgs, reason, owner, expires)"),
     ({**WAIVER, "owner": ""}, "waivers[0].owner: expected a non-empty string, got ''"),

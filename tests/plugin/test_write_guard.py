@@ -128,8 +128,9 @@ def session_send_prepared(org, route):
 
 def adapter_send(org, route):
     session = org.client._session
-    prepared = session.prepare_request(requests.Request("POST", url(org, "sobjects/Account/"),
-                                                        json={"Name": name(route)}, headers=dict(org.client._sf.headers)))
+    request = requests.Request("POST", url(org, "sobjects/Account/"), json={"Name": name(route)},
+                               headers=dict(org.client._sf.headers))
+    prepared = session.prepare_request(request)
     session.get_adapter(prepared.url).send(prepared, timeout=10)
 
 
@@ -164,7 +165,8 @@ ROUTES = {
     "client_delete": lambda org, r: org.client.delete("Account", target(org, r)),
     "client_writable_flag": writable_flag,
     "client_writes_allowed": writes_allowed,
-    "composite_post": lambda org, r: org.client.composite([sub(org, "POST", "sobjects/Account", "a", {"Name": name(r)})]),
+    "composite_post": lambda org, r: org.client.composite(
+        [sub(org, "POST", "sobjects/Account", "a", {"Name": name(r)})]),
     "composite_lowercase_post": lambda org, r: org.client.composite(
         [sub(org, "post", "sobjects/Account", "a", {"Name": name(r)})]),
     "composite_get_then_post": lambda org, r: org.client.composite([
@@ -172,7 +174,8 @@ ROUTES = {
         sub(org, "POST", "sobjects/Account", "a", {"Name": name(r)})]),
     "composite_patch": lambda org, r: org.client.composite(
         [sub(org, "PATCH", f"sobjects/Account/{target(org, r)}", "p", {"Name": name(r)})]),
-    "composite_delete": lambda org, r: org.client.composite([sub(org, "DELETE", f"sobjects/Account/{target(org, r)}", "d")]),
+    "composite_delete": lambda org, r: org.client.composite(
+        [sub(org, "DELETE", f"sobjects/Account/{target(org, r)}", "d")]),
     "collections_post": lambda org, r: org.client._sf.restful("composite/sobjects", method="POST", data=json.dumps(
         {"allOrNone": False, "records": [{"attributes": {"type": "Account"}, "Name": name(r)}]})),
     "sf_restful_post": lambda org, r: org.client._sf.restful("sobjects/Account/", method="POST",
@@ -196,10 +199,12 @@ ROUTES = {
     "composite_tree": lambda org, r: org.client._sf.restful("composite/tree/Account", method="POST", data=json.dumps(
         {"records": [{"attributes": {"type": "Account", "referenceId": "a"}, "Name": name(r)}]})),
     "composite_graph": lambda org, r: org.client._sf.restful("composite/graph", method="POST", data=json.dumps(
-        {"graphs": [{"graphId": "g", "compositeRequest": [sub(org, "POST", "sobjects/Account", "a", {"Name": name(r)})]}]})),
+        {"graphs": [{"graphId": "g",
+                     "compositeRequest": [sub(org, "POST", "sobjects/Account", "a", {"Name": name(r)})]}]})),
     "client_get_execute_anonymous": lambda org, r: org.client.get(
         "tooling/executeAnonymous/?anonymousBody=delete+[SELECT+Id+FROM+Account];"),
-    "client_get_execute_anonymous_encoded": lambda org, r: org.client.get("tooling/execute%41nonymous/?anonymousBody=x"),
+    "client_get_execute_anonymous_encoded": lambda org, r: org.client.get(
+        "tooling/execute%41nonymous/?anonymousBody=x"),
     "client_get_execute_anonymous_double_encoded": lambda org, r: org.client.get(
         "tooling/execute%2541nonymous/?anonymousBody=x"),
     "client_get_execute_anonymous_json": lambda org, r: org.client.get("tooling/executeAnonymous.json?anonymousBody=x"),
@@ -212,7 +217,8 @@ ROUTES = {
     "soap_create": lambda org, r: org.client._session.post(
         f"{org.client.instance_url}/services/Soap/u/{org.client.api_version}", data="<Envelope/>",
         headers={"Content-Type": "text/xml", "SOAPAction": "create"}),
-    "bulk_ingest_job": lambda org, r: raw(org, "POST", "jobs/ingest", json={"object": "Account", "operation": "delete"}),
+    "bulk_ingest_job": lambda org, r: raw(org, "POST", "jobs/ingest",
+                                          json={"object": "Account", "operation": "delete"}),
 }
 
 
@@ -303,7 +309,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    yield {"returncode": proc.returncode, "output": proc.stdout, "gate": json.loads(gate_file.read_text()),
+    return {"returncode": proc.returncode, "output": proc.stdout, "gate": json.loads(gate_file.read_text()),
            "orgs": orgs}
 
 
@@ -338,7 +344,8 @@ def test_the_refusal_names_method_and_path(outcome: dict[str, Any]) -> None:
         "session_patch": f"PATCH {version}/sobjects/Account/001000000000000AAA",
     }
     for route, what in expected.items():
-        assert refused[f"test_routes.py::test_outside_writes_check[prod-{route}]"] == f"prod: WRITE_REFUSED: {what}: {REFUSED}"
+        node = f"test_routes.py::test_outside_writes_check[prod-{route}]"
+        assert refused[node] == f"prod: WRITE_REFUSED: {what}: {REFUSED}"
 
 
 def test_a_check_that_catches_the_refusal_still_fails(outcome: dict[str, Any]) -> None:
@@ -347,7 +354,8 @@ def test_a_check_that_catches_the_refusal_still_fails(outcome: dict[str, Any]) -
         assert failed(outcome, org)[f"test_routes.py::test_swallowed_refusal[{org}]"] == (
             f"{org}: WRITE_REFUSED: POST {version}/composite: {REFUSED}")
     assert "test_routes.py::test_swallowed_refusal_in_writes_check[qa]" not in failed(outcome, "qa")
-    assert [w["op"] for w in outcome["orgs"]["qa"]["writes"] if w["fields"].get("Name") == "guard-swallowed"] == ["create"]
+    writes = outcome["orgs"]["qa"]["writes"]
+    assert [w["op"] for w in writes if w["fields"].get("Name") == "guard-swallowed"] == ["create"]
 
 
 def test_a_sandbox_refuses_every_route_outside_writes_checks(outcome: dict[str, Any]) -> None:
@@ -369,8 +377,8 @@ def test_inside_a_writes_check_on_a_sandbox_every_route_reaches_the_org(outcome:
     created = {w["id"]: w["fields"].get("Name") for w in writes if w["op"] == "create"}
     for route, ops in ROUTES.items():
         logged = [w["op"] for w in writes
-                  if w["op"] in ("create", "update") and w["fields"].get("Name") == f"guard-{route}"
-                  or w["op"] == "delete" and created.get(w["id"]) == f"guard-{route}"]
+                  if (w["op"] in ("create", "update") and w["fields"].get("Name") == f"guard-{route}")
+                  or (w["op"] == "delete" and created.get(w["id"]) == f"guard-{route}")]
         assert logged == ops, (route, logged)
 
 
@@ -384,7 +392,8 @@ def test_the_records_fixture_still_creates_reads_and_deletes_on_a_sandbox(outcom
 
 def test_threads_and_cross_org_checks_get_no_write_grant(outcome: dict[str, Any]) -> None:
     assert "test_routes.py::test_threads_started_by_a_writes_check_stay_read_only[qa]" not in failed(outcome, "qa")
-    assert not [w for w in outcome["orgs"]["qa"]["writes"] if w["fields"].get("Name") in ("guard-thread", "guard-cross-org")]
+    assert not [w for w in outcome["orgs"]["qa"]["writes"] if w["fields"].get("Name") in ("guard-thread",
+                                                                                          "guard-cross-org")]
     landscape = outcome["gate"]["landscape"]
     assert [item["reason"] for item in landscape["failed"]] == [
         f"qa: WRITE_REFUSED: POST /services/data/v62.0/sobjects/Account/: {REFUSED}"]

@@ -91,12 +91,12 @@ def test_read_regular_file_limits(tmp_path: Path) -> None:
     assert read_regular_file(tmp_path / "f", 10) == b"x" * 10
     with pytest.raises(YamlError, match=r"^file too large \(more than 0 KiB\)$"):
         read_regular_file(tmp_path / "f", 9)
-    with pytest.raises(YamlError, match="^a folder, not a regular file$"):
+    with pytest.raises(YamlError, match=r"^a folder, not a regular file$"):
         read_regular_file(tmp_path, 10)
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(YamlError, match=r"^a FIFO \(named pipe\), not a regular file$"):
         read_regular_file(tmp_path / "pipe", 10)
-    with pytest.raises(YamlError, match="^no such file$"):
+    with pytest.raises(YamlError, match=r"^no such file$"):
         read_regular_file(tmp_path / "none", 10)
 
 

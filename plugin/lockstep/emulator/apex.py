@@ -42,7 +42,8 @@ def _location(source: str, index: int) -> dict[str, int]:
 
 
 def _split_modifiers(words: list[str]) -> tuple[list[str], list[str]]:
-    modifiers = [w for w in words if w.lower() in _MODIFIERS and w.lower() not in ("with", "without", "inherited", "sharing")]
+    sharing = ("with", "without", "inherited", "sharing")
+    modifiers = [w for w in words if w.lower() in _MODIFIERS and w.lower() not in sharing]
     rest = [w for w in words if w.lower() not in _MODIFIERS]
     return modifiers, rest
 

@@ -9,14 +9,15 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from lockstep.emulator import oauth, unserved
 from lockstep.emulator.admin import handle_admin
-from lockstep.emulator.responses import ApiResponse, error, render_json
 from lockstep.emulator.request import Call
+from lockstep.emulator.responses import ApiResponse, error, render_json
 from lockstep.emulator.rest import versions
 from lockstep.emulator.routes import BAD_JSON, dispatch, front_door
 from lockstep.emulator.store import Org, Session, Store
@@ -69,7 +70,8 @@ class EmulatorApp:
         """The response to one request; None when a fault drops the connection instead."""
         path, stage = request.path, front_door(request.path)
         if stage == "admin":
-            status, body = handle_admin(self.store, self.base_url, request.method, path, _json(request.raw), self._reload)
+            status, body = handle_admin(self.store, self.base_url, request.method, path, _json(request.raw),
+                                        self._reload)
             return ApiResponse(status, body)
         if stage == "token":
             return await self._token(request)
@@ -173,7 +175,9 @@ async def _read_request(scope: Scope, receive: Receive) -> _HttpRequest:
 
 def _server_error(status: int) -> ApiResponse:
     if status == 500:
-        return error("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1849206631-84117 (-1092867584)", status=500)
+        return error("UNKNOWN_EXCEPTION",
+                     "An unexpected error occurred. Please include this ErrorId if you contact support: "
+                     "1849206631-84117 (-1092867584)", status=500)
     return error("SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later.", status=503)
 
 
@@ -210,7 +214,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 async def _respond(send: Send, response: ApiResponse, *, pretty: bool, cache: bool = False) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
-    if response.status == 204 or response.body is None and response.status in (204, 304):
+    if response.status == 204 or (response.body is None and response.status in (204, 304)):
         payload = b""
     elif isinstance(response.body, bytes):  # an XML answer; its content type is in its headers
         payload = response.body
@@ -218,7 +222,8 @@ async def _respond(send: Send, response: ApiResponse, *, pretty: bool, cache: bo
         payload = render_json(response.body, pretty=pretty)
         headers.append((b"content-type", _JSON.encode()))
     headers.append((b"content-length", str(len(payload)).encode()))
-    headers.append((b"cache-control", b"no-cache, no-store" if cache else b"no-cache,must-revalidate,max-age=0,no-store,private"))
+    headers.append((b"cache-control",
+                    b"no-cache, no-store" if cache else b"no-cache,must-revalidate,max-age=0,no-store,private"))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 

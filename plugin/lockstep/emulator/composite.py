@@ -77,7 +77,8 @@ def _halted(message: str = _HALTED) -> ApiResponse:
 
 def _item(response: ApiResponse, reference_id: str) -> dict[str, Any]:
     headers = {k: v for k, v in response.headers.items() if k in ("Location", "ETag", "Last-Modified")}
-    return {"body": response.body, "httpHeaders": headers, "httpStatusCode": response.status, "referenceId": reference_id}
+    return {"body": response.body, "httpHeaders": headers, "httpStatusCode": response.status,
+            "referenceId": reference_id}
 
 
 def _snapshot(call: Call) -> tuple[dict[str, list[dict[str, Any]]], int, dict[str, int]]:
@@ -100,7 +101,7 @@ def _rollback(call: Call, snapshot: tuple[dict[str, list[dict[str, Any]]], int, 
 
 def composite(req: Request, dispatch: Dispatch) -> ApiResponse:
     """``POST /composite``: up to 25 subrequests, with references between them and allOrNone."""
-    call, version, api, body = req.call, req.version, req.api, req.body
+    call, api, body = req.call, req.api, req.body
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         return error("JSON_PARSER_ERROR", "The request body must be a JSON object with a compositeRequest array")
     subrequests: list[Any] = body["compositeRequest"]
@@ -142,7 +143,8 @@ def _invalid(subrequests: list[Any]) -> ApiResponse | None:
     if not subrequests:
         return error("INVALID_INPUT", "The compositeRequest array must contain at least one subrequest")
     if len(subrequests) > MAX_SUBREQUESTS:
-        return error("LIMIT_EXCEEDED", f"Composite request size limit exceeded: at most {MAX_SUBREQUESTS} subrequests are allowed")
+        return error("LIMIT_EXCEEDED",
+                     f"Composite request size limit exceeded: at most {MAX_SUBREQUESTS} subrequests are allowed")
     queries = 0
     seen: set[str] = set()
     for index, sub in enumerate(subrequests):
@@ -154,7 +156,8 @@ def _invalid(subrequests: list[Any]) -> ApiResponse | None:
         if _QUERY_PATH.search(urlsplit(sub["url"]).path):
             queries += 1
     if queries > MAX_QUERIES:
-        return error("LIMIT_EXCEEDED", f"Composite request may contain at most {MAX_QUERIES} query or sObject Collection subrequests")
+        return error("LIMIT_EXCEEDED",
+                     f"Composite request may contain at most {MAX_QUERIES} query or sObject Collection subrequests")
     return None
 
 
@@ -170,7 +173,8 @@ def _subrequest(call: Call, dispatch: Dispatch, api: str, sub: dict[str, Any], u
     path = parts.path
     if api == "tooling" and not re.match(r"^/services/data/v\d{2}\.\d/tooling(/|$)", path):
         return error("NOT_FOUND", "The requested resource does not exist")
-    if re.match(r"^/services/data/v\d{2}\.\d/(tooling/)?composite(/|$)", path) and not path.rstrip("/").endswith("composite/sobjects"):
+    nested = re.match(r"^/services/data/v\d{2}\.\d/(tooling/)?composite(/|$)", path)
+    if nested and not path.rstrip("/").endswith("composite/sobjects"):
         return error("INVALID_INPUT", "Composite requests cannot be nested")
     headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
     sub_call = Call(call.store, call.org, call.session, call.base_url, {**call.headers, **headers})
@@ -179,10 +183,12 @@ def _subrequest(call: Call, dispatch: Dispatch, api: str, sub: dict[str, Any], u
 
 def _result(response: ApiResponse, record_id: str | None) -> dict[str, Any]:
     if response.status < 300:
-        return {"id": response.body["id"] if isinstance(response.body, dict) else str(record_id), "success": True, "errors": []}
+        return {"id": response.body["id"] if isinstance(response.body, dict) else str(record_id), "success": True,
+                "errors": []}
     problem = response.body[0] if isinstance(response.body, list) and response.body else {}
     result: dict[str, Any] = {"id": record_id} if record_id else {}
-    result.update({"success": False, "errors": [{"statusCode": problem.get("errorCode"), "message": problem.get("message"),
+    result.update({"success": False,
+                   "errors": [{"statusCode": problem.get("errorCode"), "message": problem.get("message"),
                                                   "fields": problem.get("fields", [])}]})
     return result
 
@@ -193,13 +199,15 @@ def _by_ids(call: Call, version: str, method: str, parts: list[str], params: Map
     if not ids:
         return error("MISSING_ARGUMENT", "ids parameter is required")
     if len(ids) > MAX_COLLECTION:
-        return error("EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call")
+        return error("EXCEEDED_ID_LIMIT",
+                     f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call")
     if method == "GET":
         if len(parts) != 1 or not params.get("fields"):
             return error("MISSING_ARGUMENT", "fields parameter is required") if len(parts) == 1 else \
                 error("NOT_FOUND", "The requested resource does not exist")
         found = [records.retrieve(call.org, parts[0], i, "data", version, params["fields"]) for i in ids]
-        problem = next((r for r in found if r.status >= 400 and r.error_code not in ("NOT_FOUND", "ENTITY_IS_DELETED")), None)
+        problem = next((r for r in found if r.status >= 400 and r.error_code not in ("NOT_FOUND", "ENTITY_IS_DELETED")),
+                       None)
         return problem or ApiResponse(200, [r.body if r.status == 200 else None for r in found])
     snapshot = _snapshot(call) if params.get("allOrNone", "").lower() == "true" else None
     out = []
@@ -233,13 +241,15 @@ def collection(req: Request) -> ApiResponse:
     parts = [p for p in req.args.get("rest", "").split("/") if p]
     if method in ("DELETE", "GET") and (method == "GET" or not parts):
         return _by_ids(call, version, method, parts, params)
-    if method not in ("POST", "PATCH") or (method == "PATCH" and len(parts) not in (0, 2)) or (method == "POST" and parts):
+    if (method not in ("POST", "PATCH") or (method == "PATCH" and len(parts) not in (0, 2))
+            or (method == "POST" and parts)):
         return error("METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,POST,PATCH,DELETE")
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         return error("JSON_PARSER_ERROR", "The request body must be a JSON object with a records array")
     items: list[Any] = body["records"]
     if len(items) > MAX_COLLECTION:
-        return error("EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call")
+        return error("EXCEEDED_ID_LIMIT",
+                     f"record limit reached. cannot submit more than {MAX_COLLECTION} records into this call")
     if method == "PATCH" and parts and parts[1] != "Id":
         return error("NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {parts[1]}")
     all_or_none = bool(body.get("allOrNone", False))

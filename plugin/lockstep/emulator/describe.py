@@ -73,7 +73,7 @@ def _record_types(obj: SObject, prefix: str, tables: Mapping[str, Any]) -> list[
                   False) for r in sorted(rows, key=lambda r: str(r.get("Name")))]
     if not infos and obj.name not in WRITABLE:
         return []
-    return infos + [info("012000000000000AAA", "Master", "Master", True)]
+    return [*infos, info("012000000000000AAA", "Master", "Master", True)]
 
 
 def _field(obj: SObject, name: str, ftype: str) -> dict[str, Any]:
@@ -101,7 +101,8 @@ def _field(obj: SObject, name: str, ftype: str) -> dict[str, Any]:
     }
 
 
-def describe_object(obj: SObject, prefix: str, api: str = "data", tables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def describe_object(obj: SObject, prefix: str, api: str = "data", tables: Mapping[str, Any] | None = None) -> dict[str,
+                                                                                                                   Any]:
     """The object's describe; ``tables`` (the org's records) add its custom fields, picklist values, record types."""
     tables = tables or {}
     if api == "data":

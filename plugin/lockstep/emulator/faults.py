@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
-__all__ = ["FaultError", "Faults", "FaultDice"]
+__all__ = ["FaultDice", "FaultError", "Faults"]
 
 Outcome = Literal["ok", "error", "drop"]
 

@@ -100,7 +100,8 @@ class _Packages:
         return str(value)
 
 
-def _counts(b: Builder, key: str, value: Any, choices: tuple[str, ...] | None, total: int | None) -> list[tuple[str, int]]:
+def _counts(b: Builder, key: str, value: Any, choices: tuple[str, ...] | None,
+            total: int | None) -> list[tuple[str, int]]:
     counts = expect_mapping(b.source, key, value)
     out = []
     for name, count in counts.items():
@@ -128,7 +129,8 @@ def _subscriber(b: Builder, packages: _Packages, namespace: str, version_id: str
     return {
         "Id": make_id("0Hb", f"{b.definition.name}/subscriber/{namespace}/{org_key}"), "OrgKey": org_key,
         "OrgName": name, "OrgType": org_type, "OrgStatus": status, "InstanceName": instance, "ParentOrg": parent,
-        "InstalledStatus": installed, "MetadataPackageId": packages.ids[namespace], "MetadataPackageVersionId": version_id,
+        "InstalledStatus": installed, "MetadataPackageId": packages.ids[namespace],
+        "MetadataPackageVersionId": version_id,
         "HasRestrictionEnabled": blocked, "CustomUpgradeType": "BlockedBySubscriber" if blocked else "None",
         "CreatedDate": b.now, "LastModifiedDate": b.now, "SystemModstamp": b.now, "IsDeleted": False,
         "CreatedById": b.admin_id, "LastModifiedById": b.admin_id,
@@ -149,7 +151,7 @@ def _fleet(b: Builder, packages: _Packages, key: str, spec: dict[str, Any], rows
         raise b.fail(f"{key}.versions", f"at most {MAX_FLEET} subscribers per fleet, got {total}")
     rng = random.Random(seed)
     version_ids = [packages.version(f"{key}.versions.{text}", namespace, text) for text, _ in versions]
-    by_version = [vid for vid, (_, count) in zip(version_ids, versions) for _ in range(count)]
+    by_version = [vid for vid, (_, count) in zip(version_ids, versions, strict=True) for _ in range(count)]
     rng.shuffle(by_version)
     types = _dealt(rng, _counts(b, f"{key}.org_types", spec.get("org_types"), ORG_TYPES, total), total, "Production")
     statuses = _dealt(rng, _counts(b, f"{key}.statuses", spec.get("statuses"), ORG_STATUSES, total), total, "Active")
@@ -245,7 +247,8 @@ def _job(b: Builder, request: dict[str, Any], org_key: str, job: dict[str, Any],
             raise b.fail(f"{key}.severity", f"expected Error or Warning, got {severity!r}")
         b.add("PackagePushError", {
             "PackagePushJobId": row["Id"], "ErrorType": kind, "ErrorSeverity": severity,
-            "ErrorTitle": error.get("title"), "ErrorMessage": error.get("message"), "ErrorDetails": error.get("details"),
+            "ErrorTitle": error.get("title"), "ErrorMessage": error.get("message"),
+            "ErrorDetails": error.get("details"),
         }, seed=f"{row['Id']}/{index}")
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import http
 import io
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests

@@ -6,15 +6,16 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 from cryptography import x509
 
 from lockstep.emulator.store import Org, Store
 
-__all__ = ["TokenResult", "identify_org", "issue_token", "identity", "userinfo"]
+__all__ = ["TokenResult", "identify_org", "identity", "issue_token", "userinfo"]
 
 GRANT_PASSWORD = "password"
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
@@ -79,7 +80,8 @@ def _success(store: Store, base_url: str, org: Org, user_id: str, grant: str) ->
     identity_url = _identity_url(base_url, org, user_id)
     issued_at = str(int(time.time() * 1000))
     secret = (org.definition.credentials.client_secret or org.org_id).encode()
-    signature = base64.b64encode(hmac.new(secret, (identity_url + issued_at).encode(), hashlib.sha256).digest()).decode()
+    signature = base64.b64encode(hmac.new(secret, (identity_url + issued_at).encode(),
+                                          hashlib.sha256).digest()).decode()
     common = {"instance_url": base_url, "id": identity_url, "token_type": "Bearer"}
     if grant == GRANT_PASSWORD:
         body = {"access_token": session.token, **common, "issued_at": issued_at, "signature": signature}
@@ -98,9 +100,9 @@ def _check_client(org: Org, client_id: str | None, secret: str | None, *, secret
     expected = org.definition.credentials
     if expected.client_id is not None and client_id != expected.client_id:
         return _error("invalid_client_id", "client identifier invalid")
-    if expected.client_secret is not None and (secret_required or secret):
-        if not hmac.compare_digest((secret or "").encode(), expected.client_secret.encode()):
-            return _error("invalid_client", "invalid client credentials")
+    if (expected.client_secret is not None and (secret_required or secret)
+            and not hmac.compare_digest((secret or "").encode(), expected.client_secret.encode())):
+        return _error("invalid_client", "invalid client credentials")
     return None
 
 
@@ -199,7 +201,8 @@ def _urls(base_url: str, org: Org, user_id: str) -> dict[str, str]:
 
 
 def _photos(base_url: str, user_id: str) -> dict[str, str]:
-    return {"picture": f"{base_url}/profilephoto/{user_id[:15]}/F", "thumbnail": f"{base_url}/profilephoto/{user_id[:15]}/T"}
+    return {"picture": f"{base_url}/profilephoto/{user_id[:15]}/F",
+            "thumbnail": f"{base_url}/profilephoto/{user_id[:15]}/T"}
 
 
 def identity(base_url: str, org: Org, user_id: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lockstep.emulator.responses import ApiResponse, error
 from lockstep.emulator.schema import make_id
@@ -60,7 +61,7 @@ def run_query(org: Org, version: str, soql: str | None, *, api: str, include_del
     try:
         result = execute(
             soql, org.tables, api=api, url_prefix=prefix, include_deleted=include_deleted,
-            now=dt.datetime.now(dt.timezone.utc),
+            now=dt.datetime.now(dt.UTC),
         )
     except SoqlError as exc:
         return error(exc.error_code, exc.message)

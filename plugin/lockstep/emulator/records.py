@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lockstep.emulator.responses import NOT_FOUND_MESSAGE, ApiResponse, error
 from lockstep.emulator.schema import SCHEMA, WRITABLE, SObject, find_object, key_prefix, make_id
@@ -40,7 +41,7 @@ def find_record(org: Org, sobject: str, record_id: str) -> dict[str, Any] | None
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def custom_field(org: Org, sobject: str, name: str) -> str | None:
@@ -162,7 +163,8 @@ def retrieve(org: Org, sobject: str, record_id: str, api: str, version: str, wan
                 return error("INVALID_FIELD", f"No such column '{raw.strip()}' on sobject of type {obj.name}")
             names.append(spec.name)
     tooling = "tooling/" if api == "tooling" else ""
-    body: dict[str, Any] = {"attributes": {"type": obj.name, "url": f"/services/data/v{version}/{tooling}sobjects/{obj.name}/{row['Id']}"}}
+    url = f"/services/data/v{version}/{tooling}sobjects/{obj.name}/{row['Id']}"
+    body: dict[str, Any] = {"attributes": {"type": obj.name, "url": url}}
     for name in names:
         body[name] = to_json(row.get(name))
     return ApiResponse(200, body)

@@ -22,7 +22,7 @@ def _moment(text: str | None) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(_OFFSET.sub(r"\1:\2", text.strip().replace(" ", "+")))
     except ValueError:
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def changed(org: Org, sobject: str, kind: str, params: Mapping[str, str]) -> ApiResponse:
@@ -36,7 +36,7 @@ def changed(org: Org, sobject: str, kind: str, params: Mapping[str, str]) -> Api
     assert start is not None and end is not None
     if end < start:
         return error("INVALID_REPLICATION_DATE", "end date must be after the start date")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     covered = min(end, now).replace(second=0, microsecond=0)
     rows = [row for row in org.tables.get(sobject, []) if bool(row.get("IsDeleted")) == (kind == "deleted")
             and isinstance(row.get("SystemModstamp"), dt.datetime) and start <= row["SystemModstamp"] <= end]

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiResponse", "error", "render_json", "NOT_FOUND_MESSAGE"]
+__all__ = ["NOT_FOUND_MESSAGE", "ApiResponse", "error", "render_json"]
 
 NOT_FOUND_MESSAGE = "The requested resource does not exist"
 

@@ -20,7 +20,8 @@ from lockstep.emulator.schema import SObject
 from lockstep.emulator.store import Org
 
 __all__ = [
-    "LISTED_RESOURCES", "TOOLING_UNSERVED", "apex_rest", "create", "delete", "deleted", "describe_global", "describe_sobject",
+    "LISTED_RESOURCES", "TOOLING_UNSERVED", "apex_rest", "create", "delete", "deleted", "describe_global",
+    "describe_sobject",
     "limits", "next_page", "query", "query_all", "record_count", "release_label", "retrieve",
     "sobject_basic", "update", "updated", "upsert", "versions",
 ]
@@ -100,7 +101,7 @@ def _conditional(req: Request, body: dict[str, Any]) -> ApiResponse:
     organization = req.org.definition.tables["Organization"][0]
     modified: dt.datetime = organization["SystemModstamp"]
     headers = {"ETag": f'"{zlib.crc32(repr(sorted(body)).encode() + str(len(str(body))).encode()):08x}"',
-               "Last-Modified": format_datetime(modified.astimezone(dt.timezone.utc), usegmt=True)}
+               "Last-Modified": format_datetime(modified.astimezone(dt.UTC), usegmt=True)}
     since = req.call.headers.get("if-modified-since")
     if since:
         try:

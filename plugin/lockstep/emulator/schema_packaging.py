@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lockstep.emulator.schema_model import BOTH, DATA, SObject, sobject
 
-__all__ = ["PACKAGING_OBJECTS", "PUSH_STATUSES", "ERROR_TYPES", "ORG_STATUSES", "ORG_TYPES"]
+__all__ = ["ERROR_TYPES", "ORG_STATUSES", "ORG_TYPES", "PACKAGING_OBJECTS", "PUSH_STATUSES"]
 
 ORG_TYPES = ("Production", "Sandbox")
 ORG_STATUSES = ("Active", "Demo", "Free", "Inactive", "Trial")

@@ -14,7 +14,8 @@ __all__ = ["add_setup_objects"]
 _TERMINAL_DEPLOY = ("Succeeded", "SucceededPartial", "Failed", "Canceled")
 
 
-def _items(b: Builder, section: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+def _items(b: Builder, section: str, keys: tuple[str, ...],
+           required: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for index, raw in enumerate(expect_list(b.source, section, b.definition.raw.get(section))):
         key = f"{section}[{index}]"
@@ -32,7 +33,8 @@ def _entity(b: Builder, obj: str) -> str:
     if not any(row["DurableId"] == obj for row in table):
         spec = SCHEMA.get(obj)
         table.append({
-            "Id": "000000000000000AAA", "DurableId": obj, "QualifiedApiName": obj, "DeveloperName": obj.removesuffix("__c"),
+            "Id": "000000000000000AAA", "DurableId": obj, "QualifiedApiName": obj,
+            "DeveloperName": obj.removesuffix("__c"),
             "Label": obj, "MasterLabel": obj, "PluralLabel": obj + "s",
             "KeyPrefix": spec.key_prefix if spec else None, "NamespacePrefix": None,
             "IsCustomizable": True, "IsQueryable": True, "IsTriggerable": True,
@@ -54,7 +56,8 @@ def _packages(b: Builder) -> None:
                                       bool(item.get("managed", namespace is not None)), bool(item.get("beta", False)))
         b.add("SubscriberPackage", {"Id": package_id, "Name": str(item["name"]), "NamespacePrefix": namespace,
                                     "Description": None, "IsPackageValid": True})
-        b.add("InstalledSubscriberPackage", {"SubscriberPackageId": package_id, "SubscriberPackageVersionId": version_id,
+        b.add("InstalledSubscriberPackage",
+              {"SubscriberPackageId": package_id, "SubscriberPackageVersionId": version_id,
                                              "MinPackageVersionId": version_id}, seed=ident)
         by_key[ident] = (package_id, str(item["name"]))
         by_key[str(item["name"])] = by_key[ident]
@@ -74,14 +77,16 @@ def _packages(b: Builder) -> None:
             raise b.fail(f"{key}.status", f"expected ERROR, IN_PROGRESS, SUCCESS or UNKNOWN, got {status!r}")
         created = b.when(f"{key}.created", item.get("created")) or b.now
         b.add("PackageInstallRequest", {
-            "Id": item.get("id"), "SubscriberPackageVersionKey": version_id, "NameConflictResolution": "Block", "SecurityType": "None",
+            "Id": item.get("id"), "SubscriberPackageVersionKey": version_id, "NameConflictResolution": "Block",
+            "SecurityType": "None",
             "PackageInstallSource": "U", "UpgradeType": "mixed-mode", "ApexCompileType": "all",
             "EnableRss": False, "SkipHandlers": None, "Status": status, "Errors": item.get("errors"),
             "CreatedDate": created,
         })
 
 
-def _package_version(b: Builder, package_id: str, ident: str, name: str, version: str, managed: bool, beta: bool) -> str:
+def _package_version(b: Builder, package_id: str, ident: str, name: str, version: str, managed: bool,
+                     beta: bool) -> str:
     version_id = make_id("04t", f"package/{ident}/{version}")
     table = b.tables.setdefault("SubscriberPackageVersion", [])
     if not any(row["Id"] == version_id for row in table):
@@ -97,7 +102,8 @@ def _package_version(b: Builder, package_id: str, ident: str, name: str, version
 
 def _flows(b: Builder) -> None:
     active: set[str] = set()
-    keys = ("api_name", "label", "process_type", "trigger_type", "object", "versions", "active_version", "description", "api_version")
+    keys = ("api_name", "label", "process_type", "trigger_type", "object", "versions", "active_version", "description",
+            "api_version")
     for key, item in _items(b, "flows", keys, ("api_name",)):
         api_name = str(item["api_name"])
         versions = item.get("versions", 1)
@@ -105,7 +111,8 @@ def _flows(b: Builder) -> None:
         if isinstance(versions, bool) or not isinstance(versions, int) or versions < 1:
             raise b.fail(f"{key}.versions", f"expected a positive integer, got {versions!r}")
         if active_version is not None and (not isinstance(active_version, int) or not 1 <= active_version <= versions):
-            raise b.fail(f"{key}.active_version", f"expected null or a version between 1 and {versions}, got {active_version!r}")
+            raise b.fail(f"{key}.active_version",
+                         f"expected null or a version between 1 and {versions}, got {active_version!r}")
         label = str(item.get("label") or api_name)
         process_type = str(item.get("process_type") or "AutoLaunchedFlow")
         obj = item.get("object")
@@ -133,7 +140,8 @@ def _flows(b: Builder) -> None:
             status = "Active" if number == active_version else ("Draft" if number == versions else "Obsolete")
             b.add("Flow", {
                 "Id": version_id, "DefinitionId": definition_id, "MasterLabel": label, "VersionNumber": number,
-                "Status": status, "ProcessType": process_type, "ApiVersion": api_version, "FullName": f"{api_name}-{number}",
+                "Status": status, "ProcessType": process_type, "ApiVersion": api_version,
+                "FullName": f"{api_name}-{number}",
                 "ManageableState": "installed" if namespace else "unmanaged",
             })
             b.add("FlowVersionView", {
@@ -147,7 +155,8 @@ def _flows(b: Builder) -> None:
 
 
 def _apex(b: Builder) -> None:
-    for key, item in _items(b, "apex_triggers", ("name", "object", "status", "api_version", "namespace"), ("name", "object")):
+    for key, item in _items(b, "apex_triggers", ("name", "object", "status", "api_version", "namespace"),
+                            ("name", "object")):
         status = str(item.get("status") or "Active")
         if status not in ("Active", "Inactive", "Deleted"):
             raise b.fail(f"{key}.status", f"expected Active, Inactive or Deleted, got {status!r}")
@@ -161,7 +170,7 @@ def _apex(b: Builder) -> None:
             "UsageAfterInsert": True, "UsageAfterUpdate": True, "UsageIsBulk": True,
             "ManageableState": "installed" if item.get("namespace") else "unmanaged",
         }, seed=str(item["name"]))
-    for key, item in _items(b, "apex_classes", ("name", "api_version", "status", "namespace"), ("name",)):
+    for _key, item in _items(b, "apex_classes", ("name", "api_version", "status", "namespace"), ("name",)):
         _apex_class(b, str(item["name"]), item)
 
 
@@ -171,7 +180,8 @@ def _apex_class(b: Builder, name: str, item: dict[str, Any]) -> str:
             return str(row["Id"])
     body = f"public with sharing class {name} {{\n}}"
     return str(b.add("ApexClass", {
-        "Name": name, "ApiVersion": float(item.get("api_version") or 61.0), "Status": str(item.get("status") or "Active"),
+        "Name": name, "ApiVersion": float(item.get("api_version") or 61.0),
+        "Status": str(item.get("status") or "Active"),
         "IsValid": True, "NamespacePrefix": item.get("namespace"), "Body": body,
         "BodyCrc": float(len(body)), "LengthWithoutComments": len(body),
         "ManageableState": "installed" if item.get("namespace") else "unmanaged",
@@ -179,20 +189,23 @@ def _apex_class(b: Builder, name: str, item: dict[str, Any]) -> str:
 
 
 def _rules_and_integrations(b: Builder) -> None:
-    for key, item in _items(b, "validation_rules", ("name", "object", "active", "error_message", "description"), ("name", "object")):
+    for _key, item in _items(b, "validation_rules", ("name", "object", "active", "error_message", "description"),
+                            ("name", "object")):
         obj = _entity(b, str(item["object"]))
         b.add("ValidationRule", {
             "ValidationName": str(item["name"]), "Active": bool(item.get("active", True)), "EntityDefinitionId": obj,
-            "ErrorMessage": item.get("error_message"), "ErrorDisplayField": None, "Description": item.get("description"),
+            "ErrorMessage": item.get("error_message"), "ErrorDisplayField": None,
+            "Description": item.get("description"),
             "NamespacePrefix": None, "ManageableState": "unmanaged", "FullName": f"{obj}.{item['name']}",
         }, seed=f"{obj}/{item['name']}")
-    for key, item in _items(b, "named_credentials", ("name", "label", "endpoint", "principal_type"), ("name", "endpoint")):
+    for _key, item in _items(b, "named_credentials", ("name", "label", "endpoint", "principal_type"),
+                            ("name", "endpoint")):
         b.add("NamedCredential", {
             "DeveloperName": str(item["name"]), "MasterLabel": str(item.get("label") or item["name"]),
             "Endpoint": str(item["endpoint"]), "PrincipalType": str(item.get("principal_type") or "Anonymous"),
             "NamespacePrefix": None, "CalloutOptionsGenerateAuthorizationHeader": True,
         }, seed=str(item["name"]))
-    for key, item in _items(b, "remote_sites", ("name", "url", "active", "description"), ("name", "url")):
+    for _key, item in _items(b, "remote_sites", ("name", "url", "active", "description"), ("name", "url")):
         b.add("RemoteProxy", {
             "SiteName": str(item["name"]), "EndpointUrl": str(item["url"]), "IsActive": bool(item.get("active", True)),
             "DisableProtocolSecurity": False, "ProtocolMismatch": False, "Description": item.get("description"),
@@ -208,9 +221,11 @@ def _jobs(b: Builder) -> None:
         previous = b.when(f"{key}.previous_fire", item.get("previous_fire"))
         b.add("CronTrigger", {
             "CronJobDetailId": detail["Id"], "CronExpression": str(item.get("cron") or "0 0 2 * * ?"),
-            "State": str(item.get("state") or "WAITING"), "NextFireTime": b.when(f"{key}.next_fire", item.get("next_fire")),
+            "State": str(item.get("state") or "WAITING"),
+            "NextFireTime": b.when(f"{key}.next_fire", item.get("next_fire")),
             "PreviousFireTime": previous, "StartTime": previous or b.now, "EndTime": None,
-            "TimeZoneSidKey": "Europe/London", "TimesTriggered": int(item.get("times_triggered") or (1 if previous else 0)),
+            "TimeZoneSidKey": "Europe/London",
+            "TimesTriggered": int(item.get("times_triggered") or (1 if previous else 0)),
         }, seed=str(item["name"]))
     keys = ("id", "job_type", "status", "class", "errors", "extended_status", "created", "completed", "method", "items")
     for key, item in _items(b, "async_jobs", keys, ("job_type",)):
@@ -218,16 +233,18 @@ def _jobs(b: Builder) -> None:
         created = b.when(f"{key}.created", item.get("created")) or b.now
         items = int(item.get("items") or 1)
         b.add("AsyncApexJob", {
-            "Id": item.get("id"), "JobType": str(item["job_type"]), "Status": str(item.get("status") or "Completed"), "ApexClassId": class_id,
+            "Id": item.get("id"), "JobType": str(item["job_type"]), "Status": str(item.get("status") or "Completed"),
+            "ApexClassId": class_id,
             "NumberOfErrors": int(item.get("errors") or 0), "ExtendedStatus": item.get("extended_status"),
             "MethodName": item.get("method"), "JobItemsProcessed": items, "TotalJobItems": items,
             "CreatedDate": created, "CompletedDate": b.when(f"{key}.completed", item.get("completed")),
         })
     keys = ("name", "topic", "type", "status", "position", "tip", "retries", "last_error")
-    for key, item in _items(b, "event_subscribers", keys, ("name", "topic")):
+    for _key, item in _items(b, "event_subscribers", keys, ("name", "topic")):
         b.add("EventBusSubscriber", {
             "Name": str(item["name"]), "Topic": str(item["topic"]), "Type": str(item.get("type") or "ApexTrigger"),
-            "Status": str(item.get("status") or "Running"), "ExternalId": b.new_id("EventBusSubscriber", f"ext/{item['name']}")[:15],
+            "Status": str(item.get("status") or "Running"),
+            "ExternalId": b.new_id("EventBusSubscriber", f"ext/{item['name']}")[:15],
             "Position": int(item.get("position") or 0), "Tip": int(item.get("tip") or 0),
             "Retries": int(item.get("retries") or 0), "LastError": item.get("last_error"), "IsPartitioned": False,
         }, seed=str(item["name"]))
@@ -239,9 +256,11 @@ def _jobs(b: Builder) -> None:
         if completed is None and status in _TERMINAL_DEPLOY:
             completed = created
         b.add("DeployRequest", {
-            "Id": item.get("id"), "Status": status, "CheckOnly": bool(item.get("check_only", False)), "CreatedDate": created,
+            "Id": item.get("id"), "Status": status, "CheckOnly": bool(item.get("check_only", False)),
+            "CreatedDate": created,
             "StartDate": created, "CompletedDate": completed, "RunTestsEnabled": False,
-            "NumberComponentsTotal": int(item.get("components") or 10), "NumberComponentErrors": int(item.get("errors") or 0),
+            "NumberComponentsTotal": int(item.get("components") or 10),
+            "NumberComponentErrors": int(item.get("errors") or 0),
             "NumberComponentsDeployed": int(item.get("components") or 10) if status == "Succeeded" else 0,
             "NumberTestsCompleted": 0, "NumberTestsTotal": 0, "NumberTestErrors": 0,
         })

@@ -129,7 +129,7 @@ def state_files(path: Path) -> list[Path]:
 
 def load_states(path: Path | str, now: dt.datetime | None = None) -> list[OrgDefinition]:
     """Every org of a state file or folder; org names and ids must be unique."""
-    moment = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     definitions: list[OrgDefinition] = []
     seen: dict[str, Path] = {}
     seen_ids: dict[str, Path] = {}
@@ -138,7 +138,8 @@ def load_states(path: Path | str, now: dt.datetime | None = None) -> list[OrgDef
         if definition.name in seen:
             raise state_error(source, "org.name", f"{definition.name!r} is already used by {seen[definition.name]}")
         if definition.org_id[:15] in seen_ids:
-            raise state_error(source, "org.org_id", f"{definition.org_id} is already used by {seen_ids[definition.org_id[:15]]}")
+            raise state_error(source, "org.org_id",
+                              f"{definition.org_id} is already used by {seen_ids[definition.org_id[:15]]}")
         seen[definition.name] = source
         seen_ids[definition.org_id[:15]] = source
         definitions.append(definition)

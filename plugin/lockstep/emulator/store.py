@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 import string
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from lockstep.emulator.faults import FaultDice, Faults
 from lockstep.emulator.definition import OrgDefinition
+from lockstep.emulator.faults import FaultDice, Faults
 
 __all__ = ["Cursor", "Org", "Session", "Store"]
 

@@ -29,7 +29,8 @@ _ORG_SETTINGS: dict[str, Any] = {
     "PreferencesLightningLoginEnabled": True, "FiscalYearStartMonth": 1, "UsesStartDateAsFiscalYearName": False,
     "DefaultAccountAccess": "Edit", "DefaultContactAccess": "ControlledByParent", "DefaultOpportunityAccess": "Edit",
     "DefaultLeadAccess": "ReadEditTransfer", "DefaultCaseAccess": "ReadEditTransfer",
-    "DefaultCalendarAccess": "HideDetailsInsert", "DefaultPricebookAccess": "ReadSelect", "DefaultCampaignAccess": "All",
+    "DefaultCalendarAccess": "HideDetailsInsert", "DefaultPricebookAccess": "ReadSelect",
+    "DefaultCampaignAccess": "All",
     "UiSkin": "Theme3", "SignupCountryIsoCode": "US", "NumKnowledgeService": 0, "WebToCaseDefaultOrigin": "Web",
     "MonthlyPageViewsUsed": 0, "MonthlyPageViewsEntitlement": 0,
 }
@@ -131,7 +132,8 @@ def _permission_sets(b: Builder) -> None:
         check_keys(b.source, key, spec, ps_keys)
         if spec.get("profile"):
             profile_id = _profile(b, str(spec["profile"]))
-            row = next(r for r in b.tables["PermissionSet"] if r.get("ProfileId") == profile_id and r["IsOwnedByProfile"])
+            row = next(r for r in b.tables["PermissionSet"]
+                       if r.get("ProfileId") == profile_id and r["IsOwnedByProfile"])
         elif isinstance(spec.get("name"), str):
             row = b.add("PermissionSet", {
                 "Name": spec["name"], "Label": str(spec.get("label") or spec["name"]),
@@ -170,7 +172,7 @@ def _assign(b: Builder, user_id: str, permission_set_id: str) -> None:
 
 
 def _rights(b: Builder, key: str, rights: Any, names: dict[str, str]) -> dict[str, bool]:
-    flags = {column: False for column in names.values()}
+    flags = dict.fromkeys(names.values(), False)
     for right in expect_list(b.source, key, rights):
         if right not in names:
             raise b.fail(key, f"unknown permission {right!r} (known: {', '.join(names)})")
@@ -200,9 +202,10 @@ def build_tables(definition: OrgDefinition, now: dt.datetime) -> None:
     b = Builder(definition, now)
     _org_row(b)
     _users(b)
-    for username, user_id in b.users.items():
+    for user_id in b.users.values():
         row = next(r for r in b.tables["User"] if r["Id"] == user_id)
-        profile_ps = next(p for p in b.tables["PermissionSet"] if p.get("ProfileId") == row["ProfileId"] and p["IsOwnedByProfile"])
+        profile_ps = next(p for p in b.tables["PermissionSet"]
+                          if p.get("ProfileId") == row["ProfileId"] and p["IsOwnedByProfile"])
         _assign(b, user_id, profile_ps["Id"])
     _permission_sets(b)
     add_setup_objects(b)

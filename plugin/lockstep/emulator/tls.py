@@ -98,7 +98,7 @@ def _server_certificate(key: ec.EllipticCurvePrivateKey, ca: x509.Certificate, c
 
 def make_tls_files(folder: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> TlsFiles:
     """Write a fresh CA and a server certificate for ``hosts`` into ``folder``."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(days=2)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _ca_certificate(ca_key, start, end)

@@ -34,7 +34,8 @@ def message(api: str) -> str:
 
 
 def answer(path: str, headers: Mapping[str, str]) -> ApiResponse:
-    """A SOAP fault (HTTP 500) for ``/services/Soap/...``, a Bulk API 1.0 error (HTTP 400) for ``/services/async/...``."""
+    """A SOAP fault (HTTP 500) for ``/services/Soap/...``, a Bulk API 1.0 error (HTTP 400) for
+    ``/services/async/...``."""
     if path.startswith(_BULK.rstrip("/")):
         return _bulk_error(message("Bulk API 1.0 (/services/async)"), headers)
     kind = path.removeprefix(_SOAP).split("/", 1)[0]

@@ -25,9 +25,9 @@ def parse_when(value: Any, now: dt.datetime) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     text = str(value).strip()
     match = _DURATION.match(text)
     if match and any(match.group(g) for g in "dhms"):
@@ -41,11 +41,11 @@ def parse_when(value: Any, now: dt.datetime) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(cleaned)
     except ValueError:
         raise ValueError(f"expected a datetime or a duration like -PT30M, got {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def format_datetime(value: dt.datetime) -> str:
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
 
 

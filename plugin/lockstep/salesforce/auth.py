@@ -82,10 +82,13 @@ def _post(org: str, session: requests.Session, url: str, data: Mapping[str, str]
         raise ServerError(org, None, f"{host}: HTTP {response.status_code}", response.status_code)
     if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
         if isinstance(body, dict) and "error" in body:
-            raise AuthenticationError(org, str(body["error"]), str(body.get("error_description", "")), response.status_code)
+            raise AuthenticationError(org, str(body["error"]), str(body.get("error_description", "")),
+                                      response.status_code)
         if isinstance(body, list) and body and isinstance(body[0], dict):
-            raise AuthenticationError(org, body[0].get("errorCode"), str(body[0].get("message", "")), response.status_code)
-        raise AuthenticationError(org, None, f"{host}: HTTP {response.status_code}: {redact(one_line(response.text))[:200]}",
+            raise AuthenticationError(org, body[0].get("errorCode"), str(body[0].get("message", "")),
+                                      response.status_code)
+        raise AuthenticationError(org, None,
+                                  f"{host}: HTTP {response.status_code}: {redact(one_line(response.text))[:200]}",
                                   response.status_code)
     return body
 
@@ -128,7 +131,8 @@ class JwtAuth:
         try:
             return Secret(Path(self.private_key_file).read_text(encoding="utf-8")).reveal()  # registered for masking
         except OSError as exc:
-            raise AuthenticationError(self.org, "invalid_key", f"cannot read private key file: {exc.strerror}") from None
+            raise AuthenticationError(self.org, "invalid_key",
+                                      f"cannot read private key file: {exc.strerror}") from None
 
     def login(self, session: requests.Session) -> Token:
         import jwt
@@ -137,7 +141,8 @@ class JwtAuth:
         try:
             assertion = jwt.encode(claims, self._key(), algorithm="RS256")
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
-            raise AuthenticationError(self.org, "invalid_key", f"cannot sign the JWT assertion: {type(exc).__name__}") from None
+            raise AuthenticationError(self.org, "invalid_key",
+                                      f"cannot sign the JWT assertion: {type(exc).__name__}") from None
         data = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": Secret(assertion).reveal()}
         return _token(_post(self.org, session, _token_url(self.login_url), data))
 
@@ -158,7 +163,8 @@ class SfdxUrlAuth:
         self.refresh_token, self.host = Secret(refresh), host
 
     def login(self, session: requests.Session) -> Token:
-        data = {"grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": self.refresh_token.reveal()}
+        data = {"grant_type": "refresh_token", "client_id": self.client_id,
+                "refresh_token": self.refresh_token.reveal()}
         if self.client_secret:
             data["client_secret"] = self.client_secret.reveal()
         base = f"https://{self.host}"
@@ -227,7 +233,8 @@ class SfCliAuth:
         if not _usable_token(token):
             token = self._run("org", "auth", "show-access-token").get("accessToken")
         if not _usable_token(token):
-            raise AuthenticationError(self.org, "sf_cli", f"alias {self.alias!r}: the Salesforce CLI gave no access token")
+            raise AuthenticationError(self.org, "sf_cli",
+                                      f"alias {self.alias!r}: the Salesforce CLI gave no access token")
         return Token(Secret(str(token)), instance_url)
 
 
@@ -265,7 +272,8 @@ class PasswordAuth:
         self.login_url = login_url
 
     def login(self, session: requests.Session) -> Token:
-        password = Secret(self.password.reveal() + (self.security_token.reveal() if self.security_token else "")).reveal()
+        token = self.security_token.reveal() if self.security_token else ""
+        password = Secret(self.password.reveal() + token).reveal()
         data = {"grant_type": "password", "client_id": self.client_id, "username": self.username, "password": password}
         if self.client_secret:
             data["client_secret"] = self.client_secret.reveal()
@@ -304,12 +312,14 @@ class EmulatorAuth:
         if response.status_code >= 500:
             raise ServerError(self.org, None, f"{host}: HTTP {response.status_code}", response.status_code)
         if response.status_code != 200:
-            raise AuthenticationError(self.org, None, f"emulator has no org {self.name!r} (HTTP {response.status_code})",
+            raise AuthenticationError(self.org, None,
+                                      f"emulator has no org {self.name!r} (HTTP {response.status_code})",
                                       response.status_code)
         return _token(response.json(), self.url)
 
 
-def authenticator_for(org: str, method: str, options: Mapping[str, Any], emulator_url: str | None = None) -> Authenticator:
+def authenticator_for(org: str, method: str, options: Mapping[str, Any],
+                      emulator_url: str | None = None) -> Authenticator:
     """Build the authenticator of one org from its validated profile ``auth`` options."""
     opt = {k: v for k, v in options.items() if k != "ca_file"}
     login_url = _text(opt.get("login_url", DEFAULT_LOGIN_URL))
@@ -330,6 +340,8 @@ def authenticator_for(org: str, method: str, options: Mapping[str, Any], emulato
     if method == "emulator":
         url = opt.get("url") or emulator_url
         if not url:
-            raise AuthenticationError(org, "no_emulator", "auth method 'emulator' needs a running emulator (profile 'emulator:' or auth.url)")
+            raise AuthenticationError(org, "no_emulator",
+                                      "auth method 'emulator' needs a running emulator (profile "
+                                      "'emulator:' or auth.url)")
         return EmulatorAuth(org, _text(url))
     raise AuthenticationError(org, "unknown_method", f"unknown auth method {method!r}")

@@ -37,13 +37,13 @@ from simple_salesforce import Salesforce
 
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
-    OrgTrouble,
     ApexError,
     AuthenticationError,
     Cancelled,
     ConnectionFailed,
     DeadlineExceeded,
     NotFound,
+    OrgTrouble,
     QueryError,
     RequestLimitExceeded,
     SalesforceError,
@@ -138,7 +138,7 @@ class GuardedSession(requests.Session):
         super().__init__()
         self.guard = guard
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self.guard.check(request.method, request.url, request.body, request.headers)
         return super().send(request, **kwargs)
 
@@ -205,7 +205,8 @@ class _Breaker:
     def check(self) -> None:
         with self._lock:
             if self.error is None and self.budget is not None and self._spent >= self.budget:
-                self.error = DeadlineExceeded(self.org, None, f"used up its time budget ({self.budget:g} s of requests);"
+                self.error = DeadlineExceeded(self.org, None,
+                                              f"used up its time budget ({self.budget:g} s of requests);"
                                                               " its remaining calls are refused")
             if self.error is not None:
                 raise self.error.again()
@@ -292,18 +293,14 @@ class OrgClient:
         if response.status_code >= 500:
             raise ServerError(self.name, None, f"userinfo: HTTP {response.status_code}", response.status_code)
         code, message = _error_detail(_json_or_text(response))
-        if response.status_code == 401 or response.status_code == 403 and (code in _REFUSED_TOKEN or any(
-                marker in message for marker in _REFUSED_TOKEN)):
+        if response.status_code == 401 or (response.status_code == 403 and (code in _REFUSED_TOKEN or any(
+                marker in message for marker in _REFUSED_TOKEN))):
             raise AuthenticationError(self.name, code or "INVALID_SESSION_ID",
                                       f"the access token was refused (userinfo: HTTP {response.status_code})",
                                       response.status_code)
 
     def close(self) -> None:
         self._session.close()
-
-    def cancel(self) -> None:
-        """Send no further request (the run was interrupted); calls fail with :class:`Cancelled`."""
-        self._cancel.set()
 
     def _check_cancelled(self) -> None:
         if self._cancel.is_set():
@@ -409,7 +406,7 @@ class OrgClient:
             url = page.get("nextRecordsUrl")
             if page.get("done", True) or not url:
                 return records
-            page = self._call(lambda sf: self._get_json(sf, url))
+            page = self._call(lambda sf: self._get_json(sf, url))  # noqa: B023 - called within this iteration
 
     def limits(self) -> dict[str, Any]:
         return self._call(lambda sf: sf.restful("limits/")) or {}

@@ -94,7 +94,7 @@ def describe_transport_error(exc: BaseException) -> str:
     elif any(marker in everything for marker in _DROPPED):
         text = "connection dropped by the server"
     else:
-        if ": " in text and not isinstance(root, OSError) or "Failed to establish" in text:
+        if (": " in text and not isinstance(root, OSError)) or "Failed to establish" in text:
             text = text.rsplit(": ", 1)[-1]
         if text.startswith("[Errno") and "]" in text:
             text = text.split("]", 1)[1].strip()

@@ -21,7 +21,8 @@ Known reads (:func:`write_of` answers ``None``):
 Everything else is a write: any other method (PATCH, PUT, DELETE, OPTIONS, ...), any other
 POST (sObject and collection creates, ``/composite/tree``, Apex REST, SOAP, Bulk API jobs,
 token revocation), a path with ``.``/``..`` segments, a body that cannot be read (or whose
-JSON repeats a key: parsers differ on which value counts), and any request asking for another method (``_HttpMethod``, ``X-HTTP-Method-Override``).
+JSON repeats a key: parsers differ on which value counts), and any request asking for another
+method (``_HttpMethod``, ``X-HTTP-Method-Override``).
 
 Write mode exists only through a grant: :func:`new_guard` returns the guard of one org and,
 for an org whose profile allows writes, the grant that opens it. The grant is per thread:
@@ -101,7 +102,8 @@ def _subrequests(kind: str, body: Any) -> list[tuple[str, str, Any, Mapping[str,
         return None
     found = []
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("method"), str) or not isinstance(item.get("url"), str):
+        if not isinstance(item, dict) or not isinstance(item.get("method"), str) or not isinstance(item.get("url"),
+                                                                                                   str):
             return None
         url = item["url"]
         if kind == "batchRequests" and not url.startswith("/"):
@@ -169,7 +171,7 @@ class WriteGuard:
     """Refuses the writes of one org's transport unless the sending thread holds the org's grant,
     and remembers each thread's refusals (a check that catches the exception still fails)."""
 
-    __slots__ = ("org", "_granted", "_refused")
+    __slots__ = ("_granted", "_refused", "org")
 
     def __init__(self, org: str, granted: Callable[[], bool] = lambda: False,
                  refused: threading.local | None = None) -> None:

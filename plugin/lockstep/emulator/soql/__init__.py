@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..schema import SCHEMA, SObject
+from .bind import Context
 from .errors import SoqlError
 from .evaluate import run
 from .parser import parse
-from .bind import Context
 from .rows import QueryResult
 
 __all__ = ["QueryResult", "SoqlError", "execute", "parse"]
@@ -34,8 +34,8 @@ def execute(
     if soql is None:
         raise SoqlError("MALFORMED_QUERY", "SOQL statements cannot be empty or null")
     query = parse(soql)
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     ctx = Context(soql, tables, schema if schema is not None else SCHEMA, api, include_deleted, moment)
     return run(ctx, query, url_prefix.rstrip("/"))

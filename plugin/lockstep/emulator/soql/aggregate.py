@@ -7,9 +7,9 @@ from typing import Any, Protocol
 
 from ..schema import SObject
 from . import nodes as n
-from .functions import is_date_function, row_operand
 from .bind import Context, Getter
 from .conditions import compile_condition
+from .functions import is_date_function, row_operand
 from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .values import format_value, normalize, sort_key
 
@@ -120,11 +120,11 @@ class _Operands:
             groups[()] = ((), rows)
         for row in rows if self.group_keys else ():
             raw = tuple(r(row) for r in readers)
-            normalized = tuple(normalize(v, t) for v, t in zip(raw, types))
+            normalized = tuple(normalize(v, t) for v, t in zip(raw, types, strict=True))
             groups.setdefault(normalized, (raw, []))[1].append(row)
         results: list[dict[str, Any]] = []
         for raw, members in groups.values():
-            group: dict[str, Any] = dict(zip(self.group_keys, raw))
+            group: dict[str, Any] = dict(zip(self.group_keys, raw, strict=True))
             for key, (name, read, ftype) in self.calls.items():
                 group[key] = _compute(name, read, ftype, members)
             results.append(group)

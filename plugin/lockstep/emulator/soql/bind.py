@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..schema import Field, SObject, find_object, infer_field_type, key_prefix
@@ -61,7 +61,7 @@ class Context:
 
     @property
     def today(self) -> date:
-        return self.now.astimezone(timezone.utc).date()
+        return self.now.astimezone(UTC).date()
 
     def error(self, pos: n.Pos, text: str) -> SoqlError:
         return malformed(self.soql, pos.line, pos.column, text)
@@ -141,7 +141,8 @@ class Context:
                 if rel is not None:
                     break
             if rel is None:
-                raise invalid_field(self.soql, path.pos.line, path.pos.column, part, current[0].name, kind="relationship")
+                raise invalid_field(self.soql, path.pos.line, path.pos.column, part, current[0].name,
+                                    kind="relationship")
             relname, (lookup, target) = rel
             targets = target if isinstance(target, tuple) else (target,)
             steps.append(Step(relname, lookup, targets, isinstance(target, tuple)))

@@ -11,17 +11,17 @@ table from this answer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..schema import SCHEMA, WRITABLE, SObject, find_object
 from ..schema_model import Field
 from . import nodes as n
+from .bind import Bound, Context
 from .errors import invalid_field
 from .evaluate import Runner
 from .functions import is_date_function
 from .parser import parse
-from .bind import Bound, Context
 from .rows import is_aggregate, path_of
 
 __all__ = ["column_metadata"]
@@ -88,7 +88,8 @@ def _columns(runner: Runner, obj: SObject, query: n.Query) -> list[dict[str, Any
             relationship, (child_name, _lookup) = found
             child = find_object(ctx.schema, child_name)
             assert child is not None
-            columns.append(_column(relationship, relationship, aggregate=True, joins=_columns(runner, child, item.query)))
+            columns.append(_column(relationship, relationship, aggregate=True,
+                                   joins=_columns(runner, child, item.query)))
             continue
         expr = item.expr
         if isinstance(expr, n.Call) and expr.name.upper() == "FIELDS":
@@ -118,7 +119,7 @@ def column_metadata(
 ) -> dict[str, Any]:
     """The ``columns=true`` answer for a query that is known to be valid."""
     query = parse(soql)
-    ctx = Context(soql, tables, schema if schema is not None else SCHEMA, api, False, datetime.now(timezone.utc))
+    ctx = Context(soql, tables, schema if schema is not None else SCHEMA, api, False, datetime.now(UTC))
     obj = ctx.sobject(query.sobject, query.sobject_pos)
     count_only = [i for i in query.select if isinstance(i, n.SelectItem) and isinstance(i.expr, n.Call)
                   and i.expr.name.upper() == "COUNT" and i.expr.arg is None]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from typing import Any
 
 from . import nodes as n
@@ -29,7 +29,7 @@ def _literal_value(ctx: Context, getter: Getter, lit: n.Literal) -> Any:
         start, end = date_range(lit.value[0], lit.value[1], ctx.today)
         if ftype == "date":
             return (start, end)
-        return (datetime.combine(start, time(), timezone.utc), datetime.combine(end, time(), timezone.utc))
+        return (datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC))
     if ftype in TEXT or ftype in IDS:
         if lit.kind != "string":
             raise _mismatch(ctx, getter, lit)
@@ -52,10 +52,13 @@ def _literal_value(ctx: Context, getter: Getter, lit: n.Literal) -> Any:
 def _mismatch(ctx: Context, getter: Getter, lit: n.Literal) -> SoqlError:
     ftype = getter.ftype
     if ftype in TEXT or ftype in IDS:
-        text = f"value of filter criterion for field '{getter.name}' must be of type {'id' if ftype in IDS else 'string'} and should be enclosed in quotes"
+        kind = "id" if ftype in IDS else "string"
+        text = (f"value of filter criterion for field '{getter.name}' must be of type {kind} "
+                "and should be enclosed in quotes")
     else:
         word = _TYPE_WORDS.get(ftype, "double" if ftype in NUMERIC else ftype)
-        text = f"value of filter criterion for field '{getter.name}' must be of type {word} and should not be enclosed in quotes"
+        text = (f"value of filter criterion for field '{getter.name}' must be of type {word} "
+                "and should not be enclosed in quotes")
     return invalid_field(ctx.soql, lit.pos.line, lit.pos.column, text, "", kind="message")
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from ..schema import SObject, find_object
 from . import nodes as n
-from .errors import SoqlError, invalid_field
 from .aggregate import run_aggregate
-from .functions import row_operand
 from .bind import Bound, Context, Getter
 from .conditions import compile_condition
+from .errors import SoqlError, invalid_field
+from .functions import row_operand
 from .rows import QueryResult, is_aggregate, path_of, slice_rows, sort_rows
 from .shape import ChildPlan, Item, shape_record
 from .values import id_key, normalize
@@ -36,7 +36,7 @@ class Runner:
 
     def semi_join(self, query: n.Query, outer: Getter) -> set[Any]:
         obj = self.ctx.sobject(query.sobject, query.sobject_pos)
-        items = [i for i in query.select]
+        items = list(query.select)
         if len(items) != 1 or not isinstance(items[0], n.SelectItem) or not isinstance(items[0].expr, n.Path):
             raise self.ctx.error(query.sobject_pos, "The inner select field must be a single field")
         bound = self.ctx.bind(obj, items[0].expr)
@@ -125,7 +125,8 @@ class Runner:
                 raise self.ctx.error(count_all[0].expr.pos, "COUNT() must be the only element in the SELECT list")
             total = len(slice_rows(self.filtered(obj, query), query))
             return QueryResult([], total, obj.name)
-        if query.group_by or query.having or any(isinstance(i, n.SelectItem) and is_aggregate(i.expr) for i in query.select):
+        aggregates = any(isinstance(i, n.SelectItem) and is_aggregate(i.expr) for i in query.select)
+        if query.group_by or query.having or aggregates:
             return run_aggregate(self, obj, query)
         items = self.bind_items(obj, query, allow_children=True)
         order = self.order_getters(obj, query)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..schema import SObject
@@ -41,15 +41,15 @@ def is_date_function(expr: n.Expr) -> bool:
 
 def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else value
+        return value.astimezone(UTC) if value.tzinfo else value
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
         except ValueError:
             return None
-        return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed
     return None
 
 
@@ -61,7 +61,8 @@ def row_operand(ctx: Context, obj: SObject, expr: n.Expr) -> Getter:
         if not isinstance(expr.arg, n.Path):
             raise ctx.error(expr.pos, f"{expr.name}() needs a date or dateTime field")
         bound = ctx.bind(obj, expr.arg)
-        if bound.field.type not in ("date", "datetime") or (name in ("HOUR_IN_DAY", "DAY_ONLY") and bound.field.type == "date"):
+        if (bound.field.type not in ("date", "datetime")
+                or (name in ("HOUR_IN_DAY", "DAY_ONLY") and bound.field.type == "date")):
             raise ctx.error(expr.arg.pos, f"Invalid field type for function {expr.name}: {bound.field.name}")
         read, fn = ctx.reader(bound), DATE_FUNCTIONS[name]
 

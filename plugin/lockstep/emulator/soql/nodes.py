@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "And", "Call", "Compare", "Condition", "Expr", "In", "Like", "Literal", "Not", "Or",
@@ -43,7 +43,7 @@ class Call:
         return f"{self.name}({inner})"
 
 
-Expr = Union[Path, Call]
+Expr = Path | Call
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Not:
     item: Condition
 
 
-Condition = Union[Compare, Like, In, And, Or, Not]
+Condition = Compare | Like | In | And | Or | Not
 
 
 @dataclass(frozen=True)

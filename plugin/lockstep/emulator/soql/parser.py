@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -195,7 +195,7 @@ class _Build(Transformer[Token, Any]):
     def datetime(self, items: list[Token]) -> n.Literal:
         text = str(items[0]).upper().replace("Z", "+00:00")
         try:
-            value = datetime.fromisoformat(text).astimezone(timezone.utc)
+            value = datetime.fromisoformat(text).astimezone(UTC)
         except ValueError:
             raise self._fail(items[0], f"unexpected token: '{items[0]}'") from None
         return n.Literal("datetime", value, _pos(items[0]))

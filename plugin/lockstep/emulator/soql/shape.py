@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .bind import Bound, Context
 from .values import format_value
@@ -24,7 +24,7 @@ class ChildPlan:
     stop: int | None = None
 
 
-Item = Union[Bound, ChildPlan]
+Item = Bound | ChildPlan
 
 
 def _attributes(sobject: str, record_id: Any, url_prefix: str, type_name: str | None = None) -> dict[str, str]:
@@ -59,7 +59,7 @@ def shape_record(
         node = out
         if item.steps:
             chain = ctx.chain(record, item.steps)
-            for step, found in zip(item.steps, chain):
+            for step, found in zip(item.steps, chain, strict=True):
                 if step.relationship not in node:
                     if found is None:
                         node[step.relationship] = None
