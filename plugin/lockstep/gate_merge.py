@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lockstep.gate_catalog import CatalogRecord
 from lockstep.gate_model import GO, LISTS, NO_GO, Counts, Gate, Landscape, Narrowing, OrgGate, ShardRecord, WaiverUse
 
 __all__ = ["merge_gates"]
@@ -32,7 +33,16 @@ _SAME: tuple[tuple[str, Callable[[Gate], Any]], ...] = (
     ("run id", lambda g: g.run_id), ("release", lambda g: g.release), ("phase", lambda g: g.phase),
     ("--orgs", lambda g: g.narrowing.selection), ("-k", lambda g: g.narrowing.keyword),
     ("-m", lambda g: g.narrowing.markexpr), ("shard count", lambda g: g.shard.count if g.shard else None),
+    ("checks", lambda g: _checks(g.catalog)),
 )
+
+
+def _checks(catalog: CatalogRecord | None) -> str | None:
+    """The checks a shard collected, by the hashes of the built-in catalog and the team's own files."""
+    if catalog is None:
+        return None
+    return (f"lockstep {catalog.lockstep_version}, built-in {(catalog.builtin_sha256 or 'none')[:12]}, "
+            f"own {(catalog.own_sha256 or 'none')[:12]}")
 
 
 def _agreement(gates: Sequence[tuple[str, Gate]]) -> list[str]:
@@ -143,6 +153,7 @@ def _combined(gates: Sequence[Gate], complete: bool) -> Gate:
         pytest_exit_status=max((g.pytest_exit_status or 0) for g in gates), counts=counts,
         orgs=dict(sorted(orgs.items())), landscape=Landscape(left_out=left_out, **lists),
         waivers=_waivers(gates), reasons=(), narrowing=narrowing, deployed_at=first.deployed_at, shards=shards,
+        catalog=first.catalog,
     )
 
 

@@ -179,6 +179,20 @@ def test_shards_of_another_profile_release_or_run_are_refused(sharded: tuple[Pat
     assert f"shards disagree on the release: none in {first}, {second}; 'R2' in {edited}" in text
 
 
+def test_shards_that_ran_other_checks_are_refused(sharded: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    """A shard whose runner had another version of the checks (an older checkout, an edited
+    check file) cannot make a go with the others: the gates record what was collected."""
+    _, (first, second, _) = sharded
+    other = project_at(tmp_path / "other")
+    (other / "checks" / "test_catalog.py").write_text(CATALOG + "\n\ndef test_added(org):\n    pass\n")
+    edited, = run_shards(other, 3, only=(3,))
+    result, merged = merge(tmp_path / "m.json", first, second, edited)
+    assert result.returncode == 1 and merged["decision"] == "no-go"
+    assert any(r.startswith("shards disagree on the checks: 'lockstep ") and str(edited) in r
+               for r in merged["reasons"]), merged["reasons"]
+    assert merged["catalog"] == json.loads(first.read_text())["catalog"]
+
+
 def test_a_no_go_or_unfinished_shard_makes_the_merge_no_go(sharded: tuple[Path, list[Path]], tmp_path: Path) -> None:
     project, (first, second, _) = sharded
     flagged = project_at(tmp_path / "flagged", flagged="sub-c")
