@@ -13,21 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lockstep.salesforce.auth import AUTH_METHODS
 from lockstep.salesforce.secrets import MIN_LENGTH, Secret
 from lockstep.suggest import did_you_mean
 from lockstep.yaml_load import file_problem
 
 __all__ = ["ENV_REF", "METHODS", "PATH_KEYS", "AuthConfigError", "check_auth", "secret_options"]
 
-METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # method -> (required keys, optional keys)
-    "jwt": (("client_id", "username"), ("private_key_file", "private_key", "login_url", "audience")),
-    "sfdx_url": (("url",), ()),
-    "sf_cli": (("alias",), ()),
-    "client_credentials": (("client_id", "client_secret", "login_url"), ()),
-    "password": (("client_id", "username", "password"), ("client_secret", "security_token", "login_url")),
-    "access_token": (("access_token", "instance_url"), ()),
-    "emulator": ((), ("url",)),
-}
+METHODS = {name: (m.required, m.optional) for name, m in AUTH_METHODS.items()}  # method -> (required, optional)
 SECRET_KEYS = {"client_secret", "password", "security_token", "access_token", "private_key"}
 MULTI_LINE_KEYS = {"private_key"}
 PATH_KEYS = {"private_key_file", "ca_file"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from lockstep.emulator import Emulator
 from lockstep.salesforce.auth import (
+    AUTH_METHODS,
     AccessTokenAuth,
     ClientCredentialsAuth,
     EmulatorAuth,
@@ -218,3 +220,14 @@ def test_authenticator_for_builds_each_flow(tmp_path: Path) -> None:
     sandbox = authenticator_for("o", "jwt", {"client_id": "c", "username": "u", "private_key_file": tmp_path,
                                              "login_url": "https://test.salesforce.com"})
     assert sandbox.audience == "https://test.salesforce.com"  # type: ignore[attr-defined]
+
+
+def test_the_readme_auth_table_names_every_method_and_its_keys() -> None:
+    """The README's table of auth methods is the one the code has (lockstep.salesforce.auth.AUTH_METHODS)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("Authentication methods (`auth.method`):", 1)[1].split("\n\n", 2)[1]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([a-z_]+)` \| (.*) \|$", table, re.M)}
+    assert sorted(rows) == sorted(AUTH_METHODS)
+    for name, method in AUTH_METHODS.items():
+        named = set(re.findall(r"`([a-z_]+)`", rows[name]))
+        assert set(method.required) | set(method.optional) <= named, (name, rows[name])

@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,7 +32,9 @@ from lockstep.salesforce.errors import (
 )
 
 __all__ = [
+    "AUTH_METHODS",
     "AccessTokenAuth",
+    "AuthMethod",
     "Authenticator",
     "ClientCredentialsAuth",
     "EmulatorAuth",
@@ -318,30 +320,50 @@ class EmulatorAuth:
         return _token(response.json(), self.url)
 
 
+def _emulator(org: str, opt: Mapping[str, Any], login_url: str, emulator_url: str | None) -> Authenticator:
+    url = opt.get("url") or emulator_url
+    if not url:
+        raise AuthenticationError(org, "no_emulator",
+                                  "auth method 'emulator' needs a running emulator (profile 'emulator:' or auth.url)")
+    return EmulatorAuth(org, _text(url))
+
+
+@dataclass(frozen=True)
+class AuthMethod:
+    """One way to log in: the profile keys it needs and may take, and how it is built."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    build: Callable[[str, Mapping[str, Any], str, str | None], Authenticator]  # org, options, login URL, emulator
+
+
+# Every auth method, in one table: the profile's validation (lockstep.auth_config) and
+# authenticator_for both read it; tests/plugin/test_auth_flows.py checks the README's table against it.
+AUTH_METHODS: dict[str, AuthMethod] = {
+    "jwt": AuthMethod(("client_id", "username"), ("private_key_file", "private_key", "login_url", "audience"),
+                      lambda org, o, login, _: JwtAuth(org, _text(o["client_id"]), _text(o["username"]),
+                                                       o.get("private_key"), o.get("private_key_file"), login,
+                                                       o.get("audience"))),
+    "sfdx_url": AuthMethod(("url",), (), lambda org, o, _, __: SfdxUrlAuth(org, o["url"])),
+    "sf_cli": AuthMethod(("alias",), (), lambda org, o, _, __: SfCliAuth(org, _text(o["alias"]))),
+    "client_credentials": AuthMethod(
+        ("client_id", "client_secret", "login_url"), (),
+        lambda org, o, login, _: ClientCredentialsAuth(org, _text(o["client_id"]), o["client_secret"], login)),
+    "password": AuthMethod(
+        ("client_id", "username", "password"), ("client_secret", "security_token", "login_url"),
+        lambda org, o, login, _: PasswordAuth(org, _text(o["client_id"]), _text(o["username"]), o["password"],
+                                              o.get("client_secret"), o.get("security_token"), login)),
+    "access_token": AuthMethod(("access_token", "instance_url"), (),
+                               lambda org, o, _, __: AccessTokenAuth(org, o["access_token"], _text(o["instance_url"]))),
+    "emulator": AuthMethod((), ("url",), _emulator),
+}
+
+
 def authenticator_for(org: str, method: str, options: Mapping[str, Any],
                       emulator_url: str | None = None) -> Authenticator:
     """Build the authenticator of one org from its validated profile ``auth`` options."""
+    found = AUTH_METHODS.get(method)
+    if found is None:
+        raise AuthenticationError(org, "unknown_method", f"unknown auth method {method!r}")
     opt = {k: v for k, v in options.items() if k != "ca_file"}
-    login_url = _text(opt.get("login_url", DEFAULT_LOGIN_URL))
-    if method == "jwt":
-        return JwtAuth(org, _text(opt["client_id"]), _text(opt["username"]), opt.get("private_key"),
-                       opt.get("private_key_file"), login_url, opt.get("audience"))
-    if method == "sfdx_url":
-        return SfdxUrlAuth(org, opt["url"])
-    if method == "sf_cli":
-        return SfCliAuth(org, _text(opt["alias"]))
-    if method == "client_credentials":
-        return ClientCredentialsAuth(org, _text(opt["client_id"]), opt["client_secret"], login_url)
-    if method == "password":
-        return PasswordAuth(org, _text(opt["client_id"]), _text(opt["username"]), opt["password"],
-                            opt.get("client_secret"), opt.get("security_token"), login_url)
-    if method == "access_token":
-        return AccessTokenAuth(org, opt["access_token"], _text(opt["instance_url"]))
-    if method == "emulator":
-        url = opt.get("url") or emulator_url
-        if not url:
-            raise AuthenticationError(org, "no_emulator",
-                                      "auth method 'emulator' needs a running emulator (profile "
-                                      "'emulator:' or auth.url)")
-        return EmulatorAuth(org, _text(url))
-    raise AuthenticationError(org, "unknown_method", f"unknown auth method {method!r}")
+    return found.build(org, opt, _text(opt.get("login_url", DEFAULT_LOGIN_URL)), emulator_url)
