@@ -54,7 +54,7 @@ _START = pytest.StashKey[tuple[str, str]]()
 _BAD_RUN_ID = pytest.StashKey[str]()
 
 
-DEFAULT_CONCURRENCY = 64
+DEFAULT_CONCURRENCY = 256  # latency is paid once: 400 orgs at 100 ms per request add 0.2 s (64: 7.9 s)
 
 
 def org_concurrency(value: str | None) -> int:
