@@ -1,27 +1,37 @@
-"""Fixtures for checks beyond ``org``/``orgs``/``profile``: planned answers, records, endpoint probes,
-the release id."""
+"""Every fixture a check can take: ``org``, ``orgs``, ``profile``, ``planned``, ``records``,
+``endpoint_probes``, ``lockstep_release``, ``lockstep_now``, ``lockstep_deployed_at``. They reach the
+run's state one way, :func:`lockstep.run.current`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lockstep.run import Run, current
+
 if TYPE_CHECKING:
     from lockstep.endpoints import Probe, ProbeResult
     from lockstep.orgs import Org
     from lockstep.plan import Planned
+    from lockstep.profile import Profile
     from lockstep.records import Records
 
-__all__ = ["EndpointProbes", "endpoint_probes", "lockstep_release", "planned", "records"]
+__all__ = ["EndpointProbes", "endpoint_probes", "lockstep_deployed_at", "lockstep_now", "lockstep_release", "org",
+           "orgs", "planned", "profile", "records"]
 
 
-def _state(config: pytest.Config) -> Any:
-    state = config.pluginmanager.get_plugin("lockstep-state")
-    if state is None:
-        pytest.fail("lockstep: this test needs Salesforce orgs; pass --org-profile NAME", pytrace=False)
-    return state
+_NEEDS_PROFILE = ("lockstep: this test needs Salesforce orgs; "
+                  "pass --org-profile NAME (profiles/NAME.yaml) or a profile path")
+
+
+def _state(config: pytest.Config) -> Run:
+    run = current(config)
+    if run is None:
+        pytest.fail(_NEEDS_PROFILE, pytrace=False)
+    return run
 
 
 @pytest.fixture
@@ -95,3 +105,63 @@ def planned(request: pytest.FixtureRequest, org: Org) -> Planned:
     request that failed raises the org's error for it (see :mod:`lockstep.plan`)."""
     planned_for: Callable[[Org, pytest.Item], Planned] = _state(request.config).planned_for
     return planned_for(org, request.node)
+
+
+@pytest.fixture
+def _lockstep_org(request: pytest.FixtureRequest) -> str:
+    if current(request.config) is None or not hasattr(request, "param"):
+        pytest.fail(_NEEDS_PROFILE, pytrace=False)
+    return str(request.param)
+
+
+@pytest.fixture
+def org(request: pytest.FixtureRequest, _lockstep_org: str) -> Iterator[Org]:
+    """The org this check runs against (one test per org of the profile; id = org name).
+
+    Read-only unless the check is marked ``@pytest.mark.writes`` and the profile allows
+    writes on the org. On an org that does not (production and subscriber orgs by default)
+    a ``writes`` check still runs, read-only: it skips when the org declares nothing for it,
+    and its first write fails it (``<org>: writes refused: ...``) without reaching the org.
+    """
+    run = current(request.config)
+    assert run is not None
+    connected = run.connected_org(_lockstep_org, request.node)
+    if request.node.get_closest_marker("writes") is None or not connected.allow_writes:
+        yield connected
+        return
+    with run.landscape.pool.writes(connected.name):
+        yield connected
+
+
+@pytest.fixture
+def orgs(request: pytest.FixtureRequest) -> list[Org]:
+    """Every reachable selected org, sorted by name, for cross-org checks."""
+    run = current(request.config)
+    if run is None:
+        pytest.fail(_NEEDS_PROFILE, pytrace=False)
+    return run.connected_orgs(request.node)
+
+
+@pytest.fixture(scope="session")
+def profile(request: pytest.FixtureRequest) -> Profile:
+    """The loaded profile (frozen)."""
+    run = current(request.config)
+    if run is None:
+        pytest.fail(_NEEDS_PROFILE, pytrace=False)
+    return run.profile
+
+
+@pytest.fixture(scope="session")
+def lockstep_now(request: pytest.FixtureRequest) -> dt.datetime:
+    """The clock of this run: ``--now`` or the current UTC time (timezone-aware)."""
+    run = current(request.config)
+    return run.now if run is not None and run.now is not None else dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def lockstep_deployed_at(request: pytest.FixtureRequest) -> dt.datetime | None:
+    """``--deployed-at`` (timezone-aware) or ``None``."""
+    run = current(request.config)
+    return run.deployed_at if run is not None else None
+
+

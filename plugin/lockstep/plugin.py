@@ -6,30 +6,32 @@ ask for ``org``/``orgs`` error with one line asking for a profile.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-from lockstep.fixtures import endpoint_probes, lockstep_release, planned, records  # noqa: F401  (fixtures for checks)
+from lockstep.fixtures import (  # noqa: F401  (the fixtures checks use, registered with the plugin)
+    _lockstep_org,
+    endpoint_probes,
+    lockstep_deployed_at,
+    lockstep_now,
+    lockstep_release,
+    org,
+    orgs,
+    planned,
+    profile,
+    records,
+)
 from lockstep.gate import PHASES
 from lockstep.items import ORG_PARAM as _ORG_PARAM
 from lockstep.items import is_check, replace_gate_without_profile
 from lockstep.options import DEFAULT_CONCURRENCY, open_run, option
-from lockstep.run import start
+from lockstep.run import current, start
 from lockstep.waivers import severity_of
-
-if TYPE_CHECKING:
-    from lockstep.orgs import Org
-    from lockstep.profile import Profile
-    from lockstep.run import Run
 
 __all__: list[str] = []
 
-_RUN = pytest.StashKey["Run"]()
-_NEEDS_PROFILE = ("lockstep: this test needs Salesforce orgs; "
-                  "pass --org-profile NAME (profiles/NAME.yaml) or a profile path")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,25 +94,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plan(*planners): functions org -> {name: request} naming what the check "
                                        "needs from each org; asked before the first check, read through `planned`")
     if config.getoption("org_profile", None):
-        config.stash[_RUN] = start(config)
+        start(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    run = config.stash.get(_RUN, None)
+    run = current(config)
     if run is not None:
         run.restore_signals()
         run.landscape.stop()
 
 
 
-def _run(config: pytest.Config) -> Run | None:
-    return config.stash.get(_RUN, None)
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if _ORG_PARAM not in metafunc.fixturenames:
         return
-    run = _run(metafunc.config)
+    run = current(metafunc.config)
     if run is None:
         return
     grouped = metafunc.config.pluginmanager.hasplugin("xdist")
@@ -123,7 +121,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    run = _run(config)
+    run = current(config)
     if run is None:
         if any(is_check(item) for item in items):
             replace_gate_without_profile(config)
@@ -135,75 +133,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                               " run the check catalog (the project's testpaths) or name check files")
     for item in items:
         callspec = getattr(item, "callspec", None)
-        org = callspec.params.get(_ORG_PARAM) if callspec is not None else None
+        org_name = callspec.params.get(_ORG_PARAM) if callspec is not None else None
         original = getattr(item, "originalname", None)
         check = f"{item.parent.nodeid}::{original}" if original and item.parent is not None else item.nodeid
         phases = sorted({m.name for m in item.iter_markers() if m.name in PHASES})
         item.user_properties.extend([
-            ("lockstep_org", org),
+            ("lockstep_org", org_name),
             ("lockstep_check", check),
             ("lockstep_test", item.nodeid),
-            ("lockstep_severity", severity_of(run.profile.severity, check, org,
+            ("lockstep_severity", severity_of(run.profile.severity, check, org_name,
                                               "warning" if item.get_closest_marker("warning") else "blocker")),
             ("lockstep_phases", phases),
         ])
-
-
-@pytest.fixture
-def _lockstep_org(request: pytest.FixtureRequest) -> str:
-    if _run(request.config) is None or not hasattr(request, "param"):
-        pytest.fail(_NEEDS_PROFILE, pytrace=False)
-    return str(request.param)
-
-
-@pytest.fixture
-def org(request: pytest.FixtureRequest, _lockstep_org: str) -> Iterator[Org]:
-    """The org this check runs against (one test per org of the profile; id = org name).
-
-    Read-only unless the check is marked ``@pytest.mark.writes`` and the profile allows
-    writes on the org. On an org that does not (production and subscriber orgs by default)
-    a ``writes`` check still runs, read-only: it skips when the org declares nothing for it,
-    and its first write fails it (``<org>: writes refused: ...``) without reaching the org.
-    """
-    run = _run(request.config)
-    assert run is not None
-    connected = run.connected_org(_lockstep_org, request.node)
-    if request.node.get_closest_marker("writes") is None or not connected.allow_writes:
-        yield connected
-        return
-    with run.landscape.pool.writes(connected.name):
-        yield connected
-
-
-@pytest.fixture
-def orgs(request: pytest.FixtureRequest) -> list[Org]:
-    """Every reachable selected org, sorted by name, for cross-org checks."""
-    run = _run(request.config)
-    if run is None:
-        pytest.fail(_NEEDS_PROFILE, pytrace=False)
-    return run.connected_orgs(request.node)
-
-
-@pytest.fixture(scope="session")
-def profile(request: pytest.FixtureRequest) -> Profile:
-    """The loaded profile (frozen)."""
-    run = _run(request.config)
-    if run is None:
-        pytest.fail(_NEEDS_PROFILE, pytrace=False)
-    return run.profile
-
-
-@pytest.fixture(scope="session")
-def lockstep_now(request: pytest.FixtureRequest) -> dt.datetime:
-    """The clock of this run: ``--now`` or the current UTC time (timezone-aware)."""
-    run = _run(request.config)
-    return run.now if run is not None and run.now is not None else dt.datetime.now(dt.UTC)
-
-
-@pytest.fixture(scope="session")
-def lockstep_deployed_at(request: pytest.FixtureRequest) -> dt.datetime | None:
-    """``--deployed-at`` (timezone-aware) or ``None``."""
-    run = _run(request.config)
-    return run.deployed_at if run is not None else None
-
-

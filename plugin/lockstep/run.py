@@ -31,14 +31,21 @@ if TYPE_CHECKING:
     from lockstep.plan import OrgPlan, Planned
     from lockstep.profile import Profile
 
-__all__ = ["Run", "Terminated", "start"]
+__all__ = ["Run", "Terminated", "current", "start"]
 
 _TROUBLES = pytest.StashKey[int]()
+_PLUGIN_NAME = "lockstep-state"
 CROSS_ORG_GROUP = "lockstep:cross-org"
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a cancelled CI job, a timeout): the run ends like an interrupted one."""
+
+
+def current(config: pytest.Config) -> Run | None:
+    """The run of this pytest session (``None`` without ``--org-profile``): the one way to reach its state."""
+    found = config.pluginmanager.get_plugin(_PLUGIN_NAME)
+    return found if isinstance(found, Run) else None
 
 
 def start(config: pytest.Config) -> Run:
@@ -71,7 +78,7 @@ def start(config: pytest.Config) -> Run:
         if controller:
             write_unfinished(config, path, str(exc), started)
         raise
-    config.pluginmanager.register(run, "lockstep-state")
+    config.pluginmanager.register(run, _PLUGIN_NAME)
     if run.shard is not None:
         from lockstep.shards import ShardHooks
 
