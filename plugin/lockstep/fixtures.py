@@ -1,6 +1,6 @@
 """Every fixture a check can take: ``org``, ``orgs``, ``profile``, ``planned``, ``records``,
 ``endpoint_probes``, ``lockstep_release``, ``lockstep_now``, ``lockstep_deployed_at``. They reach the
-run's state one way, :func:`lockstep.run.current`."""
+run's state one way, :func:`lockstep.active_run.current`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lockstep.run import Run, current
+from lockstep.active_run import current
 
 if TYPE_CHECKING:
     from lockstep.endpoints import Probe, ProbeResult
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from lockstep.plan import Planned
     from lockstep.profile import Profile
     from lockstep.records import Records
+    from lockstep.run import Run
 
 __all__ = ["EndpointProbes", "endpoint_probes", "lockstep_deployed_at", "lockstep_now", "lockstep_release", "org",
            "orgs", "planned", "profile", "records"]

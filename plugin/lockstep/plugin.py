@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from lockstep.active_run import current
 from lockstep.fixtures import (  # noqa: F401  (the fixtures checks use, registered with the plugin)
     _lockstep_org,
     endpoint_probes,
@@ -27,7 +28,6 @@ from lockstep.gate import PHASES
 from lockstep.items import ORG_PARAM as _ORG_PARAM
 from lockstep.items import is_check, replace_gate_without_profile
 from lockstep.options import DEFAULT_CONCURRENCY, open_run, option
-from lockstep.run import current, start
 from lockstep.waivers import severity_of
 
 __all__: list[str] = []
@@ -94,6 +94,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plan(*planners): functions org -> {name: request} naming what the check "
                                        "needs from each org; asked before the first check, read through `planned`")
     if config.getoption("org_profile", None):
+        from lockstep.run import start  # the run machinery loads only for a Lockstep run (see lockstep.active_run)
+
         start(config)
 
 

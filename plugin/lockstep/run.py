@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lockstep.active_run import PLUGIN_NAME
+from lockstep.catalog_select import catalog_record, select_catalog
+from lockstep.facts import FACT_NAMES
+from lockstep.gate import PHASES, exit_code
+from lockstep.gate_file import other_run
+from lockstep.html_report import HtmlHooks
 from lockstep.items import ORG_PARAM, is_check, is_cross_org, org_param, orgs_of
+from lockstep.junit import JunitHooks
+from lockstep.masking import mask_report
 from lockstep.options import (
     catalog_args,
     gate_path,
@@ -24,28 +32,40 @@ from lockstep.options import (
     write_unfinished,
     writes_gate,
 )
+from lockstep.orgs import Landscape, select_orgs
+from lockstep.plan import Planned, plan_checks
+from lockstep.profile import ProfileError, load_profile
+from lockstep.records import writes_refused
+from lockstep.report import (
+    Recorder,
+    annotate_report,
+    append_step_summary,
+    collection_reason,
+    drop_quiet_phase_reports,
+    progress_printer,
+    report_assertions_by_message,
+    terminal_summary,
+    unwritten_gate,
+    write_gate,
+)
+from lockstep.salesforce.errors import OrgUnreachable, WriteRefused
+from lockstep.scheduling import XdistHooks, write_scopes
+from lockstep.shards import SHARDED_OUT, ShardHooks, parse_shard, record, split
 
 if TYPE_CHECKING:
     from lockstep.gate_model import Gate, ShardRecord
     from lockstep.orgs import Org
-    from lockstep.plan import OrgPlan, Planned
+    from lockstep.plan import OrgPlan
     from lockstep.profile import Profile
 
-__all__ = ["Run", "Terminated", "current", "start"]
+__all__ = ["Run", "Terminated", "start"]
 
 _TROUBLES = pytest.StashKey[int]()
-_PLUGIN_NAME = "lockstep-state"
 CROSS_ORG_GROUP = "lockstep:cross-org"
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a cancelled CI job, a timeout): the run ends like an interrupted one."""
-
-
-def current(config: pytest.Config) -> Run | None:
-    """The run of this pytest session (``None`` without ``--org-profile``): the one way to reach its state."""
-    found = config.pluginmanager.get_plugin(_PLUGIN_NAME)
-    return found if isinstance(found, Run) else None
 
 
 def start(config: pytest.Config) -> Run:
@@ -61,8 +81,6 @@ def start(config: pytest.Config) -> Run:
         join_option_values(config)
     catalog_args(config)
     try:
-        from lockstep.catalog_select import select_catalog
-
         select_catalog(config)
         run = Run(config, path, started)
         if not run.is_worker and not config.getoption("collectonly", False):
@@ -78,23 +96,15 @@ def start(config: pytest.Config) -> Run:
         if controller:
             write_unfinished(config, path, str(exc), started)
         raise
-    config.pluginmanager.register(run, _PLUGIN_NAME)
+    config.pluginmanager.register(run, PLUGIN_NAME)
     if run.shard is not None:
-        from lockstep.shards import ShardHooks
-
         config.pluginmanager.register(ShardHooks(run.shard, ORG_PARAM), "lockstep-shard")
     if config.pluginmanager.hasplugin("xdist"):
-        from lockstep.scheduling import XdistHooks
-
         config.pluginmanager.register(XdistHooks(run), "lockstep-xdist")
     if config.pluginmanager.hasplugin("html") and not run.is_worker:
-        from lockstep.html_report import HtmlHooks
-
         tags = {org.name: org.tags for org in run.landscape.selected}
         config.pluginmanager.register(HtmlHooks(lambda: run.gate, tags), "lockstep-html")
     if getattr(config.option, "xmlpath", None) and not run.is_worker:
-        from lockstep.junit import JunitHooks
-
         config.pluginmanager.register(JunitHooks(lambda: run.gate), "lockstep-junit")
     return run
 
@@ -104,10 +114,6 @@ class Run:
 
     def __init__(self, config: pytest.Config, gate_path: Path, started: str) -> None:
         self.config = config
-        from lockstep.orgs import Landscape, select_orgs
-        from lockstep.profile import ProfileError, load_profile
-        from lockstep.report import Recorder
-        from lockstep.shards import parse_shard, split
 
         self.now = parse_time("--now", config.getoption("now"))
         self.deployed_at = parse_time("--deployed-at", config.getoption("deployed_at"))
@@ -154,8 +160,6 @@ class Run:
         return self.landscape.org_names
 
     def connected_org(self, name: str, node: pytest.Item) -> Org:
-        from lockstep.salesforce.errors import OrgUnreachable
-
         try:
             return self.landscape.pool.warm(name, self.own_facts.get(name, ()), *self._plan_of(name))
         except OrgUnreachable as exc:
@@ -169,8 +173,6 @@ class Run:
 
     def planned_for(self, org: Org, node: pytest.Item) -> Planned:
         """The answers to what ``node`` planned for ``org``."""
-        from lockstep.plan import Planned
-
         plan = self.plans.get(org.name)
         return Planned(org.name, org.answers, plan.checks.get(node.nodeid) if plan is not None else None)
 
@@ -228,8 +230,6 @@ class Run:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[Any]:
-        from lockstep.report import collection_reason
-
         report = yield
         call = getattr(report, "call", None)
         if report.failed and call is not None and call.excinfo is not None:
@@ -238,11 +238,6 @@ class Run:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-        from lockstep.masking import mask_report
-        from lockstep.records import writes_refused
-        from lockstep.report import annotate_report
-        from lockstep.salesforce.errors import WriteRefused
-
         report = yield
         exc = call.excinfo.value if call.excinfo is not None else None
         refused = self.refuses_writes(item)
@@ -274,9 +269,6 @@ class Run:
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselected tests; those left out only for lacking the phase of ``-m PHASE`` keep the run complete."""
-        from lockstep.gate import PHASES
-        from lockstep.shards import SHARDED_OUT
-
         markexpr = (self.config.getoption("markexpr", "") or "").strip()
         self.reported_deselected += len(items)
         for item in items:
@@ -288,9 +280,6 @@ class Run:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from lockstep.facts import FACT_NAMES
-        from lockstep.report import report_assertions_by_message
-
         own: dict[str, set[str]] = {name: set() for name in self.org_names}
         cross: set[str] = set()
         by_message = self.config.option.tbstyle == "auto" and not self.config.option.showlocals
@@ -311,15 +300,12 @@ class Run:
         self.own_facts = {name: tuple(sorted(names)) for name, names in own.items()}
         self.cross_org_facts = tuple(sorted(cross))
         self.declared_facts = {name: tuple(sorted(names | cross)) for name, names in own.items()}
-        from lockstep.plan import plan_checks
 
         configs = {c.name: c for c in self.landscape.selected}
         self.plans = plan_checks((item, configs[org]) for item in session.items
                                  if (org := org_param(item)) in configs)
         groups = (getattr(self.config, "workerinput", None) or {}).get("lockstep_groups")
         if groups:
-            from lockstep.scheduling import write_scopes
-
             scopes = {item.nodeid: f"org:{org}" if org is not None else CROSS_ORG_GROUP
                       for item in session.items
                       if (org := org_param(item)) is not None or is_cross_org(item)}
@@ -334,8 +320,6 @@ class Run:
         needed = sorted({org for item in session.items
                          for org in orgs_of(item, self.org_names, self.landscape.org_set)})
         if needed:
-            from lockstep.report import progress_printer
-
             self.landscape.pool.connect_all(needed, lambda name: self.declared_facts.get(name, ()),
                                             progress_printer(self.config, len(needed)), self._plan_of)
 
@@ -376,10 +360,6 @@ class Run:
             return
         if self.config.getoption("collectonly", False):
             return
-        from lockstep.catalog_select import catalog_record
-        from lockstep.gate import exit_code
-        from lockstep.gate_file import other_run
-        from lockstep.report import append_step_summary, drop_quiet_phase_reports, unwritten_gate, write_gate
 
         drop_quiet_phase_reports(self.config)
 
@@ -415,7 +395,6 @@ class Run:
     def _shard_record(self, complete: bool) -> ShardRecord | None:
         if self.shard is None:
             return None
-        from lockstep.shards import record
 
         calls = dict(self.recorder.worker_api_calls)
         for name, count in self.landscape.api_calls().items():
@@ -428,8 +407,6 @@ class Run:
             # the gate section lists every failure and error with its reason: no FAILED/ERROR line each
             terminalreporter.reportchars = terminalreporter.reportchars.replace("f", "").replace("E", "")
         if self.gate is not None:
-            from lockstep.report import terminal_summary
-
             terminal_summary(terminalreporter, self.gate, self.gate_path)
         for line in self.unwritten:
             terminalreporter.write_line(line, red=True)
