@@ -124,6 +124,7 @@ class Answers:
         self.client = client
         self._lock = threading.RLock()
         self._results: dict[Request, Result] = {}
+        self._pages: dict[Query | ToolingQuery, tuple[list[dict[str, Any]], str]] = {}  # rows so far, next page
 
     def gather(self, requests: Iterable[Request], grant: Grant | None = None,
                writable: Iterable[Request] = ()) -> None:
@@ -138,13 +139,15 @@ class Answers:
             missing = [r for r in dict.fromkeys(requests) if r not in self._results]
             smoke = [r for r in missing if isinstance(r, SmokeTest) and r in allowed]
             for kind in (Query, ToolingQuery):
-                queries = [r for r in missing if isinstance(r, kind)]
-                batches = [queries[start:start + MAX_QUERIES_PER_COMPOSITE]
-                           for start in range(0, len(queries), MAX_QUERIES_PER_COMPOSITE)]
-                # a smoke test rides in a data composite, after its queries: one call for both
-                riders = {index: smoke.pop() for index in reversed(range(len(batches))) if smoke and kind is Query}
-                for index, batch in enumerate(batches):
-                    self._queries(kind, batch, riders.get(index), grant)
+                queue = [r for r in missing if isinstance(r, kind)]
+                while queue or self._pages:
+                    # the next pages of earlier answers ride with the next queries (both are query
+                    # operations, five to a composite); a smoke test rides in the last batch without pages
+                    pages = list(self._pages)[:MAX_QUERIES_PER_COMPOSITE]
+                    batch, queue = (queue[:MAX_QUERIES_PER_COMPOSITE - len(pages)],
+                                    queue[MAX_QUERIES_PER_COMPOSITE - len(pages):])
+                    rider = smoke.pop() if kind is Query and smoke and batch and not pages and not queue else None
+                    self._queries(kind, batch, rider, grant, pages)
             for request in missing:
                 if isinstance(request, Get):
                     self._answer(request, lambda r=request: self.client.get(r.path))
@@ -204,18 +207,23 @@ class Answers:
         self._answer(request, lambda: self._complete(run(request.soql)))
 
     def _queries(self, kind: type, batch: list[Query | ToolingQuery], rider: SmokeTest | None = None,
-                 grant: Grant | None = None) -> None:
-        """One composite for ``batch`` (a lone query is a plain GET), with the smoke test
-        ``rider`` after the queries when given: then ``allOrNone``, sent inside the org's write
-        grant, and what a failure of the other part rolled back (PROCESSING_HALTED) is sent again
-        on its own."""
-        if len(batch) == 1 and rider is None:
-            self._single_query(batch[0])
+                 grant: Grant | None = None, pages: Sequence[Query | ToolingQuery] = ()) -> None:
+        """One composite for ``batch`` and the next ``pages`` of earlier answers (a lone query is
+        a plain GET, a lone page the rest of its pages), with the smoke test ``rider`` after the
+        queries when given: then ``allOrNone``, sent inside the org's write grant, and what a
+        failure of the other part rolled back (PROCESSING_HALTED) is sent again on its own."""
+        if len(batch) + len(pages) == 1 and rider is None:
+            if batch:
+                self._single_query(batch[0])
+            else:
+                self._last_pages(pages[0])
             return
         tooling = kind is ToolingQuery
         prefix = f"{self.client.base_path}/{'tooling/' if tooling else ''}query/?q="
         subrequests = [{"method": "GET", "url": prefix + quote(r.soql), "referenceId": f"q{i}"}
                        for i, r in enumerate(batch)]
+        subrequests += [{"method": "GET", "url": self._pages[r][1], "referenceId": f"p{i}"}
+                        for i, r in enumerate(pages)]
         try:
             if rider is None:
                 send = self.client.tooling_composite if tooling else self.client.composite
@@ -227,17 +235,24 @@ class Answers:
                         subrequests + rider.subrequests(self.client.base_path), all_or_none=True))
         except SalesforceError as exc:
             if not _composite_unsupported(exc):
-                for request in [*batch, *([rider] if rider else [])]:
+                for query in pages:
+                    del self._pages[query]
+                for request in [*batch, *pages, *([rider] if rider else [])]:
                     self._results[request] = exc
                 return
             for request in batch:
                 self._single_query(request)
+            for request in pages:
+                self._last_pages(request)
             return  # a smoke test left unanswered is sent on its own
         halted = []
         for i, request in enumerate(batch):
-            self._results[request] = result = self._rows(answers.get(f"q{i}"))
+            self._page(request, [], answers.get(f"q{i}"))
+            result = self._results.get(request)
             if isinstance(result, SalesforceError) and result.code == _HALTED:
                 halted.append(request)
+        for i, request in enumerate(pages):
+            self._page(request, self._pages.pop(request)[0], answers.get(f"p{i}"))
         if rider is None:
             return
         self._answer(rider, lambda: self._smoke_result(answers))
@@ -248,6 +263,26 @@ class Answers:
             for request in halted:
                 del self._results[request]
             self._queries(kind, halted)
+
+    def _page(self, request: Query | ToolingQuery, rows: list[dict[str, Any]],
+              answer: Mapping[str, Any] | None) -> None:
+        """Take one page of ``request``'s answer: its rows when it is the last, else keep them and
+        the next page's URL for a later composite."""
+        body = _body(self.client.name, answer)
+        records = body.get("records") if isinstance(body, dict) else None
+        if isinstance(body, SalesforceError) or not isinstance(records, list):
+            self._results[request] = self._rows(answer)
+            return
+        url = body.get("nextRecordsUrl")
+        if body.get("done", True) or not isinstance(url, str) or not url:
+            self._results[request] = self._rows({"httpStatusCode": 200, "body": {**body, "records": rows + records}})
+            return
+        self._pages[request] = (rows + records, url)
+
+    def _last_pages(self, request: Query | ToolingQuery) -> None:
+        rows, url = self._pages.pop(request)
+        self._results[request] = self._rows(
+            {"httpStatusCode": 200, "body": {"records": rows, "done": False, "nextRecordsUrl": url}})
 
     def _rows(self, answer: Mapping[str, Any] | None) -> Result:
         """The rows of one query subrequest's answer (every page), or the error it stands for."""
