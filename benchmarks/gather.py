@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from lockstep.config.profile import load_profile
 from lockstep.emulator import Emulator
-from lockstep.facts import FACT_NAMES
-from lockstep.orgs import EmulatorAccess, Landscape
-from lockstep.profile import load_profile
+from lockstep.facts.fetch import FACT_NAMES
+from lockstep.session.orgs import EmulatorAccess, Landscape
 
 DEMO_ORG = Path(__file__).resolve().parents[1] / "profiles" / "demo" / "prod.yaml"
 

@@ -30,7 +30,7 @@ import re
 
 import pytest
 
-from lockstep.plan import Get, Query, SmokeTest, plan
+from lockstep.facts.plan import Get, Query, SmokeTest, plan
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError
 from lockstep.salesforce.soql import format_soql
 

@@ -39,7 +39,7 @@ import fnmatch
 
 import pytest
 
-from lockstep.drift import CATEGORIES, compare, snapshot
+from lockstep.helpers.drift import CATEGORIES, compare, snapshot
 
 pytestmark = [
     pytest.mark.verification,

@@ -38,11 +38,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from lockstep.fleet import OPEN_STATUSES, FleetSpec, fleet_requests, read_fleet
-from lockstep.lag import histogram, named, over_budget
-from lockstep.plan import plan
+from lockstep.facts.plan import plan
+from lockstep.helpers.fleet import OPEN_STATUSES, FleetSpec, fleet_requests, read_fleet
+from lockstep.helpers.lag import histogram, named, over_budget
+from lockstep.helpers.versions import parse_version
 from lockstep.salesforce.errors import SalesforceError
-from lockstep.versions import parse_version
 
 pytestmark = plan(fleet_requests)
 

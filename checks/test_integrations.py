@@ -14,7 +14,7 @@ every other org, or `expect.environment` when declared (for example `staging`).
         ERP:
           production: https://erp.acme.example
           sandbox: https://erp-test.acme.example
-      probes:                          # external endpoints answered from here (see lockstep.endpoints)
+      probes:                          # external endpoints answered from here (see lockstep.helpers.endpoints)
         ERP health:
           url: {production: https://erp.acme.example/health, sandbox: https://erp-test.acme.example/health}
           status: 200
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockstep.endpoints import classify, environment_of, matches
+from lockstep.helpers.endpoints import classify, environment_of, matches
 
 pytestmark = [pytest.mark.verification, pytest.mark.readiness]
 

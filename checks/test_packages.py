@@ -35,8 +35,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from lockstep.lag import histogram, named, over_budget
-from lockstep.versions import VersionRule, parse_version
+from lockstep.helpers.lag import histogram, named, over_budget
+from lockstep.helpers.versions import VersionRule, parse_version
 
 pytestmark = pytest.mark.facts("packages")
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import pytest
 
-from lockstep.release_policy import parse_release
-from lockstep.upstream import parse_upstream, upstream_problems
+from lockstep.config.release_policy import parse_release
+from lockstep.gate.upstream import parse_upstream, upstream_problems
 
 pytestmark = pytest.mark.readiness
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from needs import unavailable
 
-from lockstep.gate_model import Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile
-from lockstep.html_render import SeenTest, render
+from lockstep.gate.model import Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile
+from lockstep.reports.html_render import SeenTest, render
 
 REPO = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -117,7 +117,7 @@ def test_a_team_repository_runs_its_checks_beside_the_installed_catalog(wheel_py
                                                                                "test_expected_package_versions")}
     assert gate["counts"]["total"] == len(ran)
     # the installed catalog is this repository's checks/, file for file: the same hash
-    from lockstep.catalog_select import files_sha256
+    from lockstep.session.collection import files_sha256
 
     assert catalog["builtin_sha256"] == files_sha256((n, REPO / "checks" / n) for n in shipped)
 

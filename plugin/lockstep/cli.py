@@ -13,7 +13,7 @@
 no older than the given age, matching the given release/phase/profile), 1 for a no-go, a
 "go" that another field contradicts, a partial run (``--orgs``, ``-k``, deselected tests;
 accepted with ``--allow-partial``) or a mismatch, 2 for a missing or malformed gate file.
-``gate merge`` writes the gate of a sharded run (:mod:`lockstep.gate_merge`) and exits like
+``gate merge`` writes the gate of a sharded run (:mod:`lockstep.gate.merge`) and exits like
 ``gate check`` on it without options: 0 for a go, 1 for a no-go, 2 for an unreadable input.
 """
 
@@ -23,15 +23,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lockstep.gate_file import GateFileError, acceptance_problems, parse_age, read_gate
-from lockstep.gate_model import Gate
-from lockstep.upstream import partial_problem
+from lockstep.gate.file import GateFileError, acceptance_problems, parse_age, read_gate
+from lockstep.gate.model import Gate
+from lockstep.gate.upstream import partial_problem
 
 __all__ = ["main"]
 
 
 def _show(gate: Gate, path: str) -> str:
-    from lockstep.report import summary_lines
+    from lockstep.session.report import summary_lines
 
     lines = [
         f"gate:     {path}",
@@ -112,7 +112,7 @@ def gate_main(argv: Sequence[str]) -> int:
         return 2
     if args.command == "show":
         if args.markdown:
-            from lockstep.report import markdown_summary
+            from lockstep.session.report import markdown_summary
 
             sys.stdout.write(markdown_summary(gate))
         else:
@@ -129,8 +129,8 @@ def gate_main(argv: Sequence[str]) -> int:
 def _merge(paths: Sequence[str], output: str) -> int:
     from pathlib import Path
 
-    from lockstep.gate_merge import merge_gates
-    from lockstep.report import write_gate
+    from lockstep.gate.merge import merge_gates
+    from lockstep.session.report import write_gate
 
     try:
         merged = merge_gates([(path, read_gate(path)) for path in paths])
@@ -180,15 +180,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "gate":
         return gate_main(rest)
     if command == "init":
-        from lockstep.init import init_main
+        from lockstep.commands.init import init_main
 
         return init_main(rest)
     if command == "expect":
-        from lockstep.baseline import expect_main
+        from lockstep.commands.expect import expect_main
 
         return expect_main(rest)
     if command == "snapshot":
-        from lockstep.snapshot import snapshot_main
+        from lockstep.commands.snapshot import snapshot_main
 
         return snapshot_main(rest)
     sys.stderr.write(f"lockstep: unknown command {command!r}\n{_USAGE}")

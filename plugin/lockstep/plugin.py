@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from lockstep.active_run import current
-from lockstep.fixtures import (  # noqa: F401  (the fixtures checks use, registered with the plugin)
+from lockstep.config.waivers import severity_of
+from lockstep.gate.build import PHASES
+from lockstep.session.active_run import current
+from lockstep.session.fixtures import (  # noqa: F401  (the fixtures checks use, registered with the plugin)
     _lockstep_org,
     endpoint_probes,
     lockstep_deployed_at,
@@ -24,11 +26,9 @@ from lockstep.fixtures import (  # noqa: F401  (the fixtures checks use, registe
     profile,
     records,
 )
-from lockstep.gate import PHASES
-from lockstep.items import ORG_PARAM as _ORG_PARAM
-from lockstep.items import is_check, replace_gate_without_profile
-from lockstep.options import DEFAULT_CONCURRENCY, open_run, option
-from lockstep.waivers import severity_of
+from lockstep.session.items import ORG_PARAM as _ORG_PARAM
+from lockstep.session.items import is_check, replace_gate_without_profile
+from lockstep.session.options import DEFAULT_CONCURRENCY, open_run, option
 
 __all__: list[str] = []
 
@@ -57,7 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--org-concurrency", metavar="N", default=None,
                     help=f"how many orgs are logged in to and asked at once (default {DEFAULT_CONCURRENCY}; "
                          "one request at a time per org)")
-    from lockstep.catalog_select import add_ini
+    from lockstep.session.collection import add_ini
 
     add_ini(parser)
 
@@ -67,7 +67,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
     """Before conftest files are imported: mask secrets in everything pytest writes (before it
     starts capturing output), then replace the gate by the no-go of a run not finished yet."""
     if option(early_config, "org_profile"):
-        from lockstep.masking import mask_output
+        from lockstep.session.masking import mask_output
 
         mask_output(early_config)
         open_run(early_config, args)
@@ -94,7 +94,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plan(*planners): functions org -> {name: request} naming what the check "
                                        "needs from each org; asked before the first check, read through `planned`")
     if config.getoption("org_profile", None):
-        from lockstep.run import start  # the run machinery loads only for a Lockstep run (see lockstep.active_run)
+        from lockstep.session.run import (
+            start,  # the run machinery loads only for a Lockstep run (see lockstep.session.active_run)
+        )
 
         start(config)
 

@@ -69,8 +69,8 @@ def run_catalog(tmp_path: Path, profile: Path, *check_files: str, args: tuple[st
 
 def go_gate(**changes: object) -> dict:
     """A consistent "go" gate of a complete run of one org, as Lockstep writes it, with ``changes``."""
-    from lockstep.gate import RunInfo, Tally, build_gate
-    from lockstep.gate_model import Narrowing
+    from lockstep.gate.build import RunInfo, Tally, build_gate
+    from lockstep.gate.model import Narrowing
 
     tally = Tally()
     tally.add("checks/test_a.py::test_a[stg]", "call", "passed", org="stg", phases=("verification",))

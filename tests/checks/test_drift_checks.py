@@ -1,5 +1,5 @@
 """checks/test_drift.py against planted orgs (a drifted staging org, an org left out, an
-ignored flow), and the drift matrix of lockstep.drift on its own."""
+ignored flow), and the drift matrix of lockstep.helpers.drift on its own."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from catalog import STATES, run_catalog
 from shared_run import from_json, once, to_json
 
-from lockstep.drift import compare, snapshot
-from lockstep.facts import ApexTrigger, Flow, InstalledPackage, PermissionSet, ValidationRule
+from lockstep.facts.fetch import ApexTrigger, Flow, InstalledPackage, PermissionSet, ValidationRule
+from lockstep.helpers.drift import compare, snapshot
 
 CHECK = "test_no_drift_between_orgs"
 

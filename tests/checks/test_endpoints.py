@@ -1,4 +1,4 @@
-"""lockstep.endpoints: environment classification and httpx probes against a local HTTPS endpoint."""
+"""lockstep.helpers.endpoints: environment classification and httpx probes against a local HTTPS endpoint."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lockstep.emulator.tls import make_tls_files
-from lockstep.endpoints import Probe, classify, environment_of, parse_probes, probe_all
+from lockstep.emulator.http.tls import make_tls_files
+from lockstep.helpers.endpoints import Probe, classify, environment_of, parse_probes, probe_all
 
 ENDPOINTS = {"ERP": {"production": "https://erp.acme.example", "sandbox": "https://erp-test.acme.example/api"}}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockstep.lag import histogram, named, over_budget
+from lockstep.helpers.lag import histogram, named, over_budget
 
 
 @pytest.mark.parametrize(("lagging", "total", "policy", "over"), [

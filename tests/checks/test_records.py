@@ -1,15 +1,15 @@
-"""lockstep.records: every created record is deleted, newest first; what cannot be deleted is named."""
+"""lockstep.session.records: every created record is deleted, newest first; what cannot be deleted is named."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-import lockstep.endpoints
-import lockstep.records
-import lockstep.release_policy
-import lockstep.upstream
-from lockstep.records import Records
+import lockstep.config.release_policy
+import lockstep.gate.upstream
+import lockstep.helpers.endpoints
+import lockstep.session.records
 from lockstep.salesforce.errors import NotFound, ServerError
+from lockstep.session.records import Records
 
 
 class FakeClient:
@@ -59,9 +59,9 @@ def test_read_asks_for_the_named_fields():
 
 
 def test_public_names_are_pinned():
-    assert lockstep.records.__all__ == ["Records", "writes_refused"]
-    assert lockstep.upstream.__all__ == ["Upstream", "parse_upstream", "partial_problem", "upstream_problems"]
-    assert lockstep.release_policy.__all__ == ["Freeze", "ReleasePolicy", "ReleasePolicyError", "Verdict", "Window",
-                                               "parse_release"]
-    assert lockstep.endpoints.__all__ == ["EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of",
-                                          "matches", "parse_probes", "probe_all"]
+    assert lockstep.session.records.__all__ == ["Records", "writes_refused"]
+    assert lockstep.gate.upstream.__all__ == ["Upstream", "parse_upstream", "partial_problem", "upstream_problems"]
+    assert lockstep.config.release_policy.__all__ == [
+        "Freeze", "ReleasePolicy", "ReleasePolicyError", "Verdict", "Window", "parse_release"]
+    assert lockstep.helpers.endpoints.__all__ == [
+        "EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes", "probe_all"]

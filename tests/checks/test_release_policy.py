@@ -1,4 +1,4 @@
-"""lockstep.release_policy and lockstep.upstream: windows, freezes, next window, upstream gate files;
+"""lockstep.config.release_policy and lockstep.gate.upstream: windows, freezes, next window, upstream gate files;
 profile validation of the release section."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import json
 import pytest
 from catalog import go_gate
 
-from lockstep.profile import ProfileError, load_profile
-from lockstep.release_policy import ReleasePolicyError, parse_release
-from lockstep.upstream import parse_upstream, upstream_problems
+from lockstep.config.profile import ProfileError, load_profile
+from lockstep.config.release_policy import ReleasePolicyError, parse_release
+from lockstep.gate.upstream import parse_upstream, upstream_problems
 
 BERLIN_EVENINGS = {"windows": [{"days": ["mon-fri"], "start": "18:00", "end": "22:00", "timezone": "Europe/Berlin"}],
                    "freezes": [{"from": dt.date(2026, 12, 20), "to": "2027-01-04", "reason": "year-end freeze"}]}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from lockstep.versions import VersionRule, parse_version
+from lockstep.helpers.versions import VersionRule, parse_version
 
 
 @pytest.mark.parametrize(

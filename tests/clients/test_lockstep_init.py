@@ -12,9 +12,9 @@ import pytest
 import yaml
 from sf_cli_helpers import REPO, cli_for
 
+from lockstep.commands.init import orgs_from_sf
+from lockstep.config.profile import load_profile
 from lockstep.emulator import Emulator
-from lockstep.init import orgs_from_sf
-from lockstep.profile import load_profile
 
 
 @pytest.fixture(scope="module")

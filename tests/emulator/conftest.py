@@ -39,7 +39,7 @@ def start_emulator(tmp_path: Path) -> Iterator[StateFactory]:
 def open_emulator(tmp_path: Path) -> StateFactory:
     """An emulator for the given org states that answers in this process: no socket, no TLS.
 
-    ``session_for`` and ``salesforce`` reach it through ``lockstep.emulator.inprocess``; a test
+    ``session_for`` and ``salesforce`` reach it through ``lockstep.emulator.http.inprocess``; a test
     that checks HTTP status, headers and bodies proves the same as over HTTPS, faster.
     """
     opened = 0

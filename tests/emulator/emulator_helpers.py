@@ -11,7 +11,7 @@ import yaml
 from simple_salesforce import Salesforce
 
 from lockstep.emulator import Emulator
-from lockstep.emulator.inprocess import in_process_session
+from lockstep.emulator.http.inprocess import in_process_session
 
 StateFactory = Callable[..., Emulator]
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from emulator_helpers import StateFactory, session_for, token_of
 
-from lockstep.emulator.state import StateError, load_states
+from lockstep.emulator.state.load import StateError, load_states
 
 V = "/services/data/v61.0"
 PACKAGES = [{"namespace": "acme_cpq", "name": "Acme CPQ", "versions": ["2.4.0.1", "2.5.0.1"]}]

@@ -1,4 +1,4 @@
-"""The emulator package's layout: no import cycles, and every deferred import says why."""
+"""The emulator's layout: no import cycles, and every deferred import says why."""
 
 from __future__ import annotations
 
@@ -89,8 +89,8 @@ def test_the_import_graph_finds_a_planted_cycle() -> None:
 def test_the_graph_sees_imports_of_every_form() -> None:
     graph = _graph()
     assert f"{NAME}.soql.bind" in graph[f"{NAME}.soql.conditions"]  # relative
-    assert f"{NAME}.unserved" in graph[f"{NAME}.app"]  # from package import module
-    assert f"{NAME}.server" in graph[NAME]  # deferred, in a function
+    assert f"{NAME}.http.unserved" in graph[f"{NAME}.http.app"]  # from package import module
+    assert f"{NAME}.http.server" in graph[NAME]  # deferred, in a function
 
 
 def test_no_import_cycle_in_the_emulator() -> None:

@@ -9,8 +9,8 @@ import requests
 from emulator_helpers import StateFactory, admin, session_for, token_of
 
 from lockstep.emulator import Emulator
-from lockstep.emulator.responses import NOT_FOUND_MESSAGE
-from lockstep.emulator.routes import ROUTES, routed_families
+from lockstep.emulator.http.responses import NOT_FOUND_MESSAGE
+from lockstep.emulator.http.routes import ROUTES, routed_families
 
 V = "/services/data/v62.0"
 STATE = {"org": {"name": "acme"}, "records": {"Account": [{"Name": "Acme"}]}}

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-import lockstep.emulator.schema as schema_module
-from lockstep.emulator.schema import (
+import lockstep.emulator.schema.registry as schema_module
+from lockstep.emulator.schema.registry import (
     SCHEMA,
     extend_with_custom_fields,
     find_object,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import lockstep.emulator.soql as soql_package
-from lockstep.emulator.schema import make_id
+from lockstep.emulator.schema.registry import make_id
 from lockstep.emulator.soql import SoqlError, execute, parse
 
 NOW = datetime(2024, 5, 22, 12, 0, tzinfo=UTC)  # a Wednesday

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from lockstep.emulator.schema import make_id
+from lockstep.emulator.schema.registry import make_id
 from lockstep.emulator.soql import SoqlError, execute
 
 TABLES = {

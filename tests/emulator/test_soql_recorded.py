@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from needs import no_recordings, recordings
 
-from lockstep.emulator.schema import make_id
+from lockstep.emulator.schema.registry import make_id
 from lockstep.emulator.soql import SoqlError, execute
 from lockstep.emulator.soql.shape import query_result
 

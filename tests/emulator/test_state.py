@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from emulator_helpers import StateFactory, salesforce, session_for
 
-from lockstep.emulator.rest import release_label
-from lockstep.emulator.state import StateError, load_states
+from lockstep.emulator.api.rest import release_label
+from lockstep.emulator.state.load import StateError, load_states
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from lockstep.emulator.apex import complete_apex_class
-from lockstep.emulator.schema import SCHEMA
+from lockstep.emulator.schema.registry import SCHEMA
 from lockstep.emulator.soql import SoqlError, execute
-from lockstep.emulator.values import complete_row
+from lockstep.emulator.state.apex import complete_apex_class
+from lockstep.emulator.state.values import complete_row
 
 SOURCE = """@IsTest
 global class Mock implements System.HttpCalloutMock {

@@ -77,7 +77,7 @@ _COUNTS = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed", "warni
 def full_gate(partial: Mapping[str, Any]) -> dict[str, Any]:
     """``partial`` (a few fields of a gate file, ``None`` for an empty list) completed with the
     fields of an empty gate, as Lockstep would write it."""
-    from lockstep.gate_model import SCHEMA
+    from lockstep.gate.model import SCHEMA
 
     def lists(data: Mapping[str, Any]) -> dict[str, Any]:
         return {kind: list(data.get(kind) or []) for kind in _LISTS}
@@ -117,7 +117,7 @@ def full_gate(partial: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def gate_from(partial: Mapping[str, Any]) -> Any:
-    """The :class:`~lockstep.gate_model.Gate` of :func:`full_gate`."""
-    from lockstep.gate_model import Gate
+    """The :class:`~lockstep.gate.model.Gate` of :func:`full_gate`."""
+    from lockstep.gate.model import Gate
 
     return Gate.from_json(full_gate(partial), "test gate")

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from plugin_helpers import full_gate
 
-import lockstep.facts
-import lockstep.gate
+import lockstep.facts.fetch
+import lockstep.gate.build
 import lockstep.salesforce
 from lockstep.cli import main
-from lockstep.gate_model import Gate
-from lockstep.report import markdown_summary, reason_line, write_gate
+from lockstep.gate.model import Gate
 from lockstep.salesforce.errors import ConnectionFailed, OrgUnreachable, Secret, redact
 from lockstep.salesforce.soql import format_soql, quote_soql_value
+from lockstep.session.report import markdown_summary, reason_line, write_gate
 
 
 def gate_doc(decision: str = "go", **extra: Any) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def test_reason_line() -> None:
 def test_public_names_are_pinned() -> None:
     assert sorted(lockstep.salesforce.__all__) == ["OrgClient", "SalesforceError", "format_soql"]
     assert lockstep.salesforce.format_soql is format_soql
-    assert "Facts" in lockstep.facts.__all__ and "build_gate" in lockstep.gate.__all__
+    assert "Facts" in lockstep.facts.fetch.__all__ and "build_gate" in lockstep.gate.build.__all__
 
 
 def test_markdown_summary_escapes_pipes() -> None:

@@ -12,7 +12,7 @@ import requests
 from plugin_helpers import admin_counts, external_profile, read_gate
 
 from lockstep.emulator import Emulator
-from lockstep.facts import FACT_NAMES, Facts
+from lockstep.facts.fetch import FACT_NAMES, Facts
 from lockstep.salesforce.auth import EmulatorAuth
 from lockstep.salesforce.client import CallCounter, OrgClient, new_session
 from lockstep.salesforce.errors import Cancelled, ConnectionFailed, NotFound, RequestLimitExceeded, ServerError

@@ -14,7 +14,7 @@ import requests
 from plugin_helpers import admin_counts
 
 from lockstep.emulator import Emulator
-from lockstep.facts import FACT_NAMES, Facts
+from lockstep.facts.fetch import FACT_NAMES, Facts
 from lockstep.salesforce.auth import AccessTokenAuth, EmulatorAuth
 from lockstep.salesforce.client import CallCounter, CountingAdapter, OrgClient, new_session
 from lockstep.salesforce.errors import (

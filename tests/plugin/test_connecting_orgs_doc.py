@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from lockstep.auth_config import METHODS
+from lockstep.config.auth import METHODS
+from lockstep.config.profile import load_profile
 from lockstep.emulator import Emulator
-from lockstep.orgs import Landscape
-from lockstep.profile import load_profile
+from lockstep.session.orgs import Landscape
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "connecting-orgs.md"
 SECRETS = {"SF_CLIENT_ID": "demo-consumer-key", "SF_CLIENT_SECRET": "demo-consumer-secret",

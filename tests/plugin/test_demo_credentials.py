@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from lockstep.config.profile import load_profile
 from lockstep.emulator import Emulator
-from lockstep.orgs import Landscape
-from lockstep.profile import load_profile
+from lockstep.session.orgs import Landscape
 
 DEMO = Path(__file__).resolve().parents[2] / "profiles" / "demo"
 FLOWS = ("password", "client_credentials", "jwt", "sfdx_url")

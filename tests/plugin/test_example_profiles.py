@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lockstep.profile import load_profile
+from lockstep.config.profile import load_profile
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "profiles" / "examples").glob("*.yaml") if p.name != "base.yaml")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from lockstep.expectations import CATALOG, ExpectationError, validate_expect
-from lockstep.profile import ProfileError, load_profile
+from lockstep.config.expectations import CATALOG, ExpectationError, validate_expect
+from lockstep.config.profile import ProfileError, load_profile
 
 REPO = Path(__file__).resolve().parents[2]
-DOCUMENTED = sorted([*(REPO / "checks").glob("test_*.py"), REPO / "plugin" / "lockstep" / "endpoints.py"])
+DOCUMENTED = sorted([*(REPO / "checks").glob("test_*.py"), REPO / "plugin" / "lockstep" / "helpers" / "endpoints.py"])
 ORGS = "orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: qa}}\n"
 
 

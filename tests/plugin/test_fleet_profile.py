@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lockstep.fleet import DEFAULT_STATUSES, FleetSpec, fleet_requests
-from lockstep.profile import ProfileError, load_profile
+from lockstep.config.profile import ProfileError, load_profile
+from lockstep.helpers.fleet import DEFAULT_STATUSES, FleetSpec, fleet_requests
 
 FLEET = '{package: acme_cpq, target: "2.5.0.1", max_lagging_percent: 2}'
 

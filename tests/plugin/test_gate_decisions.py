@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lockstep.gate import RunInfo, Tally, build_gate, exit_code, outcome_of, phase_of, unfinished_gate
+from lockstep.gate.build import RunInfo, Tally, build_gate, exit_code, outcome_of, phase_of, unfinished_gate
 
 ORGS = {"prod": "production", "qa": "sandbox"}
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plugin_helpers import write_landscape
 
-from lockstep.gate_file import read_gate
-from lockstep.gate_model import SCHEMA, Gate, GateFileError
+from lockstep.gate.file import read_gate
+from lockstep.gate.model import SCHEMA, Gate, GateFileError
 
 ORGS = [{"name": "prod", "kind": "production", "tags": ["emea"]}, {"name": "qa", "kind": "sandbox"},
         {"name": "uat", "kind": "sandbox"}]

@@ -235,7 +235,7 @@ def test_the_upstream_check_refuses_a_partial_upstream_gate(project: pytest.Pyte
     upstream = {"profile": "staging", "phase": "verification", "gate_file": "reports/staging-gate.json"}
     write_landscape(project.path, ORGS, name="prod", release={"upstream": upstream})
     project.makepyfile(test_upstream="""
-from lockstep.upstream import parse_upstream, upstream_problems
+from lockstep.gate.upstream import parse_upstream, upstream_problems
 
 def test_upstream(profile, lockstep_release, lockstep_now, pytestconfig):
     problems = upstream_problems(parse_upstream(profile.release["upstream"]), lockstep_release, lockstep_now,

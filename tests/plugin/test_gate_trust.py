@@ -363,7 +363,7 @@ def test_a_gate_folder_that_disappears_mid_run_is_one_line(tmp_path: Path) -> No
 
 HEALTH = """
 import pytest
-from lockstep.plan import Get, plan
+from lockstep.facts.plan import Get, plan
 from lockstep.salesforce.errors import SalesforceError
 
 def test_health_swallowed(org):

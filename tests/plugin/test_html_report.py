@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from plugin_helpers import gate_from, read_gate, state, write_landscape
 
-from lockstep.html_render import SeenTest, render
+from lockstep.reports.html_render import SeenTest, render
 
 ORGS = [{"name": "prod", "kind": "production", "tags": ["emea", "<b>core</b>"]},
         {"name": "qa", "kind": "sandbox", "tags": ["emea"]},

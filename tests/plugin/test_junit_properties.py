@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from plugin_helpers import write_landscape
 
-from lockstep.junit import MAX_VALUE
+from lockstep.reports.junit import MAX_VALUE
 
 ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}]
 CHECKS = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lockstep.merge import merge, prune
-from lockstep.profile import load_profile
+from lockstep.config.merge import merge, prune
+from lockstep.config.profile import load_profile
 
 
 def test_null_removes_an_inherited_key():

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from plugin_helpers import read_gate, reasons, state, write_landscape
 
+from lockstep.config.profile import ProfileError, load_profile
 from lockstep.emulator import Emulator
-from lockstep.facts import Facts
-from lockstep.orgs import Landscape
-from lockstep.profile import ProfileError, load_profile
+from lockstep.facts.fetch import Facts
+from lockstep.session.orgs import Landscape
 
 ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}]
 CHECKS = """
@@ -124,8 +124,8 @@ def test_connect_all_survives_any_exception_while_gathering_facts(project: pytes
 
 
 def test_timeout_and_deadline_come_from_the_profile(tmp_path: Path) -> None:
-    from lockstep.orgs import Org
     from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+    from lockstep.session.orgs import Org
 
     (tmp_path / "p.yaml").write_text(
         "orgs:\n"

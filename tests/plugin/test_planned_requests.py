@@ -20,7 +20,7 @@ from lockstep.emulator import Emulator
 ORGS = ("alpha", "beta", "gamma", "delta", "prod")
 CHECKS = '''
 import pytest
-from lockstep.plan import Get, Query, SmokeTest, ToolingQuery, plan
+from lockstep.facts.plan import Get, Query, SmokeTest, ToolingQuery, plan
 
 
 def counts(org):
@@ -211,7 +211,7 @@ def test_org_concurrency_one_gives_the_same_results(project: pytest.Pytester) ->
 
 
 PLANNED_COUNTS = '''
-from lockstep.plan import Query, plan
+from lockstep.facts.plan import Query, plan
 
 
 def counts(org):
@@ -258,7 +258,8 @@ def test_a_plan_that_is_not_a_function_is_a_usage_error_naming_the_test(project:
 
 def test_a_planner_answering_something_else_fails_its_check_with_one_line(project: pytest.Pytester) -> None:
     write_landscape(project.path, [{"name": "alpha", "kind": "sandbox"}])
-    project.makepyfile(test_a="from lockstep.plan import plan\n\ndef soql(org):\n    return ['SELECT Id FROM Case']\n\n"
+    project.makepyfile(test_a="from lockstep.facts.plan import plan\n\n"
+                              "def soql(org):\n    return ['SELECT Id FROM Case']\n\n"
                               "@plan(soql)\ndef test_one(org, planned):\n    planned['x']\n\n"
                               "def test_two(org):\n    pass\n")
     result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")

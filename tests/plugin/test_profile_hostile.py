@@ -12,9 +12,9 @@ import pytest
 import requests
 from plugin_helpers import admin_counts
 
+from lockstep.config.yaml_load import MAX_BYTES, MAX_NODES
 from lockstep.emulator import Emulator
-from lockstep.endpoints import Probe, probe_all
-from lockstep.yaml_load import MAX_BYTES, MAX_NODES
+from lockstep.helpers.endpoints import Probe, probe_all
 
 CHECK = "def test_reachable(org):\n    assert org.facts.organization and org.facts.limits\n"
 RUN_TIMEOUT = 20  # seconds; a refusal takes about one, a hang or a bomb never ends

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lockstep.orgs import select_orgs
-from lockstep.profile import ProfileError, load_profile
+from lockstep.config.profile import ProfileError, load_profile
 from lockstep.salesforce.errors import Secret, redact
+from lockstep.session.orgs import select_orgs
 
 JWT_ORG = """\
 orgs:

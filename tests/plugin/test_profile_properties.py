@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lockstep.profile import KINDS, Profile, ProfileError, load_profile
+from lockstep.config.profile import KINDS, Profile, ProfileError, load_profile
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

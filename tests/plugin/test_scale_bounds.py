@@ -18,7 +18,7 @@ CHECK = '''
 import os
 import threading
 
-from lockstep.plan import Query, plan
+from lockstep.facts.plan import Query, plan
 
 
 def sockets():

@@ -312,8 +312,8 @@ def test_a_secret_written_in_the_profile_is_never_echoed(tmp_path: Path, written
 
 
 def test_public_names_are_pinned() -> None:
-    import lockstep.masking
     import lockstep.salesforce.secrets
+    import lockstep.session.masking
 
     assert lockstep.salesforce.secrets.__all__ == ["MASK", "MIN_LENGTH", "Secret", "redact"]
-    assert lockstep.masking.__all__ == ["MaskedFormatter", "MaskedStream", "mask_output", "mask_report"]
+    assert lockstep.session.masking.__all__ == ["MaskedFormatter", "MaskedStream", "mask_output", "mask_report"]

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from plugin_helpers import write_landscape
 
-from lockstep.shards import shard_of
+from lockstep.session.shards import shard_of
 
 # qa and uat fall in shard 1 of 3, prod and dev in shard 2, sub-c in shard 3
 ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}, {"name": "uat", "kind": "sandbox"},

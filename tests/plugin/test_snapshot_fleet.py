@@ -17,9 +17,9 @@ import yaml
 from plugin_helpers import org_reports
 
 from lockstep.cli import main
+from lockstep.commands.snapshot_fleet import fleet_state
 from lockstep.emulator import Emulator
 from lockstep.salesforce.errors import SalesforceError, SessionExpired
-from lockstep.snapshot_fleet import fleet_state
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)

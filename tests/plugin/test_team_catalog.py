@@ -13,8 +13,8 @@ from pathlib import Path
 
 from plugin_helpers import write_landscape
 
-from lockstep.bundled import catalog_folder
-from lockstep.catalog_select import builtin_checks
+from lockstep.session.bundled import catalog_folder
+from lockstep.session.collection import builtin_checks
 
 REPO = Path(__file__).resolve().parents[2]
 ORGS = ({"name": "alpha", "kind": "sandbox"}, {"name": "beta", "kind": "sandbox"})

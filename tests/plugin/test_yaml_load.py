@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-import lockstep.scalars
-import lockstep.yaml_load
-from lockstep.yaml_load import MAX_BYTES, MAX_DEPTH, MAX_NODES, YamlError, load_yaml, read_regular_file, read_text_file
+import lockstep.config.scalars
+import lockstep.config.yaml_load
+from lockstep.config.yaml_load import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_NODES,
+    YamlError,
+    load_yaml,
+    read_regular_file,
+    read_text_file,
+)
 
 
 def refusal(text: str) -> str:
@@ -21,9 +29,9 @@ def refusal(text: str) -> str:
 
 
 def test_public_names() -> None:
-    assert lockstep.yaml_load.__all__ == ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlError", "file_problem",
+    assert lockstep.config.yaml_load.__all__ == ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlError", "file_problem",
                                           "load_yaml", "load_yaml_file", "read_regular_file", "read_text_file"]
-    assert lockstep.scalars.__all__ == ["API_VERSIONS", "api_version", "is_number", "seconds_problem"]
+    assert lockstep.config.scalars.__all__ == ["API_VERSIONS", "api_version", "is_number", "seconds_problem"]
 
 
 def test_nesting_up_to_the_limit_loads_and_one_more_level_is_refused() -> None:

@@ -9,7 +9,7 @@ import sys
 import threading
 from types import FrameType
 
-from lockstep.emulator.state import StateError
+from lockstep.emulator.state.load import StateError
 
 __all__ = ["serve_main"]
 
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
 def serve_main(argv: list[str]) -> int:
     """Run the server; returns the process exit code."""
     # Deferred: the server brings uvicorn and the whole app; argument errors answer without them.
-    from lockstep.emulator.server import Emulator
+    from lockstep.emulator.http.server import Emulator
 
     args = _parser().parse_args(argv)
     if args.latency_ms < 0 or not 0 <= args.port <= 65535:

@@ -337,7 +337,7 @@ class AuthMethod:
     build: Callable[[str, Mapping[str, Any], str, str | None], Authenticator]  # org, options, login URL, emulator
 
 
-# Every auth method, in one table: the profile's validation (lockstep.auth_config) and
+# Every auth method, in one table: the profile's validation (lockstep.config.auth) and
 # authenticator_for both read it; tests/plugin/test_auth_flows.py checks the README's table against it.
 AUTH_METHODS: dict[str, AuthMethod] = {
     "jwt": AuthMethod(("client_id", "username"), ("private_key_file", "private_key", "login_url", "audience"),

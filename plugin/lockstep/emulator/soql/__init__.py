@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..schema import SCHEMA, SObject
+from lockstep.emulator.schema.registry import SCHEMA, SObject
+
 from .bind import Context
 from .errors import SoqlError
 from .evaluate import run

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from ..schema import SObject
+from lockstep.emulator.schema.registry import SObject
+
 from . import nodes as n
 from .bind import Context, Getter
 from .conditions import compile_condition

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..schema import Field, SObject, find_object, infer_field_type, key_prefix
+from lockstep.emulator.schema.registry import Field, SObject, find_object, infer_field_type, key_prefix
+
 from . import nodes as n
 from .errors import SoqlError, invalid_field, invalid_type, malformed
 from .values import id_key

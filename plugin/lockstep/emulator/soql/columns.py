@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..schema import SCHEMA, WRITABLE, SObject, find_object
-from ..schema_model import Field
+from lockstep.emulator.schema.model import Field
+from lockstep.emulator.schema.registry import SCHEMA, WRITABLE, SObject, find_object
+
 from . import nodes as n
 from .bind import Bound, Context
 from .errors import invalid_field

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..schema import SObject, find_object
+from lockstep.emulator.schema.registry import SObject, find_object
+
 from . import nodes as n
 from .aggregate import run_aggregate
 from .bind import Bound, Context, Getter

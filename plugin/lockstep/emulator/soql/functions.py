@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..schema import SObject
+from lockstep.emulator.schema.registry import SObject
+
 from . import nodes as n
 from .bind import Context, Getter
 from .rows import path_of

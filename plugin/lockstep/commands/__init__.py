@@ -1,0 +1,1 @@
+"""The ``lockstep`` subcommands that read an org: ``init``, ``expect``, ``snapshot``."""

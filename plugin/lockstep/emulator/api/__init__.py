@@ -1,0 +1,1 @@
+"""The Salesforce API resources the emulator serves: REST, Tooling, composite, query, sObject CRUD, describe."""

@@ -1,0 +1,1 @@
+"""The sObjects the emulator knows: fields, relationships, key prefixes and API visibility."""

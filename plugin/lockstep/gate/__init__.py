@@ -1,0 +1,1 @@
+"""The release gate: its typed model, how a run builds it, reading it back, merging shards, the upstream stage."""

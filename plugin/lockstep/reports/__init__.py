@@ -1,0 +1,1 @@
+"""Reports people read: findings, the pytest-html block and columns, JUnit XML properties."""
