@@ -74,8 +74,8 @@ def _order(version: str) -> tuple[int, ...]:
 @pytest.mark.verification
 def test_expected_package_versions(org):
     """Expected packages are installed at the expected version."""
-    rules = {key: _rule(spec) for key, spec in (org.expect.get("packages") or {}).items()}
-    rules = {key: rule for key, rule in rules.items() if rule is not None}
+    declared = {key: _rule(spec) for key, spec in (org.expect.get("packages") or {}).items()}
+    rules = {key: rule for key, rule in declared.items() if rule is not None}
     if not rules:
         pytest.skip("no package expectations: declare expect.packages.<namespace>.version in the profile")
     installed = _installed(org)
@@ -91,8 +91,8 @@ def test_expected_package_versions(org):
 def test_packages_on_previous_version(org):
     """Before the release, expected packages are on the version it upgrades from."""
     expected = org.expect.get("packages") or {}
-    befores = {key: _before_rule(spec) for key, spec in expected.items()}
-    befores = {key: rule for key, rule in befores.items() if rule is not None}
+    declared = {key: _before_rule(spec) for key, spec in expected.items()}
+    befores = {key: rule for key, rule in declared.items() if rule is not None}
     if not befores:
         pytest.skip("no pre-release versions: declare expect.packages.<namespace>.before in the profile")
     installed = _installed(org)

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import requests
 import simple_salesforce.exceptions as sf_exc
 from requests.adapters import HTTPAdapter
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
@@ -445,6 +445,8 @@ class OrgClient:
         """Create one record (refused at the transport unless the plugin granted writes)."""
         result = self._call(lambda sf: sf.restful(f"sobjects/{sobject}/", method="POST", data=json.dumps(fields)),
                             idempotent=False)
+        if not isinstance(result, dict) or "id" not in result:
+            raise SalesforceError(self.name, "UNEXPECTED_ANSWER", f"creating a {sobject} record answered no id")
         return str(result["id"])
 
     def delete(self, sobject: str, record_id: str) -> None:

@@ -100,7 +100,7 @@ def _subrequests(kind: str, body: Any) -> list[tuple[str, str, Any, Mapping[str,
         items = [sub for graph in items for sub in (graph.get("compositeRequest") or [None])]
     if not isinstance(items, list) or not items:
         return None
-    found = []
+    found: list[tuple[str, str, Any, Mapping[str, Any]]] = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("method"), str) or not isinstance(item.get("url"),
                                                                                                    str):

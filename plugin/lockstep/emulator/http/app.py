@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl
 
 from lockstep.emulator.api.rest import versions
@@ -228,10 +228,17 @@ async def _respond(send: Send, response: ApiResponse, *, pretty: bool, cache: bo
     await send({"type": "http.response.body", "body": payload})
 
 
+@runtime_checkable
+class _Abortable(Protocol):
+    """A connection's transport as uvicorn exposes it (``asyncio.Transport`` or an event loop's own)."""
+
+    def abort(self) -> None: ...
+
+
 async def _drop(send: Send) -> None:
     """Close the connection without an answer (or, where the transport is out of reach, half-way)."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if isinstance(transport, asyncio.BaseTransport):
+    if isinstance(transport, asyncio.BaseTransport) and isinstance(transport, _Abortable):
         transport.abort()
         await asyncio.sleep(0)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any, Protocol
 
 from lockstep.emulator.schema.registry import SObject
@@ -84,7 +85,7 @@ class _Operands:
         if name == "SUM" and ftype != "int":
             out_type = "double"
         self.calls[key] = (name, read, ftype)
-        return Getter(lambda g, k=key: g[k], out_type, call.text)
+        return Getter(itemgetter(key), out_type, call.text)
 
     def operand(self, expr: n.Expr) -> Getter:
         if is_aggregate(expr):
@@ -95,7 +96,7 @@ class _Operands:
             text = expr.text if is_date_function(expr) else path_of(self.ctx, expr).text
             raise self.ctx.error(expr.pos, f"Field must be grouped or aggregated: {text}")
         source = self.group_getters[self.group_keys.index(key)]
-        return Getter(lambda g, k=key: g[k], source.ftype, source.name)
+        return Getter(itemgetter(key), source.ftype, source.name)
 
     def columns(self, query: n.Query) -> list[tuple[str, Getter]]:
         """The SELECT list as (output name, getter); unaliased aggregates are expr0, expr1, ..."""

@@ -173,7 +173,7 @@ class Context:
         steps = bound.steps
 
         def read(record: Record) -> Any:
-            current: Record | None = record
+            current: Record = record
             for step in steps:
                 found = self.lookup(step.targets, current.get(step.lookup))
                 if found is None:

@@ -75,9 +75,13 @@ def _ordered(op: str, value: Any, target: Any) -> bool:
         return False
     if isinstance(target, tuple):
         low, high = target
-        return {"<": value < low, "<=": value < high, ">": value >= high, ">=": value >= low}[op]
+        within: dict[str, bool] = {"<": value < low, "<=": value < high, ">": value >= high, ">=": value >= low}
+        return within[op]
     try:
-        return {"<": value < target, "<=": value <= target, ">": value > target, ">=": value >= target}[op]
+        compared: dict[str, bool] = {
+            "<": value < target, "<=": value <= target, ">": value > target, ">=": value >= target
+        }
+        return compared[op]
     except TypeError:
         return False
 

@@ -76,7 +76,7 @@ class Runner:
             items.append(bound)
         return items
 
-    def expand_fields(self, obj: SObject, call: n.Call) -> list[Item]:
+    def expand_fields(self, obj: SObject, call: n.Call) -> list[Bound]:
         """``FIELDS(ALL | STANDARD | CUSTOM)``: the object's columns in schema order."""
         arg = call.arg
         kind = arg.parts[0].upper() if isinstance(arg, n.Path) and len(arg.parts) == 1 else ""

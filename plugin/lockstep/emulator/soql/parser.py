@@ -26,7 +26,7 @@ def _pos(token: Token) -> n.Pos:
     return n.Pos(token.line or 1, token.column or 1)
 
 
-class _Build(Transformer[Token, Any]):
+class _Build(Transformer[Token, n.Query]):
     def __init__(self, soql: str) -> None:
         super().__init__()
         self.soql = soql
@@ -36,7 +36,8 @@ class _Build(Transformer[Token, Any]):
 
     # select list
     def start(self, items: list[Any]) -> n.Query:
-        return items[0]
+        query: n.Query = items[0]
+        return query
 
     def query(self, items: list[Any]) -> n.Query:
         return self._query(items)
@@ -47,7 +48,7 @@ class _Build(Transformer[Token, Any]):
     def _query(self, items: list[Any]) -> n.Query:
         select = items[1]
         name: Token = items[3]
-        clauses = dict(item for item in items[4:] if isinstance(item, tuple))
+        clauses: dict[str, Any] = dict(item for item in items[4:] if isinstance(item, tuple))
         return n.Query(
             select=select,
             sobject=str(name),
@@ -234,7 +235,9 @@ def _syntax_error(soql: str, exc: UnexpectedInput) -> SoqlError:
         text = f"unexpected token: {token}" if keyword else f"unexpected token: '{token}'"
         return malformed(soql, token.line or 1, token.column or 1, text)
     if isinstance(exc, UnexpectedCharacters):
-        char = soql[exc.pos_in_stream] if exc.pos_in_stream < len(soql) else ""
+        # lark declares pos_in_stream as None on the base class; a lexer error always sets it.
+        pos: int | None = exc.pos_in_stream
+        char = soql[pos] if pos is not None and pos < len(soql) else ""
         if char == "'":
             return malformed(soql, exc.line, exc.column, "unterminated string literal")
         return malformed(soql, exc.line, exc.column, f"unexpected token: '{char}'")

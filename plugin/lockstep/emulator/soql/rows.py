@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +55,12 @@ def sort_rows(rows: list[Any], keys: list[tuple[Getter, n.OrderItem]]) -> list[A
             value = sort_key(g.read(row), g.ftype)
             return (flag, 0) if value is None else (1, value)
 
+        def text_key(row: Any, k: Callable[[Any], tuple[int, Any]] = key) -> tuple[int, str]:
+            flag, value = k(row)
+            return flag, str(value)
+
         try:
             rows.sort(key=key, reverse=item.descending)
         except TypeError:
-            rows.sort(key=lambda r, k=key: (k(r)[0], str(k(r)[1])), reverse=item.descending)
+            rows.sort(key=text_key, reverse=item.descending)
     return rows

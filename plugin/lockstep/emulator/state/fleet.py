@@ -214,12 +214,12 @@ def _push_request(b: Builder, packages: _Packages, key: str, item: dict[str, Any
     package_id = packages.ids[namespace]
     for subscriber in subscribers:
         org_key = subscriber["OrgKey"]
-        job = planted.get(org_key)
-        if job is None:
+        found = planted.get(org_key)
+        if found is None:
             if subscriber["MetadataPackageId"] != package_id or subscriber["MetadataPackageVersionId"] != version_id:
                 continue
-            job = {"status": "Succeeded"}
-        _job(b, request, org_key, job, scheduled)
+            found = {"status": "Succeeded"}
+        _job(b, request, org_key, found, scheduled)
 
 
 def _job(b: Builder, request: dict[str, Any], org_key: str, job: dict[str, Any], scheduled: Any) -> None:

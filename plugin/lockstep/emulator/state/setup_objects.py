@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from lockstep.emulator.schema.registry import SCHEMA, make_id
@@ -19,7 +20,9 @@ def _items(b: Builder, section: str, keys: tuple[str, ...],
     out = []
     for index, raw in enumerate(expect_list(b.source, section, b.definition.raw.get(section))):
         key = f"{section}[{index}]"
-        item = {("on" if k is True else k): v for k, v in expect_mapping(b.source, key, raw).items()}
+        # YAML 1.1 reads a bare `on:` key as the boolean True, so keys are not all strings.
+        fields: dict[Any, Any] = expect_mapping(b.source, key, raw)
+        item = {("on" if k is True else k): v for k, v in fields.items()}
         check_keys(b.source, key, item, keys)
         for name in required:
             if item.get(name) in (None, ""):
@@ -61,8 +64,13 @@ def _packages(b: Builder) -> None:
                                              "MinPackageVersionId": version_id}, seed=ident)
         by_key[ident] = (package_id, str(item["name"]))
         by_key[str(item["name"])] = by_key[ident]
+    _package_installs(b, by_key)
+
+
+def _package_installs(b: Builder, by_key: dict[str, tuple[str, str]]) -> None:
+    """Install requests; ``by_key`` maps a package's namespace or name to its (id, name)."""
     for key, item in _items(b, "package_installs", ("id", "package", "version", "status", "created", "errors")):
-        version_id = None  # a request copied from an org (lockstep snapshot) may name no package
+        version_id: str | None = None  # a request copied from an org (lockstep snapshot) may name no package
         if item.get("package") is not None or item.get("version") is not None:
             missing = "version" if item.get("version") is None else "package" if item.get("package") is None else None
             if missing:
@@ -100,58 +108,97 @@ def _package_version(b: Builder, package_id: str, ident: str, name: str, version
     return version_id
 
 
+@dataclass(frozen=True)
+class _Flow:
+    """One flow of a state file: the names and ids its definition and version rows repeat."""
+
+    api_name: str
+    label: str
+    process_type: str
+    api_version: float
+    namespace: str | None
+    definition_id: str
+    version_ids: tuple[str, ...]
+    active_version: int | None
+
+    @property
+    def active_id(self) -> str | None:
+        return self.version_ids[self.active_version - 1] if self.active_version else None
+
+    @property
+    def manageable_state(self) -> str:
+        return "installed" if self.namespace else "unmanaged"
+
+
 def _flows(b: Builder) -> None:
     active: set[str] = set()
     keys = ("api_name", "label", "process_type", "trigger_type", "object", "versions", "active_version", "description",
             "api_version")
     for key, item in _items(b, "flows", keys, ("api_name",)):
-        api_name = str(item["api_name"])
-        versions = item.get("versions", 1)
-        active_version = item.get("active_version")
-        if isinstance(versions, bool) or not isinstance(versions, int) or versions < 1:
-            raise b.fail(f"{key}.versions", f"expected a positive integer, got {versions!r}")
-        if active_version is not None and (not isinstance(active_version, int) or not 1 <= active_version <= versions):
-            raise b.fail(f"{key}.active_version",
-                         f"expected null or a version between 1 and {versions}, got {active_version!r}")
-        label = str(item.get("label") or api_name)
-        process_type = str(item.get("process_type") or "AutoLaunchedFlow")
-        obj = item.get("object")
-        namespace = api_name.split("__")[0] if "__" in api_name else None
-        definition_id = b.new_id("FlowDefinition", api_name)
-        version_ids = [b.new_id("Flow", f"{api_name}/{n}") for n in range(1, versions + 1)]
-        active_id = version_ids[active_version - 1] if active_version else None
-        api_version = float(item.get("api_version") or 61.0)
-        b.add("FlowDefinition", {
-            "Id": definition_id, "DeveloperName": api_name, "MasterLabel": label, "NamespacePrefix": namespace,
-            "ActiveVersionId": active_id, "LatestVersionId": version_ids[-1], "Description": item.get("description"),
-            "ManageableState": "installed" if namespace else "unmanaged", "FullName": api_name,
-        })
-        b.add("FlowDefinitionView", {
-            "Id": definition_id, "DurableId": definition_id, "ApiName": api_name, "Label": label,
-            "ProcessType": process_type, "TriggerType": item.get("trigger_type"),
-            "IsActive": active_version == versions, "IsOutOfDate": bool(active_version and active_version != versions),
-            "IsTemplate": False, "IsOverridable": False, "IsSwingFlow": False,
-            "ActiveVersionId": active_id, "LatestVersionId": version_ids[-1], "NamespacePrefix": namespace,
-            "Builder": "Flow Builder", "ManageableState": "installed" if namespace else "unmanaged",
-            "TriggerObjectOrEventId": _entity(b, str(obj)) if obj else None, "ApiVersion": api_version,
-            "Description": item.get("description"), "LastModifiedDate": b.now,
-        })
-        for number, version_id in enumerate(version_ids, start=1):
-            status = "Active" if number == active_version else ("Draft" if number == versions else "Obsolete")
-            b.add("Flow", {
-                "Id": version_id, "DefinitionId": definition_id, "MasterLabel": label, "VersionNumber": number,
-                "Status": status, "ProcessType": process_type, "ApiVersion": api_version,
-                "FullName": f"{api_name}-{number}",
-                "ManageableState": "installed" if namespace else "unmanaged",
-            })
-            b.add("FlowVersionView", {
-                "Id": version_id, "DurableId": version_id, "FlowDefinitionViewId": definition_id, "Label": label,
-                "VersionNumber": number, "Status": status, "ProcessType": process_type, "ApiVersion": api_version,
-                "LastModifiedDate": b.now,
-            })
-        if active_version:
-            active.add(api_name)
+        flow = _flow(b, key, item)
+        _add_flow_definition(b, flow, item)
+        _add_flow_versions(b, flow)
+        if flow.active_version:
+            active.add(flow.api_name)
     b.definition.active_flows = frozenset(active)
+
+
+def _flow(b: Builder, key: str, item: dict[str, Any]) -> _Flow:
+    api_name = str(item["api_name"])
+    versions = item.get("versions", 1)
+    active_version = item.get("active_version")
+    if isinstance(versions, bool) or not isinstance(versions, int) or versions < 1:
+        raise b.fail(f"{key}.versions", f"expected a positive integer, got {versions!r}")
+    if active_version is not None and (not isinstance(active_version, int) or not 1 <= active_version <= versions):
+        raise b.fail(f"{key}.active_version",
+                     f"expected null or a version between 1 and {versions}, got {active_version!r}")
+    return _Flow(
+        api_name=api_name,
+        label=str(item.get("label") or api_name),
+        process_type=str(item.get("process_type") or "AutoLaunchedFlow"),
+        api_version=float(item.get("api_version") or 61.0),
+        namespace=api_name.split("__")[0] if "__" in api_name else None,
+        definition_id=b.new_id("FlowDefinition", api_name),
+        version_ids=tuple(b.new_id("Flow", f"{api_name}/{n}") for n in range(1, versions + 1)),
+        active_version=active_version,
+    )
+
+
+def _add_flow_definition(b: Builder, flow: _Flow, item: dict[str, Any]) -> None:
+    versions = len(flow.version_ids)
+    obj = item.get("object")
+    b.add("FlowDefinition", {
+        "Id": flow.definition_id, "DeveloperName": flow.api_name, "MasterLabel": flow.label,
+        "NamespacePrefix": flow.namespace, "ActiveVersionId": flow.active_id, "LatestVersionId": flow.version_ids[-1],
+        "Description": item.get("description"), "ManageableState": flow.manageable_state, "FullName": flow.api_name,
+    })
+    b.add("FlowDefinitionView", {
+        "Id": flow.definition_id, "DurableId": flow.definition_id, "ApiName": flow.api_name, "Label": flow.label,
+        "ProcessType": flow.process_type, "TriggerType": item.get("trigger_type"),
+        "IsActive": flow.active_version == versions,
+        "IsOutOfDate": bool(flow.active_version and flow.active_version != versions),
+        "IsTemplate": False, "IsOverridable": False, "IsSwingFlow": False,
+        "ActiveVersionId": flow.active_id, "LatestVersionId": flow.version_ids[-1],
+        "NamespacePrefix": flow.namespace, "Builder": "Flow Builder", "ManageableState": flow.manageable_state,
+        "TriggerObjectOrEventId": _entity(b, str(obj)) if obj else None, "ApiVersion": flow.api_version,
+        "Description": item.get("description"), "LastModifiedDate": b.now,
+    })
+
+
+def _add_flow_versions(b: Builder, flow: _Flow) -> None:
+    latest = len(flow.version_ids)
+    for number, version_id in enumerate(flow.version_ids, start=1):
+        status = "Active" if number == flow.active_version else ("Draft" if number == latest else "Obsolete")
+        b.add("Flow", {
+            "Id": version_id, "DefinitionId": flow.definition_id, "MasterLabel": flow.label, "VersionNumber": number,
+            "Status": status, "ProcessType": flow.process_type, "ApiVersion": flow.api_version,
+            "FullName": f"{flow.api_name}-{number}", "ManageableState": flow.manageable_state,
+        })
+        b.add("FlowVersionView", {
+            "Id": version_id, "DurableId": version_id, "FlowDefinitionViewId": flow.definition_id,
+            "Label": flow.label, "VersionNumber": number, "Status": status, "ProcessType": flow.process_type,
+            "ApiVersion": flow.api_version, "LastModifiedDate": b.now,
+        })
 
 
 def _apex(b: Builder) -> None:
@@ -214,6 +261,13 @@ def _rules_and_integrations(b: Builder) -> None:
 
 
 def _jobs(b: Builder) -> None:
+    _scheduled_jobs(b)
+    _async_jobs(b)
+    _event_subscribers(b)
+    _deployments(b)
+
+
+def _scheduled_jobs(b: Builder) -> None:
     keys = ("name", "job_type", "state", "cron", "next_fire", "previous_fire", "times_triggered")
     for key, item in _items(b, "scheduled_jobs", keys, ("name",)):
         detail = b.add("CronJobDetail", {"Name": str(item["name"]), "JobType": str(item.get("job_type") or "7")},
@@ -227,6 +281,9 @@ def _jobs(b: Builder) -> None:
             "TimeZoneSidKey": "Europe/London",
             "TimesTriggered": int(item.get("times_triggered") or (1 if previous else 0)),
         }, seed=str(item["name"]))
+
+
+def _async_jobs(b: Builder) -> None:
     keys = ("id", "job_type", "status", "class", "errors", "extended_status", "created", "completed", "method", "items")
     for key, item in _items(b, "async_jobs", keys, ("job_type",)):
         class_id = _apex_class(b, str(item["class"]), {}) if item.get("class") else None
@@ -239,6 +296,9 @@ def _jobs(b: Builder) -> None:
             "MethodName": item.get("method"), "JobItemsProcessed": items, "TotalJobItems": items,
             "CreatedDate": created, "CompletedDate": b.when(f"{key}.completed", item.get("completed")),
         })
+
+
+def _event_subscribers(b: Builder) -> None:
     keys = ("name", "topic", "type", "status", "position", "tip", "retries", "last_error")
     for _key, item in _items(b, "event_subscribers", keys, ("name", "topic")):
         b.add("EventBusSubscriber", {
@@ -248,6 +308,9 @@ def _jobs(b: Builder) -> None:
             "Position": int(item.get("position") or 0), "Tip": int(item.get("tip") or 0),
             "Retries": int(item.get("retries") or 0), "LastError": item.get("last_error"), "IsPartitioned": False,
         }, seed=str(item["name"]))
+
+
+def _deployments(b: Builder) -> None:
     keys = ("id", "status", "check_only", "created", "completed", "components", "errors")
     for key, item in _items(b, "deployments", keys):
         status = str(item.get("status") or "InProgress")
