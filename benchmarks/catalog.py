@@ -84,7 +84,7 @@ def write_states(folder: Path, count: int) -> list[dict[str, Any]]:
 def add_fleet(folder: Path, subscribers: int) -> dict[str, Any]:
     """The demo's packaging org with ``subscribers`` generated subscribers; its profile entry."""
     demo = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
-    entry = next(org for org in demo["orgs"] if org["kind"] == "packaging")
+    entry: dict[str, Any] = next(org for org in demo["orgs"] if org["kind"] == "packaging")
     state = yaml.safe_load((ROOT / "profiles" / "demo" / f"{entry['name']}.yaml").read_text(encoding="utf-8"))
     fleet = state["packaging"]["fleet"][0]
     versions = fleet["versions"]
@@ -141,7 +141,8 @@ class EmulatorProcess:
 
     def calls_per_org(self) -> float:
         rows = self.admin.get(f"{self.url}/__emulator__/orgs", timeout=600).json()
-        return sum(row["api_calls"] for row in rows) / max(1, len(rows))
+        calls: float = sum(row["api_calls"] for row in rows) / max(1, len(rows))
+        return calls
 
     def stop(self) -> None:
         self.admin.close()

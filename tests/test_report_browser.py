@@ -75,9 +75,13 @@ def test_the_decision_is_the_first_thing_on_the_page(demo_dom: str) -> None:
 def test_the_failing_cell_gives_the_reason_and_links_to_the_result(demo_dom: str) -> None:
     prod = _cells(demo_dom, "test_flows_in_expected_state")["prod"]
     assert 'class="ls-c ls-fail"' in prod
-    title = html.unescape(re.search(r'title="([^"]*)"', prod).group(1))
+    titled = re.search(r'title="([^"]*)"', prod)
+    assert titled is not None, prod
+    title = html.unescape(titled.group(1))
     assert title == "fail: prod: flow Case_Triage: expected active, found inactive (latest version 4)"
-    href = re.search(r'href="#([^"]+)"', prod).group(1)
+    linked = re.search(r'href="#([^"]+)"', prod)
+    assert linked is not None, prod
+    href = linked.group(1)
     target = html.unescape(href).replace("%3A", ":").replace("%5B", "[").replace("%5D", "]").replace("%2F", "/")
     assert target == "checks/test_automation.py::test_flows_in_expected_state[prod]"
     assert f'<tbody class="results-table-row failed" id="{target}">' in demo_dom  # pytest-html's row

@@ -25,7 +25,8 @@ def expect_of(name: str) -> dict[str, Any]:
 
 
 def kind_of(name: str) -> str:
-    return next(org for org in _PROFILE["orgs"] if org["name"] == name)["kind"]
+    kind: str = next(org for org in _PROFILE["orgs"] if org["name"] == name)["kind"]
+    return kind
 
 
 def connect(name: str) -> Salesforce:

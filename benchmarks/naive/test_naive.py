@@ -14,11 +14,13 @@ from conftest import kind_of
 
 
 def rows(sf: Salesforce, soql: str) -> list[dict[str, Any]]:
-    return sf.query_all(soql)["records"]
+    records: list[dict[str, Any]] = sf.query_all(soql)["records"]
+    return records
 
 
 def tooling(sf: Salesforce, soql: str) -> list[dict[str, Any]]:
-    return sf.toolingexecute(f"query/?q={soql.replace(' ', '+')}")["records"]
+    records: list[dict[str, Any]] = sf.toolingexecute(f"query/?q={soql.replace(' ', '+')}")["records"]
+    return records
 
 
 # -- readiness

@@ -37,7 +37,8 @@ def once(tmp_path_factory: pytest.TempPathFactory, name: str, produce: Callable[
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{name}: another worker did not finish within {_WAIT_S:.0f} s") from None
             time.sleep(0.05)
-        return json.loads(result.read_text())
+        produced: dict[str, Any] = json.loads(result.read_text())
+        return produced
     value = produce()
     partial = result.with_suffix(".tmp")
     partial.write_text(json.dumps(value))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from catalog import STATES, run_catalog
@@ -23,7 +24,8 @@ def _drift_property(folder) -> dict:
     found = re.search(r'<script type="application/json" class="lockstep-drift" data-check="[^"]*">(.*?)</script>', page)
     if found is None:
         raise AssertionError("no drift matrix in the HTML report")
-    return json.loads(found.group(1))
+    matrix: dict[str, Any] = json.loads(found.group(1))
+    return matrix
 
 
 def _run(tmp_path_factory, name):

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from types import SimpleNamespace
+from typing import cast
 
 import lockstep.config.release_policy
 import lockstep.gate.upstream
 import lockstep.helpers.endpoints
 import lockstep.session.records
 from lockstep.salesforce.errors import NotFound, ServerError
+from lockstep.session.orgs import Org
 from lockstep.session.records import Records
 
 
 class FakeClient:
-    def __init__(self, refuse: set[str] = frozenset()) -> None:
-        self.refuse, self.log, self.serial = refuse, [], 0
+    def __init__(self, refuse: Collection[str] = ()) -> None:
+        self.refuse, self.serial = refuse, 0
+        self.log: list[tuple[str, str, str]] = []
 
     def create(self, sobject, fields):
         self.serial += 1
@@ -32,9 +36,14 @@ class FakeClient:
         return {"path": path}
 
 
+def org_with(client: FakeClient) -> Org:
+    """An org named o that answers through ``client`` (Records reads only these two)."""
+    return cast("Org", SimpleNamespace(name="o", client=client))
+
+
 def test_records_are_deleted_newest_first_and_already_gone_ones_are_fine():
     client = FakeClient()
-    records = Records(SimpleNamespace(name="o", client=client))
+    records = Records(org_with(client))
     for sobject in ("Account", "Contact", "Case"):
         records.create(sobject, {})
     assert records.cleanup() == []
@@ -45,7 +54,7 @@ def test_records_are_deleted_newest_first_and_already_gone_ones_are_fine():
 
 def test_records_that_cannot_be_deleted_are_named_and_the_rest_still_deleted():
     client = FakeClient(refuse={"id3"})
-    records = Records(SimpleNamespace(name="o", client=client))
+    records = Records(org_with(client))
     for sobject in ("Account", "Contact", "Case"):
         records.create(sobject, {})
     assert records.cleanup() == [
@@ -54,7 +63,7 @@ def test_records_that_cannot_be_deleted_are_named_and_the_rest_still_deleted():
 
 
 def test_read_asks_for_the_named_fields():
-    records = Records(SimpleNamespace(name="o", client=FakeClient()))
+    records = Records(org_with(FakeClient()))
     assert records.read("Case", "id1", ["Priority", "Status"]) == {"path": "sobjects/Case/id1?fields=Priority,Status"}
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from catalog import go_gate
 
 from lockstep.config.profile import ProfileError, load_profile
 from lockstep.config.release_policy import ReleasePolicyError, parse_release
-from lockstep.gate.upstream import parse_upstream, upstream_problems
+from lockstep.gate.upstream import Upstream, parse_upstream, upstream_problems
 
 BERLIN_EVENINGS = {"windows": [{"days": ["mon-fri"], "start": "18:00", "end": "22:00", "timezone": "Europe/Berlin"}],
                    "freezes": [{"from": dt.date(2026, 12, 20), "to": "2027-01-04", "reason": "year-end freeze"}]}
@@ -95,11 +96,18 @@ UPSTREAM = {"profile": "staging", "phase": "verification", "gate_file": "reports
 NOW = at("2026-11-26T20:00:00+00:00")
 
 
+def declared(data: dict[str, Any]) -> Upstream:
+    """``release.upstream`` as a profile declares it."""
+    upstream = parse_upstream(data)
+    assert upstream is not None
+    return upstream
+
+
 def test_upstream_go_passes_and_a_run_of_all_phases_counts(tmp_path):
     gate_file(tmp_path)
-    assert upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path) == []
+    assert upstream_problems(declared(UPSTREAM), "R1", NOW, tmp_path) == []
     gate_file(tmp_path, phase="all")
-    assert upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path) == []
+    assert upstream_problems(declared(UPSTREAM), "R1", NOW, tmp_path) == []
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -112,12 +120,12 @@ def test_upstream_go_passes_and_a_run_of_all_phases_counts(tmp_path):
 ])
 def test_upstream_problems_are_named(tmp_path, changes, expected):
     gate_file(tmp_path, **changes)
-    assert upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path) == [
+    assert upstream_problems(declared(UPSTREAM), "R1", NOW, tmp_path) == [
         f"upstream stage staging (verification): {expected}"]
 
 
 def test_upstream_phase_all_needs_a_run_of_all_phases(tmp_path):
-    upstream = parse_upstream({**UPSTREAM, "phase": "all"})
+    upstream = declared({**UPSTREAM, "phase": "all"})
     for phase in ("readiness", "verification"):
         gate_file(tmp_path, phase=phase)
         assert upstream_problems(upstream, "R1", NOW, tmp_path) == [
@@ -135,10 +143,10 @@ def test_upstream_phase_all_needs_a_run_of_all_phases(tmp_path):
 ])
 def test_upstream_partial_run_is_refused_unless_allowed(tmp_path, changes, found):
     gate_file(tmp_path, **changes)
-    assert upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path) == [
+    assert upstream_problems(declared(UPSTREAM), "R1", NOW, tmp_path) == [
         f"upstream stage staging (verification): expected the gate of a complete run, found {found}"
         " (allow_partial: true in release.upstream accepts it)"]
-    assert upstream_problems(parse_upstream({**UPSTREAM, "allow_partial": True}), "R1", NOW, tmp_path) == []
+    assert upstream_problems(declared({**UPSTREAM, "allow_partial": True}), "R1", NOW, tmp_path) == []
 
 
 def test_upstream_gate_of_an_older_lockstep_is_not_taken_for_complete(tmp_path):
@@ -146,7 +154,7 @@ def test_upstream_gate_of_an_older_lockstep_is_not_taken_for_complete(tmp_path):
     gate = json.loads((tmp_path / "reports" / "staging-gate.json").read_text())
     del gate["complete"], gate["schema"]  # a gate of a Lockstep that recorded neither
     (tmp_path / "reports" / "staging-gate.json").write_text(json.dumps(gate))
-    (problem,) = upstream_problems(parse_upstream(UPSTREAM), "R1", NOW, tmp_path)
+    (problem,) = upstream_problems(declared(UPSTREAM), "R1", NOW, tmp_path)
     assert "unreadable (not a gate file: missing key 'schema'" in problem
 
 
@@ -157,7 +165,7 @@ def test_upstream_allow_partial_must_be_a_boolean():
 
 
 def test_upstream_missing_file_or_release(tmp_path):
-    upstream = parse_upstream(UPSTREAM)
+    upstream = declared(UPSTREAM)
     assert upstream_problems(upstream, "R1", NOW, tmp_path) == [
         "upstream stage staging (verification): expected a gate file for release R1, "
         "found no file reports/staging-gate.json"]

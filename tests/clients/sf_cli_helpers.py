@@ -69,7 +69,7 @@ class SfCli:
         done = subprocess.run(["sf", *args, "--json"], env=env, cwd=self.home, capture_output=True, text=True,
                               timeout=180, check=False, stdin=subprocess.DEVNULL)
         try:
-            answer = json.loads(done.stdout)
+            answer: dict[str, Any] = json.loads(done.stdout)
         except ValueError:
             raise AssertionError(f"sf {' '.join(args)}: no JSON (exit {done.returncode}): "
                                  f"{done.stdout[-2000:]} {done.stderr[-2000:]}") from None
@@ -86,8 +86,10 @@ class SfCli:
         return done.stdout
 
     def login_access_token(self, alias: str, instance_url: str, token: str) -> dict[str, Any]:
-        return self.run("org", "login", "access-token", "--instance-url", instance_url, "--alias", alias,
-                        "--no-prompt", extra_env={"SF_ACCESS_TOKEN": token})["result"]
+        result: dict[str, Any] = self.run("org", "login", "access-token", "--instance-url", instance_url,
+                                          "--alias", alias, "--no-prompt",
+                                          extra_env={"SF_ACCESS_TOKEN": token})["result"]
+        return result
 
 
 def processes_with_home(home: Path) -> list[int]:

@@ -28,7 +28,8 @@ SECTION = DOC.split("## Logging in to the demo", 1)[1].split("\n## ", 1)[0]
 def block(language: str) -> str:
     found = re.findall(rf"```{language}\n(.*?)```", SECTION, re.S)
     assert len(found) == 1, f"one {language} block expected in the section"
-    return found[0]
+    text: str = found[0]
+    return text
 
 
 def demo_folder(root: Path) -> Path:

@@ -55,7 +55,8 @@ def logged_in(sf_bin_path: str, emulator: Emulator, tmp_path_factory: pytest.Tem
 
 def _api_calls(emulator: Emulator) -> int:
     answer = requests.get(f"{emulator.url}/__emulator__/orgs/acme", verify=str(emulator.ca_cert), timeout=30)
-    return answer.json()["api_calls"]
+    calls: int = answer.json()["api_calls"]
+    return calls
 
 
 def test_login_with_an_access_token_then_display(sf: SfCli, emulator: Emulator) -> None:

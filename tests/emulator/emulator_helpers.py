@@ -9,6 +9,7 @@ from typing import Any
 import requests
 import yaml
 from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError
 
 from lockstep.emulator import Emulator
 from lockstep.emulator.http.inprocess import in_process_session
@@ -44,3 +45,9 @@ def admin(emu: Emulator, method: str, path: str, json: Any = None) -> Any:
     response = session_for(emu).request(method, f"{emu.url}/__emulator__/{path}", json=json, timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+def answer_of(error: SalesforceError) -> Any:
+    """The answer a simple-salesforce error carries: the parsed JSON body (its ``content`` is
+    annotated ``bytes``, but it holds what ``response.json()`` returned)."""
+    return error.content

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from emulator_helpers import StateFactory, admin, salesforce, session_for, token_of
+from emulator_helpers import StateFactory, admin, answer_of, salesforce, session_for, token_of
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
@@ -62,7 +62,7 @@ def test_server_errors_raise_general_error(emu: Emulator, status: int) -> None:
     with pytest.raises(SalesforceGeneralError) as raised:
         salesforce(emu, "flaky").query(QUERY)
     assert raised.value.status == status
-    code = raised.value.content[0]["errorCode"]
+    code = answer_of(raised.value)[0]["errorCode"]
     assert code == ("SERVER_UNAVAILABLE" if status == 503 else "UNKNOWN_EXCEPTION")
 
 
@@ -98,7 +98,7 @@ def test_session_expires_after_its_ttl(emu: Emulator) -> None:
     sf.query(QUERY)
     with pytest.raises(SalesforceExpiredSession) as raised:
         sf.query(QUERY)
-    assert raised.value.content == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+    assert answer_of(raised.value) == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
     fresh = admin(emu, "POST", "orgs/flaky/sessions")
     assert salesforce(emu, "flaky", fresh["access_token"]).query(QUERY)["totalSize"] == 1
 
@@ -107,7 +107,8 @@ def test_request_limit_exceeded_is_refused(emu: Emulator) -> None:
     admin(emu, "PATCH", "orgs/flaky/faults", {"request_limit_exceeded": True})
     with pytest.raises(SalesforceRefusedRequest) as raised:
         salesforce(emu, "flaky").query(QUERY)
-    assert raised.value.content == [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert answer_of(raised.value) == [
+        {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 
 
 def test_exhausted_daily_allowance_is_refused(start_emulator: StateFactory) -> None:
@@ -118,7 +119,7 @@ def test_exhausted_daily_allowance_is_refused(start_emulator: StateFactory) -> N
     sf.query(QUERY)
     with pytest.raises(SalesforceRefusedRequest) as raised:
         sf.query(QUERY)
-    assert raised.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+    assert answer_of(raised.value)[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
 
 
 def test_org_down_drops_every_request_including_login(emu: Emulator) -> None:

@@ -164,7 +164,8 @@ def test_jwt_claims_are_checked(emu: Emulator, keys: dict[str, Any], claims: dic
     assert response.status_code == 400 and response.json()["error_description"] == description
 
 
-def test_simple_salesforce_jwt_login(emu: Emulator, keys: dict[str, Any], tmp_path: Path) -> None:
+def test_simple_salesforce_jwt_login(emu: Emulator, keys: dict[str, Any], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from simple_salesforce.login import SalesforceLogin
 
     pem = keys["good"].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -176,7 +177,7 @@ def test_simple_salesforce_jwt_login(emu: Emulator, keys: dict[str, Any], tmp_pa
         assert url == "https://login.salesforce.com/services/oauth2/token"
         return original(f"{emu.url}/services/oauth2/token", *args, **kwargs)
 
-    session.post = to_emulator  # type: ignore[method-assign]
+    monkeypatch.setattr(session, "post", to_emulator)
     session_id, instance = SalesforceLogin(username=USERNAME, consumer_key=CLIENT_ID, privatekey=pem.decode(),
                                            session=session)
     assert session_id.count("!") == 1 and instance == emu.url.removeprefix("https://")

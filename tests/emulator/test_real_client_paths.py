@@ -46,7 +46,8 @@ def test_doubled_slashes_are_served(emu: Emulator, path: str) -> None:
 def columns(emu: Emulator, soql: str, tooling: bool = False) -> dict[str, Any]:
     response = call(emu, "GET", f"{V}/{'tooling/' if tooling else ''}query", params={"q": soql, "columns": "true"})
     assert response.status_code == 200, response.text
-    return response.json()
+    described: dict[str, Any] = response.json()
+    return described
 
 
 def test_columns_describe_fields_and_nest_parent_relationships(emu: Emulator) -> None:

@@ -33,7 +33,8 @@ def call(emu: Emulator, method: str, path: str, *, params: dict[str, str] | None
 def only_error(response: requests.Response) -> dict[str, Any]:
     body = response.json()
     assert isinstance(body, list) and len(body) == 1
-    return body[0]
+    error: dict[str, Any] = body[0]
+    return error
 
 
 @pytest.mark.parametrize(

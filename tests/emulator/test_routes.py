@@ -40,7 +40,8 @@ def test_every_routed_data_family_is_listed_where_salesforce_lists_it(emu: Emula
 
 def test_every_listed_data_resource_is_routed_or_answered_as_not_served(emu: Emulator) -> None:
     listed = get(emu, V + "/").json()
-    served, unserved = [], []
+    served: list[str] = []
+    unserved: list[str] = []
     for name, url in listed.items():
         response = get(emu, url)
         assert error_message(response) != NOT_FOUND_MESSAGE, f"{name}: listed but answered as unknown"

@@ -21,12 +21,12 @@ def uid(prefix: str, n: int) -> str:
 
 
 PROFILE = {"Id": uid("00e", 1), "Name": "System Administrator"}
-USERS = [
+USERS: list[dict[str, Any]] = [
     {"Id": uid("005", 1), "Username": "ada@example.com", "Name": "Ada Admin", "ProfileId": uid("00e", 1),
      "IsActive": True},
     {"Id": uid("005", 2), "Username": "int@example.com", "Name": "Integration", "ProfileId": None, "IsActive": True},
 ]
-ACCOUNTS = [
+ACCOUNTS: list[dict[str, Any]] = [
     {"Id": uid("001", 1), "Name": "Globex", "Industry": "Manufacturing", "AnnualRevenue": 1200000,
      "NumberOfEmployees": 500, "OwnerId": uid("005", 1), "CreatedDate": NOW - timedelta(days=2), "Tier__c": "Gold"},
     {"Id": uid("001", 2), "Name": "acme", "Industry": "Technology", "AnnualRevenue": 350.5,
@@ -35,7 +35,7 @@ ACCOUNTS = [
      "NumberOfEmployees": None, "OwnerId": None, "CreatedDate": datetime(2023, 1, 1, tzinfo=UTC), "Tier__c": "Silver"},
     {"Id": uid("001", 4), "Name": "Deleted Co", "Industry": "Technology", "IsDeleted": True},
 ]
-CONTACTS = [
+CONTACTS: list[dict[str, Any]] = [
     {"Id": uid("003", 1), "LastName": "Smith", "Email": "smith@globex.example", "AccountId": uid("001", 1),
      "Birthdate": date(1980, 5, 22)},
     {"Id": uid("003", 2), "LastName": "Jones", "Email": None, "AccountId": uid("001", 1), "Birthdate": None},
@@ -43,7 +43,7 @@ CONTACTS = [
      "Birthdate": date(1990, 1, 1)},
     {"Id": uid("003", 4), "LastName": "Orphan", "Email": None, "AccountId": None},
 ]
-CASES = [
+CASES: list[dict[str, Any]] = [
     {"Id": uid("500", 1), "Subject": "Printer jam", "Status": "New", "Priority": "High", "AccountId": uid("001", 1),
      "ContactId": uid("003", 1), "CreatedDate": NOW - timedelta(hours=1), "Description": "line1\nline2"},
     {"Id": uid("500", 2), "Subject": "50% off?", "Status": "Closed", "Priority": "Low", "AccountId": uid("001", 2),

@@ -25,7 +25,8 @@ def _recordings() -> None:
 
 def recorded(name: str) -> dict[str, Any]:
     assert RECORDED is not None
-    return json.loads((RECORDED / name).read_text(encoding="utf-8"))
+    answer: dict[str, Any] = json.loads((RECORDED / name).read_text(encoding="utf-8"))
+    return answer
 
 
 def body(result: Any) -> dict[str, Any]:

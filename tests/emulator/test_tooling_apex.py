@@ -76,7 +76,7 @@ def test_metadata_and_full_name_need_a_single_row(field: str) -> None:
 
 
 def test_test_results_with_limits_subquery() -> None:
-    tables = {
+    tables: dict[str, list[dict[str, Any]]] = {
         "ApexTestResult": [
             {"Id": "07M000000000008EAA", "AsyncApexJobId": "707000000000004AAA", "MethodName": "a", "Outcome": "Pass"},
             {"Id": "07M000000000009EAA", "AsyncApexJobId": "707000000000004AAA", "MethodName": "b", "Outcome": "Fail"},

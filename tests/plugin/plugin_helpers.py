@@ -39,7 +39,8 @@ def write_landscape(root: Path, orgs: Iterable[Mapping[str, Any]], *, name: str 
 
 
 def read_gate(root: Path) -> dict[str, Any]:
-    return json.loads((root / "reports" / "gate.json").read_text())
+    gate: dict[str, Any] = json.loads((root / "reports" / "gate.json").read_text())
+    return gate
 
 
 def reasons(gate: Mapping[str, Any], org: str) -> list[str]:

@@ -74,7 +74,7 @@ def connect(emu: Emulator, auth: Any) -> OrgClient:
 
 
 def org_name(client: OrgClient) -> str:
-    return client.query("SELECT Name FROM Organization")[0]["Name"]
+    return str(client.query("SELECT Name FROM Organization")[0]["Name"])
 
 
 def test_password_flow(served: tuple[Emulator, Path]) -> None:

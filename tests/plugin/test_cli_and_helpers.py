@@ -83,7 +83,12 @@ def test_usage(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_emulator_serve_is_dispatched(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr("lockstep.emulator.cli.serve_main", lambda argv: seen.append(argv) or 0)
+
+    def serve_main(argv: list[str]) -> int:
+        seen.append(argv)
+        return 0
+
+    monkeypatch.setattr("lockstep.emulator.cli.serve_main", serve_main)
     assert main(["emulator", "serve", "--state", "profiles/demo", "--port", "0"]) == 0
     assert seen == [["--state", "profiles/demo", "--port", "0"]]
 

@@ -67,7 +67,7 @@ def test_each_snippet_logs_in_to_an_emulated_org(method: str, tmp_path: Path) ->
     states = tmp_path / "states"
     states.mkdir()
     cert.rename(states / "server.crt")
-    org = {"org": {"name": "demo", "kind": "production"}, "username": "ci@acme.com",
+    org: dict[str, Any] = {"org": {"name": "demo", "kind": "production"}, "username": "ci@acme.com",
            "credentials": {"client_id": SECRETS["SF_CLIENT_ID"], "client_secret": SECRETS["SF_CLIENT_SECRET"],
                            "password": SECRETS["SF_PASSWORD"], "security_token": SECRETS["SF_SECURITY_TOKEN"],
                            "refresh_token": REFRESH, "jwt_certificate": "server.crt"}}

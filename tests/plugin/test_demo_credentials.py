@@ -61,7 +61,8 @@ def auth_for(flow: str, name: str, state: dict[str, Any], emulator: Emulator) ->
 def test_every_login_flow_logs_in_to_every_demo_org(flow: str, demo: Emulator, tmp_path: Path) -> None:
     states = demo_states()
     assert sorted(states) == sorted(o["name"] for o in yaml.safe_load((DEMO.parent / "demo.yaml").read_text())["orgs"])
-    orgs, environ = [], {}
+    orgs: list[dict[str, Any]] = []
+    environ: dict[str, str] = {}
     for name, state in states.items():
         auth, env = auth_for(flow, name, state, demo)
         orgs.append({"name": f"{name}-by-{flow}", "kind": "sandbox", "auth": auth})

@@ -41,11 +41,14 @@ def test_a_packaging_org_with_a_fleet_loads(tmp_path: Path) -> None:
     assert org.kind == "packaging" and org.allow_writes is False  # an owner org is a production org
     spec = FleetSpec.of(org.kind, org.expect)
     assert spec is not None and str(spec.target) == "2.5.0.1" and spec.statuses == frozenset(DEFAULT_STATUSES)
+    assert spec.only is not None
     assert "00D000000000INI" in spec.only  # an 18-character org key also matches in its 15-character form
     assert spec.push_grace.total_seconds() == 1800
-    assert set(fleet_requests(org)) == {"fleet versions", "fleet subscribers", "fleet push requests",
-                                        "fleet push job counts", "fleet open push jobs"}
-    assert "NamespacePrefix = 'acme_cpq'" in fleet_requests(org)["fleet subscribers"].soql
+    requests = fleet_requests(org)
+    assert requests is not None
+    assert set(requests) == {"fleet versions", "fleet subscribers", "fleet push requests",
+                             "fleet push job counts", "fleet open push jobs"}
+    assert "NamespacePrefix = 'acme_cpq'" in requests["fleet subscribers"].soql
 
 
 @pytest.mark.parametrize(("fleet", "error"), [

@@ -19,8 +19,10 @@ from plugin_helpers import write_landscape
 from lockstep.gate.file import read_gate
 from lockstep.gate.model import SCHEMA, Gate, GateFileError
 
-ORGS = [{"name": "prod", "kind": "production", "tags": ["emea"]}, {"name": "qa", "kind": "sandbox"},
-        {"name": "uat", "kind": "sandbox"}]
+ORGS: list[dict[str, Any]] = [
+    {"name": "prod", "kind": "production", "tags": ["emea"]}, {"name": "qa", "kind": "sandbox"},
+    {"name": "uat", "kind": "sandbox"},
+]
 CATALOG = """
 def test_reachable(org):
     assert org.name

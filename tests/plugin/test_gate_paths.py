@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -14,7 +15,8 @@ def run(tmp_path: Path, *args: str) -> dict:
     gate = tmp_path / "gate.json"
     subprocess.run([sys.executable, "-m", "pytest", "--org-profile", "demo", "-p", "no:cacheprovider", "-q",
                     f"--gate-file={gate}", *args], cwd=REPO, capture_output=True, timeout=300)
-    return json.loads(gate.read_text())
+    data: dict[str, Any] = json.loads(gate.read_text())
+    return data
 
 
 def test_a_run_limited_to_a_check_file_is_partial(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from plugin_helpers import read_gate, reasons, state, write_landscape
@@ -294,7 +295,7 @@ def test_xdist_logs_in_once_per_org_and_cross_org_checks_share_one_worker(
         test_cross_two=CROSS_ORG_CHECK.format(name="two", facts='"organization"', read="organization"),
     )
 
-    def api_calls(*args: str) -> dict[str, object]:
+    def api_calls(*args: str) -> dict[str, Any]:
         for file in where.iterdir():
             file.unlink()
         result = project.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", *args)

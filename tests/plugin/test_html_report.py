@@ -7,13 +7,14 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from plugin_helpers import gate_from, read_gate, state, write_landscape
 
 from lockstep.reports.html_render import SeenTest, render
 
-ORGS = [{"name": "prod", "kind": "production", "tags": ["emea", "<b>core</b>"]},
+ORGS: list[dict[str, Any]] = [{"name": "prod", "kind": "production", "tags": ["emea", "<b>core</b>"]},
         {"name": "qa", "kind": "sandbox", "tags": ["emea"]},
         {"name": "dev", "kind": "sandbox"}]
 HOSTILE = '<img src=x onerror="alert(1)"> & "quoted"'
@@ -168,7 +169,7 @@ def test_the_report_is_self_contained(report: tuple[str, dict]) -> None:
     assert "<style>" in page and "lockstep-matrix" in page
 
 
-WAIVED_GATE = {
+WAIVED_GATE: dict[str, Any] = {
     "decision": "go", "run_id": "r1", "release": "R-1", "profile": {"name": "p", "sha256": ""}, "phase": "all",
     "counts": {"passed": 1, "failed": 0},
     "orgs": {"prod": {"decision": "go", "kind": "production", "reachable": True, "api_calls": 3,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +76,7 @@ def broken(org):
 def test_broken_planner(org, planned):
     assert dict(planned) == {}
 '''
-AUTOMATION = {
+AUTOMATION: dict[str, Any] = {
     "flows": [{"api_name": "Case_Triage", "label": "Case Triage", "process_type": "AutoLaunchedFlow",
                "trigger_type": "RecordAfterSave", "object": "Case", "versions": 1, "active_version": 1}],
     "automation": [{"flow": "Case_Triage", "object": "Case", "on": "create",
@@ -97,7 +96,7 @@ def _run(root: Path, emulator: Emulator, *args: str) -> subprocess.CompletedProc
 
 
 @pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("plans")
     write_landscape(root / "states", [{"name": n} for n in ORGS],
                     states=[state("alpha", **AUTOMATION), state("beta", **AUTOMATION),

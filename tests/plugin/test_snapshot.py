@@ -41,7 +41,8 @@ def _run_catalog(root: Path, profile: str) -> dict[str, Any]:
                           "-p", "no:cacheprovider", "--gate-file", str(gate)],
                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert gate.exists(), (run.stdout + run.stderr)[-3000:]
-    return json.loads(gate.read_text())
+    data: dict[str, Any] = json.loads(gate.read_text())
+    return data
 
 
 def _outcomes(gate: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from plugin_helpers import write_landscape
 
@@ -46,7 +47,8 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def gate_of(root: Path) -> dict:
-    return json.loads((root / "reports" / "gate.json").read_text())
+    gate: dict[str, Any] = json.loads((root / "reports" / "gate.json").read_text())
+    return gate
 
 
 def ran(root: Path) -> Counter[tuple[str, str]]:

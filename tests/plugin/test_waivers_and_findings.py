@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from plugin_helpers import read_gate, write_landscape
 
 from lockstep.cli import main
 
-ORGS = [{"name": "prod", "kind": "production", "tags": ["emea"]}, {"name": "qa", "kind": "sandbox"}]
+ORGS: list[dict[str, Any]] = [
+    {"name": "prod", "kind": "production", "tags": ["emea"]}, {"name": "qa", "kind": "sandbox"},
+]
 CHECKS = """
 def test_flow_active(org):
     assert org.name != "prod", "prod: flow Case_Triage: expected active, found inactive"
@@ -28,7 +31,7 @@ SEVERITY = [{"check": "test_headroom", "orgs": ["kind:sandbox"], "level": "warni
             {"check": "test_headroom", "orgs": ["prod"], "level": "warning"}]
 
 
-def landscape(project: pytest.Pytester, **profile: object) -> pytest.Pytester:
+def landscape(project: pytest.Pytester, **profile: Any) -> pytest.Pytester:
     write_landscape(project.path, ORGS, **profile)
     project.makepyfile(test_checks=CHECKS)
     return project

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -289,7 +288,7 @@ def test_swallowed_refusal_in_writes_check(org):
 
 
 @pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One run of the check file against an emulator this module owns; the gate and, per org,
     what the emulator's admin endpoint reports afterwards."""
     root = tmp_path_factory.mktemp("guard")

@@ -16,7 +16,8 @@ DOC = (REPO / "docs" / "writing-checks.md").read_text()
 
 
 def block(language: str, index: int = 0) -> str:
-    return re.findall(rf"```{language}\n(.*?)```", DOC, re.S)[index]
+    found: str = re.findall(rf"```{language}\n(.*?)```", DOC, re.S)[index]
+    return found
 
 
 def test_the_worked_example_gives_the_outcome_the_doc_states(project: pytest.Pytester) -> None:

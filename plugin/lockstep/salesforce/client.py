@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import requests
 import simple_salesforce.exceptions as sf_exc
 from requests.adapters import HTTPAdapter
-from simple_salesforce.api import Salesforce
+from simple_salesforce import Salesforce
 
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
