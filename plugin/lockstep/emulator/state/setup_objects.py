@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,7 +214,7 @@ def _apex(b: Builder) -> None:
         b.add("ApexTrigger", {
             "Name": str(item["name"]), "TableEnumOrId": obj, "Status": status, "IsValid": True,
             "ApiVersion": float(item.get("api_version") or 61.0), "NamespacePrefix": item.get("namespace"),
-            "Body": body, "BodyCrc": float(abs(hash(body)) % 10**9), "LengthWithoutComments": len(body),
+            "Body": body, "BodyCrc": _crc(body), "LengthWithoutComments": len(body),
             "UsageAfterInsert": True, "UsageAfterUpdate": True, "UsageIsBulk": True,
             "ManageableState": "installed" if item.get("namespace") else "unmanaged",
         }, seed=str(item["name"]))
@@ -230,7 +231,7 @@ def _apex_class(b: Builder, name: str, item: dict[str, Any]) -> str:
         "Name": name, "ApiVersion": float(item.get("api_version") or 61.0),
         "Status": str(item.get("status") or "Active"),
         "IsValid": True, "NamespacePrefix": item.get("namespace"), "Body": body,
-        "BodyCrc": float(len(body)), "LengthWithoutComments": len(body),
+        "BodyCrc": _crc(body), "LengthWithoutComments": len(body),
         "ManageableState": "installed" if item.get("namespace") else "unmanaged",
     }, seed=name)["Id"])
 
@@ -360,3 +361,8 @@ def add_setup_objects(b: Builder) -> None:
     _rules_and_integrations(b)
     _jobs(b)
     _automation_and_rest(b)
+
+
+def _crc(body: str) -> float:
+    """``BodyCrc``: a checksum of the body, the same in every run (Salesforce's is a CRC too)."""
+    return float(zlib.crc32(body.encode("utf-8")))
