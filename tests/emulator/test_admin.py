@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from emulator_helpers import StateFactory, admin, salesforce, session_for, token_of
 from simple_salesforce.exceptions import SalesforceError
@@ -24,7 +27,7 @@ def emu(open_emulator: StateFactory) -> Emulator:
 def test_orgs_are_listed_with_counts_and_faults(emu: Emulator) -> None:
     orgs = admin(emu, "GET", "orgs")
     assert [o["name"] for o in orgs] == ["alpha", "beta"]
-    assert set(orgs[0]) == {"name", "org_id", "api_calls", "faults"}
+    assert set(orgs[0]) == {"name", "org_id", "api_calls", "in_flight", "faults"}
     assert orgs[1]["faults"]["latency_ms"] == 5 and orgs[1]["faults"]["seed"] == 3
     assert [o["org_id"] for o in orgs] == [o["org_id"] for o in emu.orgs]
 
@@ -81,6 +84,20 @@ def test_sessions_and_expiry(emu: Emulator) -> None:
         assert response.status_code == 401
         assert response.json() == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
     assert salesforce(emu, "beta").limits()["DailyApiRequests"]["Max"] == 5000000
+
+
+def test_an_api_call_is_in_flight_until_it_is_answered_and_counted(emu: Emulator) -> None:
+    admin(emu, "PATCH", "orgs/beta/faults", {"latency_ms": 3000})  # the time the poll below has to see it
+    sf = salesforce(emu, "beta")
+    session_for(emu).get(f"{emu.url}/services/data/")  # not an API call: never in flight
+    asking = threading.Thread(target=sf.query, args=("SELECT Id FROM Account",), daemon=True)
+    asking.start()
+    while (detail := admin(emu, "GET", "orgs/beta"))["in_flight"] == 0 and asking.is_alive():
+        time.sleep(0.01)
+    assert (detail["in_flight"], detail["api_calls"]) == (1, 0)
+    asking.join(timeout=60)
+    detail = admin(emu, "GET", "orgs/beta")
+    assert (detail["in_flight"], detail["api_calls"]) == (0, 1)
 
 
 def test_reset_restores_the_state_files(emu: Emulator) -> None:

@@ -15,7 +15,8 @@ PREFIX = "/__emulator__/"
 
 
 def _summary(org: Org) -> dict[str, Any]:
-    return {"name": org.name, "org_id": org.org_id, "api_calls": org.api_calls, "faults": org.faults.as_dict()}
+    return {"name": org.name, "org_id": org.org_id, "api_calls": org.api_calls, "in_flight": org.in_flight,
+            "faults": org.faults.as_dict()}
 
 
 def _problem(status: int, message: str) -> tuple[int, Any]:

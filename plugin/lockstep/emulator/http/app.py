@@ -78,6 +78,19 @@ class EmulatorApp:
         if stage == "unserved":
             return unserved.answer(path, request.headers)
         org, session = self._resolve(request.headers)
+        if org is None or stage != "api":
+            return await self._org_answer(org, session, request)
+        org.in_flight += 1  # an API call the admin endpoint reports until it is answered (and counted)
+        try:
+            return await self._org_answer(org, session, request)
+        finally:
+            org.in_flight -= 1
+
+    async def _org_answer(self, org: Org | None, session: Session | None,
+                          request: _HttpRequest) -> ApiResponse | None:
+        """The answer to a request with a bearer token: the org's connection faults, then versions,
+        identity or a counted API call."""
+        stage = front_door(request.path)
         if not await _reachable(org):
             return None
         if stage == "versions":
@@ -86,7 +99,7 @@ class EmulatorApp:
         if org is None or session is None:
             return error("INVALID_SESSION_ID", "Session expired or invalid")
         if stage == "identity":
-            return self._identity(org, session.user_id, path)
+            return self._identity(org, session.user_id, request.path)
         return self._api_call(org, session, request)
 
     def _api_call(self, org: Org, session: Session, request: _HttpRequest) -> ApiResponse | None:

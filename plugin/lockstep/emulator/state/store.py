@@ -44,6 +44,7 @@ class Org:
     definition: OrgDefinition
     tables: dict[str, list[dict[str, Any]]] = field(init=False)
     api_calls: int = field(init=False, default=0)
+    in_flight: int = field(init=False, default=0)  # API calls not yet answered (nor counted)
     writes: list[dict[str, Any]] = field(init=False)
     faults: Faults = field(init=False)
     dice: FaultDice = field(init=False)
