@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockstep.session.active_run import current
+from lockstep.session.records import Records
 
 if TYPE_CHECKING:
     from lockstep.config.profile import Profile
     from lockstep.facts.plan import Planned
     from lockstep.helpers.endpoints import Probe, ProbeResult
     from lockstep.session.orgs import Org
-    from lockstep.session.records import Records
     from lockstep.session.run import Run
 
 __all__ = ["EndpointProbes", "endpoint_probes", "lockstep_deployed_at", "lockstep_now", "lockstep_release", "org",
@@ -43,8 +43,6 @@ def records(org: Org) -> Iterator[Records]:
     fails the check with ``<org>: writes refused: ...`` (nothing reaches the org).
     A record that cannot be deleted makes the check's teardown an error naming it.
     """
-    from lockstep.session.records import Records
-
     tracker = Records(org)
     try:
         yield tracker
@@ -63,6 +61,8 @@ class EndpointProbes:
         self._results: dict[Any, ProbeResult] = {}
 
     def _gather(self) -> None:
+        # httpx (the probes' client) loads only when a check probes endpoints: the plugin
+        # imports this module in every pytest session
         from lockstep.helpers.endpoints import environment_of, parse_probes, probe_all
 
         emulator = self._state.landscape.emulator

@@ -16,9 +16,11 @@ from lockstep.config.profile import ProfileError, load_profile
 from lockstep.facts.fetch import FACT_NAMES
 from lockstep.facts.plan import Planned, plan_checks
 from lockstep.gate.build import PHASES, exit_code
-from lockstep.gate.file import other_run
+from lockstep.gate.file import other_run, unwritten_gate, write_gate
 from lockstep.reports.html import HtmlHooks
 from lockstep.reports.junit import JunitHooks
+from lockstep.reports.markdown import append_step_summary
+from lockstep.reports.terminal import drop_quiet_phase_reports, progress_printer, terminal_summary
 from lockstep.salesforce.errors import OrgUnreachable, WriteRefused
 from lockstep.session.active_run import PLUGIN_NAME
 from lockstep.session.collection import catalog_record, select_catalog
@@ -36,19 +38,9 @@ from lockstep.session.options import (
     writes_gate,
 )
 from lockstep.session.orgs import Landscape, select_orgs
+from lockstep.session.reasons import annotate_report, collection_reason, report_assertions_by_message
+from lockstep.session.recorder import Recorder
 from lockstep.session.records import writes_refused
-from lockstep.session.report import (
-    Recorder,
-    annotate_report,
-    append_step_summary,
-    collection_reason,
-    drop_quiet_phase_reports,
-    progress_printer,
-    report_assertions_by_message,
-    terminal_summary,
-    unwritten_gate,
-    write_gate,
-)
 from lockstep.session.scheduling import XdistHooks, write_scopes
 from lockstep.session.shards import SHARDED_OUT, ShardHooks, parse_shard, record, split
 

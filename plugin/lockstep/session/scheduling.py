@@ -49,7 +49,7 @@ class XdistHooks:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         if self.groups is None:
             return None
-        from xdist.scheduler import LoadScopeScheduling
+        from xdist.scheduler import LoadScopeScheduling  # xdist is optional: only its own hooks import it
 
         groups_dir = self.groups
 

@@ -1,14 +1,14 @@
-"""The emulator's layout: no import cycles, and every deferred import says why."""
+"""The package's layout: no import cycles, and every deferred import says why."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import lockstep.emulator
+import lockstep
 
-PACKAGE = Path(lockstep.emulator.__file__).parent
-NAME = "lockstep.emulator"
+PACKAGE = Path(lockstep.__file__).parent
+NAME = "lockstep"
 
 
 def _module_name(path: Path) -> str:
@@ -88,12 +88,12 @@ def test_the_import_graph_finds_a_planted_cycle() -> None:
 
 def test_the_graph_sees_imports_of_every_form() -> None:
     graph = _graph()
-    assert f"{NAME}.soql.bind" in graph[f"{NAME}.soql.conditions"]  # relative
-    assert f"{NAME}.http.unserved" in graph[f"{NAME}.http.app"]  # from package import module
-    assert f"{NAME}.http.server" in graph[NAME]  # deferred, in a function
+    assert f"{NAME}.emulator.soql.bind" in graph[f"{NAME}.emulator.soql.conditions"]  # relative
+    assert f"{NAME}.emulator.http.unserved" in graph[f"{NAME}.emulator.http.app"]  # from package import module
+    assert f"{NAME}.emulator.http.server" in graph[f"{NAME}.emulator"]  # deferred, in a function
 
 
-def test_no_import_cycle_in_the_emulator() -> None:
+def test_no_import_cycle_in_the_package() -> None:
     cycle = _cycle(_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
