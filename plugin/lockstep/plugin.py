@@ -13,7 +13,7 @@ import pytest
 
 from lockstep.config.waivers import severity_of
 from lockstep.gate.build import PHASES
-from lockstep.session.active_run import current
+from lockstep.session.active_run import activate, current
 from lockstep.session.collection import add_ini
 from lockstep.session.fixtures import (  # noqa: F401  (the fixtures checks use, registered with the plugin)
     _lockstep_org,
@@ -95,14 +95,13 @@ def pytest_configure(config: pytest.Config) -> None:
         # environment imports this module (see lockstep.session.active_run)
         from lockstep.session.run import start
 
-        start(config)
+        activate(config, start(config))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     run = current(config)
     if run is not None:
-        run.restore_signals()
-        run.landscape.stop()
+        run.stop()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

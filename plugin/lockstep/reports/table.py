@@ -15,7 +15,7 @@ _FULL_TABLE = 20  # orgs; beyond, the table lists the orgs that are not "go" and
 
 def rows(gate: Gate, names: list[str]) -> list[tuple[str, ...]]:
     """One row per named org: its kind, counts, API calls and decision."""
-    out = []
+    out: list[tuple[str, ...]] = []
     for name in names:
         entry = gate.orgs[name]
         counts = entry.counts

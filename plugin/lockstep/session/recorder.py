@@ -11,6 +11,7 @@ from lockstep.gate.build import RunInfo, Tally, build_gate
 from lockstep.gate.catalog import CatalogRecord
 from lockstep.gate.model import Gate, Narrowing, ShardRecord
 from lockstep.session.options import utcnow
+from lockstep.session.orgs import Landscape
 from lockstep.session.reasons import collection_reason, reason_line
 
 __all__ = ["Recorder"]
@@ -79,7 +80,7 @@ class Recorder:
             mine = (int(deselected[0]), int(deselected[1]))
             self.deselected = max(self.deselected or mine, mine)
 
-    def gate(self, landscape: Any, exit_status: int, *, release: str | None, markexpr: str,
+    def gate(self, landscape: Landscape, exit_status: int, *, release: str | None, markexpr: str,
              narrowing: Narrowing, deployed_at: str | None = None, shard: ShardRecord | None = None,
              refusals: tuple[str, ...] = (), run_id: str = "", now: dt.datetime | None = None,
              catalog: CatalogRecord | None = None) -> Gate:

@@ -105,7 +105,8 @@ class ShardHooks:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if self.shard.runs_cross_org:
             return
-        keep, out = [], []
+        keep: list[pytest.Item] = []
+        out: list[pytest.Item] = []
         for item in items:
             callspec = getattr(item, "callspec", None)
             per_org = callspec is not None and self.org_param in callspec.params
