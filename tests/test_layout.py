@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import lockstep
@@ -112,3 +114,24 @@ def test_every_deferred_import_says_why() -> None:
                     if "#" not in here and not above.startswith("#"):
                         unexplained.append(f"{module}:{inner.lineno}")
     assert unexplained == []
+
+
+def _loaded_by(module: str, prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with one of ``prefixes`` that importing ``module`` loads (in a fresh interpreter)."""
+    code = f"import sys, {module}; print(*sorted(m for m in sys.modules if m.startswith({prefixes!r})))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout.split()
+
+
+def test_the_plugin_module_loads_no_run_machinery() -> None:
+    """Every pytest session of the environment imports the plugin: the run, the emulator and the
+    network clients load only for a Lockstep run."""
+    heavy = ("lockstep.session.run", "lockstep.session.gate_assembly", "lockstep.session.planning",
+             "lockstep.emulator", "httpx", "jwt", "uvicorn")
+    assert _loaded_by("lockstep.plugin", heavy) == []
+
+
+def test_the_gate_commands_load_neither_pytest_nor_a_client() -> None:
+    """`lockstep gate show/check/merge` run in CI stages without pytest or network: they load neither."""
+    assert _loaded_by("lockstep.cli", ("pytest", "_pytest", "requests", "httpx", "lockstep.session",
+                                       "lockstep.emulator")) == []
