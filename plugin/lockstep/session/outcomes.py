@@ -10,7 +10,7 @@ import pytest
 from lockstep.salesforce.errors import WriteRefused
 from lockstep.session.items import is_check, org_param, orgs_of
 from lockstep.session.masking import mask_report
-from lockstep.session.reasons import annotate_report, collection_reason
+from lockstep.session.reasons import annotate_report, collection_reason, report_assertions_by_message
 from lockstep.session.recorder import Recorder
 from lockstep.session.records import writes_refused
 from lockstep.session.setup import RunSetup
@@ -38,6 +38,14 @@ class Outcomes:
     def _troubles(self, item: pytest.Item) -> int:
         pool, landscape = self.setup.landscape.pool, self.setup.landscape
         return sum(pool.get(name).troubles for name in orgs_of(item, self.setup.org_names, landscape.org_set))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """A failed assertion is reported by its message (``--tb=long`` and ``--showlocals`` keep the traceback)."""
+        option = self.setup.config.option
+        if option.tbstyle == "auto" and not option.showlocals:
+            for item in session.items:
+                report_assertions_by_message(item)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
