@@ -22,17 +22,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from lockstep.gate.file import GateFileError, acceptance_problems, parse_age, read_gate
+from lockstep.gate.file import GateFileError, acceptance_problems, parse_age, read_gate, write_gate
+from lockstep.gate.merge import merge_gates
 from lockstep.gate.model import Gate
 from lockstep.gate.upstream import partial_problem
+from lockstep.reports.markdown import markdown_summary
+from lockstep.reports.terminal import summary_lines
 
 __all__ = ["main"]
 
 
 def _show(gate: Gate, path: str) -> str:
-    from lockstep.session.report import summary_lines
-
     lines = [
         f"gate:     {path}",
         f"decision: {gate.decision.upper()}" + "".join(f" (refused: {p})" for p in gate.contradictions()[:1]),
@@ -112,8 +114,6 @@ def gate_main(argv: Sequence[str]) -> int:
         return 2
     if args.command == "show":
         if args.markdown:
-            from lockstep.session.report import markdown_summary
-
             sys.stdout.write(markdown_summary(gate))
         else:
             print(_show(gate, args.path))
@@ -127,11 +127,6 @@ def gate_main(argv: Sequence[str]) -> int:
 
 
 def _merge(paths: Sequence[str], output: str) -> int:
-    from pathlib import Path
-
-    from lockstep.gate.merge import merge_gates
-    from lockstep.session.report import write_gate
-
     try:
         merged = merge_gates([(path, read_gate(path)) for path in paths])
     except GateFileError as exc:
@@ -174,21 +169,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not rest or rest[0] != "serve":
             sys.stderr.write("usage: lockstep emulator serve --state PATH [--host H] [--port N] [--latency-ms N]\n")
             return 2
+        # each command imports its own module when it runs: `lockstep gate` and `--help` never load
+        # the emulator's server, the Salesforce client or the profile loader
         from lockstep.emulator.cli import serve_main
 
         return serve_main(rest[1:])
     if command == "gate":
         return gate_main(rest)
     if command == "init":
-        from lockstep.commands.init import init_main
+        from lockstep.commands.init import init_main  # loaded when run (see above)
 
         return init_main(rest)
     if command == "expect":
-        from lockstep.commands.expect import expect_main
+        from lockstep.commands.expect import expect_main  # loaded when run (see above)
 
         return expect_main(rest)
     if command == "snapshot":
-        from lockstep.commands.snapshot import snapshot_main
+        from lockstep.commands.snapshot import snapshot_main  # loaded when run (see above)
 
         return snapshot_main(rest)
     sys.stderr.write(f"lockstep: unknown command {command!r}\n{_USAGE}")

@@ -13,7 +13,8 @@ import pytest
 
 from lockstep.config.waivers import severity_of
 from lockstep.gate.build import PHASES
-from lockstep.session.active_run import current
+from lockstep.session.active_run import activate, current
+from lockstep.session.collection import add_ini
 from lockstep.session.fixtures import (  # noqa: F401  (the fixtures checks use, registered with the plugin)
     _lockstep_org,
     endpoint_probes,
@@ -28,10 +29,10 @@ from lockstep.session.fixtures import (  # noqa: F401  (the fixtures checks use,
 )
 from lockstep.session.items import ORG_PARAM as _ORG_PARAM
 from lockstep.session.items import is_check, replace_gate_without_profile
+from lockstep.session.masking import mask_output
 from lockstep.session.options import DEFAULT_CONCURRENCY, open_run, option
 
 __all__: list[str] = []
-
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,8 +58,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--org-concurrency", metavar="N", default=None,
                     help=f"how many orgs are logged in to and asked at once (default {DEFAULT_CONCURRENCY}; "
                          "one request at a time per org)")
-    from lockstep.session.collection import add_ini
-
     add_ini(parser)
 
 
@@ -67,8 +66,6 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
     """Before conftest files are imported: mask secrets in everything pytest writes (before it
     starts capturing output), then replace the gate by the no-go of a run not finished yet."""
     if option(early_config, "org_profile"):
-        from lockstep.session.masking import mask_output
-
         mask_output(early_config)
         open_run(early_config, args)
     return (yield)
@@ -94,19 +91,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plan(*planners): functions org -> {name: request} naming what the check "
                                        "needs from each org; asked before the first check, read through `planned`")
     if config.getoption("org_profile", None):
-        from lockstep.session.run import (
-            start,  # the run machinery loads only for a Lockstep run (see lockstep.session.active_run)
-        )
+        # the run machinery loads only for a Lockstep run: every pytest session of the
+        # environment imports this module (see lockstep.session.active_run)
+        from lockstep.session.run import start
 
-        start(config)
+        activate(config, start(config))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     run = current(config)
     if run is not None:
-        run.restore_signals()
-        run.landscape.stop()
-
+        run.stop()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -14,10 +14,12 @@ import lockstep.facts.fetch
 import lockstep.gate.build
 import lockstep.salesforce
 from lockstep.cli import main
+from lockstep.gate.file import write_gate
 from lockstep.gate.model import Gate
+from lockstep.reports.markdown import markdown_summary
 from lockstep.salesforce.errors import ConnectionFailed, OrgUnreachable, Secret, redact
 from lockstep.salesforce.soql import format_soql, quote_soql_value
-from lockstep.session.report import markdown_summary, reason_line, write_gate
+from lockstep.session.reasons import reason_line
 
 
 def gate_doc(decision: str = "go", **extra: Any) -> dict[str, Any]:

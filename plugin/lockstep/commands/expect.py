@@ -20,8 +20,11 @@ from typing import Any
 
 import yaml
 
+from lockstep.commands.single_org import find_org, opened
+from lockstep.config.profile import ProfileError
 from lockstep.facts.fetch import Facts
 from lockstep.helpers.endpoints import classify, environment_of
+from lockstep.salesforce.errors import SalesforceError
 
 __all__ = ["expect_block", "expect_main"]
 
@@ -46,10 +49,6 @@ def expect_block(facts: Facts, kind: str, expect: Mapping[str, Any] | None = Non
 
 
 def expect_main(argv: Sequence[str]) -> int:
-    from lockstep.commands.single_org import find_org, opened
-    from lockstep.config.profile import ProfileError
-    from lockstep.salesforce.errors import SalesforceError
-
     parser = argparse.ArgumentParser(prog="lockstep expect", description="print the expect: block an org satisfies now")
     parser.add_argument("--org-profile", required=True, help="profile name (profiles/NAME.yaml) or path")
     parser.add_argument("--org", required=True, help="the org's name in the profile")

@@ -29,8 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from lockstep.commands.single_org import find_org, opened
 from lockstep.commands.snapshot_fleet import fleet_state
 from lockstep.commands.snapshot_privacy import Pseudonyms, kept_field, named_usernames, safe_url
+from lockstep.config.profile import ProfileError
+from lockstep.emulator.schema.registry import SCHEMA
+from lockstep.emulator.state.load import StateError, load_states
 from lockstep.facts.calls import Get, Query
 from lockstep.facts.fetch import FACT_NAMES
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError
@@ -175,8 +179,6 @@ def _apex_rest(org: Org, expect: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _records(org: Org, objects: Sequence[str], limit: int, expect: Mapping[str, Any]) -> dict[str,
                                                                                               list[dict[str, Any]]]:
-    from lockstep.emulator.schema.registry import SCHEMA
-
     copied: dict[str, dict[str, dict[str, Any]]] = {}
     for obj, query in _business_queries(expect).values():
         for row in org.answers.result(query):
@@ -229,8 +231,6 @@ def snapshot_state(org: Org, config: OrgConfig, records: Sequence[str] = (), lim
 
 def _write(target: Path, state: dict[str, Any], header: str) -> None:
     """Write atomically; the file must load as an emulator state before it replaces anything."""
-    from lockstep.emulator.state.load import StateError, load_states
-
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     try:
@@ -246,8 +246,6 @@ def _write(target: Path, state: dict[str, Any], header: str) -> None:
 
 
 def _objects(text: str) -> list[str]:
-    from lockstep.emulator.schema.registry import SCHEMA
-
     names = [n.strip() for n in text.split(",") if n.strip()]
     records = sorted(name for name, obj in SCHEMA.items() if "OwnerId" in obj.fields and name != "CronTrigger")
     for name in names:
@@ -264,9 +262,6 @@ def _limit(text: str) -> int:
 
 
 def snapshot_main(argv: Sequence[str]) -> int:
-    from lockstep.commands.single_org import find_org, opened
-    from lockstep.config.profile import ProfileError
-
     parser = argparse.ArgumentParser(prog="lockstep snapshot", description="copy an org into an emulator state file")
     parser.add_argument("--org-profile", required=True, help="profile name (profiles/NAME.yaml) or path")
     parser.add_argument("--org", required=True, help="the org's name in the profile")

@@ -27,6 +27,7 @@ from lockstep.config.waivers import Rule, WaiverError, parse_rules
 from lockstep.config.yaml_load import MAX_BYTES, YamlError, file_problem, load_yaml_file, read_text_file
 from lockstep.gate.upstream import parse_upstream
 from lockstep.salesforce.errors import Secret
+from lockstep.session.bundled import demo_profile
 
 __all__ = ["AuthConfig", "OrgConfig", "Profile", "ProfileError", "load_profile", "resolve_profile_path"]
 
@@ -136,8 +137,6 @@ def resolve_profile_path(spec: str, rootdir: Path) -> Path:
         if os.path.lexists(candidate):  # a folder, a FIFO, a dangling link: say so, not "unknown"
             raise ProfileError(f"--org-profile: {file_problem(candidate, MAX_BYTES)}: profiles/{spec}{suffix}")
     if spec == "demo":  # the demo ships with Lockstep; a project's own profiles/demo.yaml wins
-        from lockstep.session.bundled import demo_profile
-
         return demo_profile().resolve()
     names = sorted({p.stem for p in folder.glob("*.y*ml")}) if folder.is_dir() else []
     available = ", ".join(names) if names else "none"

@@ -32,6 +32,7 @@ wrong answer.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -150,14 +151,14 @@ class Answers:
                     self._queries(kind, batch, rider, grant, pages)
             for request in missing:
                 if isinstance(request, Get):
-                    self._answer(request, lambda r=request: self.client.get(r.path))
+                    self._answer(request, functools.partial(self.client.get, request.path))
                 elif isinstance(request, ApiVersions):
                     self._answer(request, self.client.versions)
                 elif isinstance(request, SmokeTest) and request not in self._results:
                     if request in allowed:
                         assert grant is not None
                         with grant():
-                            self._answer(request, lambda r=request: self._smoke_test(r))
+                            self._answer(request, functools.partial(self._smoke_test, request))
                     else:
                         self._results[request] = self._refusal(grant is not None)
             for request in missing:  # last: the usage the other answers reported
@@ -218,33 +219,51 @@ class Answers:
             else:
                 self._last_pages(pages[0])
             return
-        tooling = kind is ToolingQuery
+        try:
+            answers = self._send_composite(kind is ToolingQuery, batch, pages, rider, grant)
+        except SalesforceError as exc:
+            self._composite_failed(exc, batch, pages, rider)
+            return
+        halted = self._take_answers(batch, pages, answers)
+        if rider is not None:
+            self._take_rider(kind, rider, answers, halted)
+
+    def _send_composite(self, tooling: bool, batch: Sequence[Query | ToolingQuery],
+                        pages: Sequence[Query | ToolingQuery], rider: SmokeTest | None,
+                        grant: Grant | None) -> dict[str, Mapping[str, Any]]:
+        """The answers of one composite, by reference: ``q<i>`` for the batch, ``p<i>`` for the pages."""
         prefix = f"{self.client.base_path}/{'tooling/' if tooling else ''}query/?q="
         subrequests = [{"method": "GET", "url": prefix + quote(r.soql), "referenceId": f"q{i}"}
                        for i, r in enumerate(batch)]
         subrequests += [{"method": "GET", "url": self._pages[r][1], "referenceId": f"p{i}"}
                         for i, r in enumerate(pages)]
-        try:
-            if rider is None:
-                send = self.client.tooling_composite if tooling else self.client.composite
-                answers = _by_reference(send(subrequests))
-            else:
-                assert grant is not None
-                with grant():
-                    answers = _by_reference(self.client.composite(
-                        subrequests + rider.subrequests(self.client.base_path), all_or_none=True))
-        except SalesforceError as exc:
-            if not _composite_unsupported(exc):
-                for query in pages:
-                    del self._pages[query]
-                for request in [*batch, *pages, *([rider] if rider else [])]:
-                    self._results[request] = exc
-                return
-            for request in batch:
-                self._single_query(request)
-            for request in pages:
-                self._last_pages(request)
-            return  # a smoke test left unanswered is sent on its own
+        if rider is None:
+            send = self.client.tooling_composite if tooling else self.client.composite
+            return _by_reference(send(subrequests))
+        assert grant is not None
+        with grant():
+            return _by_reference(self.client.composite(
+                subrequests + rider.subrequests(self.client.base_path), all_or_none=True))
+
+    def _composite_failed(self, exc: SalesforceError, batch: Sequence[Query | ToolingQuery],
+                          pages: Sequence[Query | ToolingQuery], rider: SmokeTest | None) -> None:
+        """Every request of a failed composite keeps its error; where the org serves no composite,
+        each query is sent on its own (and a smoke test left unanswered, by ``gather``)."""
+        if not _composite_unsupported(exc):
+            for query in pages:
+                del self._pages[query]
+            for request in [*batch, *pages, *([rider] if rider else [])]:
+                self._results[request] = exc
+            return
+        for request in batch:
+            self._single_query(request)
+        for request in pages:
+            self._last_pages(request)
+
+    def _take_answers(self, batch: Sequence[Query | ToolingQuery], pages: Sequence[Query | ToolingQuery],
+                      answers: Mapping[str, Mapping[str, Any]]) -> list[Query | ToolingQuery]:
+        """Take each query's page from the composite's answers; the queries a failing smoke test
+        rolled back (PROCESSING_HALTED)."""
         halted = []
         for i, request in enumerate(batch):
             self._page(request, [], answers.get(f"q{i}"))
@@ -253,8 +272,11 @@ class Answers:
                 halted.append(request)
         for i, request in enumerate(pages):
             self._page(request, self._pages.pop(request)[0], answers.get(f"p{i}"))
-        if rider is None:
-            return
+        return halted
+
+    def _take_rider(self, kind: type, rider: SmokeTest, answers: Mapping[str, Mapping[str, Any]],
+                    halted: list[Query | ToolingQuery]) -> None:
+        """The smoke test's answer; what one part's failure rolled back is sent again without the other."""
         self._answer(rider, lambda: self._smoke_result(answers))
         answer = self._results[rider]
         if isinstance(answer, SalesforceError) and answer.code == _HALTED:

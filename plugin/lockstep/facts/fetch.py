@@ -269,7 +269,7 @@ class Facts:
     limits = Fact(
         Get("limits/"), build=_limits,
         doc="The org's limits (``/limits``): name -> {Max, Remaining, ...}, e.g. ``DailyApiRequests``.")
-    api_usage = Fact(
+    api_usage: Fact[dict[str, int]] = Fact(
         ApiUsage(), build=dict,
         doc="Daily API requests ``{'Max': M, 'Remaining': R}`` as the org's answers report them (the "
             "``Sforce-Limit-Info`` header): no API call of its own when other facts are gathered with it.")

@@ -237,39 +237,11 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> Gate:
         reasons.append(f"collection error: {where}: {line}" if line else f"collection error: {where}")
     orgs: dict[str, OrgGate] = {}
     for name in sorted(info.orgs):
-        mine = [r for r in results if r.org == name]
-        counts = _counts(mine)
-        lists = _lists(mine)
-        problems = []
-        if name in info.unreachable:
-            problems.append(f"unreachable: {info.unreachable[name]}")
-        unreachable_only = name in info.unreachable and not lists["failed"]
-        if (lists["failed"] or lists["errors"]) and not unreachable_only:
-            problems.append(", ".join(
-                part for part in (
-                    _plural(len(lists["failed"]), "failed check") if lists["failed"] else "",
-                    _plural(len(lists["errors"]), "error") if lists["errors"] else "",
-                ) if part
-            ))
-        if not counts.executed and name not in info.unreachable:
-            problems.append(f"no check ran ({_plural(counts.skipped, 'skip')})")
+        orgs[name], problems = _org_gate(name, [r for r in results if r.org == name], info)
         reasons.extend(f"{name}: {p}" for p in problems)
-        orgs[name] = OrgGate(decision=NO_GO if problems else GO, kind=info.orgs[name],
-                             reachable=name not in info.unreachable, api_calls=int(info.api_calls.get(name, 0)),
-                             counts=counts, **lists)
     landscape = _lists(r for r in results if r.org is None or r.org not in info.orgs)
-    blocking = len(landscape["failed"]) + len(landscape["errors"])
-    if blocking:
-        reasons.append(f"landscape: {_plural(blocking, 'failed check')}")
     counts = _counts(results)
-    if not counts.executed:
-        reasons.append("no check was executed")
-    if not reasons and info.exit_status not in (0, 1):
-        name = _EXIT_NAMES.get(info.exit_status, "unexpected")
-        reasons.append(f"pytest exit status {info.exit_status} ({name})")
-    if not reasons and info.exit_status == 1 and all(r.outcome in ("passed", "skipped") for r in results):
-        reasons.append("pytest reported a failure outside the checks")
-    reasons += info.refusals
+    _add_run_reasons(reasons, results, landscape, counts, info)
     decision = NO_GO if reasons else GO
     return Gate(
         decision=decision, run_id=info.run_id, release=info.release,
@@ -282,6 +254,46 @@ def build_gate(results: Iterable[CheckResult], info: RunInfo) -> Gate:
         waivers=waivers, reasons=tuple(reasons), narrowing=info.narrowing, deployed_at=info.deployed_at,
         shard=info.shard, catalog=info.catalog,
     )
+
+
+def _org_gate(name: str, mine: list[CheckResult], info: RunInfo) -> tuple[OrgGate, list[str]]:
+    """One org's entry in the gate and the problems that make it no-go."""
+    counts = _counts(mine)
+    lists = _lists(mine)
+    problems = []
+    if name in info.unreachable:
+        problems.append(f"unreachable: {info.unreachable[name]}")
+    unreachable_only = name in info.unreachable and not lists["failed"]
+    if (lists["failed"] or lists["errors"]) and not unreachable_only:
+        problems.append(", ".join(
+            part for part in (
+                _plural(len(lists["failed"]), "failed check") if lists["failed"] else "",
+                _plural(len(lists["errors"]), "error") if lists["errors"] else "",
+            ) if part
+        ))
+    if not counts.executed and name not in info.unreachable:
+        problems.append(f"no check ran ({_plural(counts.skipped, 'skip')})")
+    entry = OrgGate(decision=NO_GO if problems else GO, kind=info.orgs[name],
+                    reachable=name not in info.unreachable, api_calls=int(info.api_calls.get(name, 0)),
+                    counts=counts, **lists)
+    return entry, problems
+
+
+def _add_run_reasons(reasons: list[str], results: tuple[CheckResult, ...], landscape: Mapping[str, tuple[Entry, ...]],
+                     counts: Counts, info: RunInfo) -> None:
+    """The run's own reasons after the orgs': landscape findings, nothing executed, a pytest exit
+    status the outcomes do not explain (only when nothing else is wrong), the refusals."""
+    blocking = len(landscape["failed"]) + len(landscape["errors"])
+    if blocking:
+        reasons.append(f"landscape: {_plural(blocking, 'failed check')}")
+    if not counts.executed:
+        reasons.append("no check was executed")
+    if not reasons and info.exit_status not in (0, 1):
+        name = _EXIT_NAMES.get(info.exit_status, "unexpected")
+        reasons.append(f"pytest exit status {info.exit_status} ({name})")
+    if not reasons and info.exit_status == 1 and all(r.outcome in ("passed", "skipped") for r in results):
+        reasons.append("pytest reported a failure outside the checks")
+    reasons += info.refusals
 
 
 def unfinished_gate(reason: str, *, release: str | None = None, profile_name: str = "", markexpr: str = "",

@@ -1,4 +1,4 @@
-"""Reading a gate file as a later CI stage does.
+"""The gate file: written atomically by a run (:func:`write_gate`), read as a later CI stage does.
 
 :func:`read_gate` returns the :class:`~lockstep.gate.model.Gate` or raises
 :class:`GateFileError` (one line) for a missing, unreadable, oversized or malformed file
@@ -8,18 +8,23 @@ caller asks for (run id, age).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
 import os
 import re
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from lockstep.gate.model import Gate, GateFileError, parse_time
+from lockstep.salesforce.errors import redact
 
-__all__ = ["GateFileError", "acceptance_problems", "other_run", "parse_age", "read_gate"]
+__all__ = [
+    "GateFileError", "acceptance_problems", "other_run", "parse_age", "read_gate", "unwritten_gate", "write_gate",
+]
 
 MAX_BYTES = 256 * 1024 * 1024
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -113,3 +118,30 @@ def _duration(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.3g}{unit}"
     return f"{seconds:.0f}s"
+
+
+def write_gate(path: Path, gate: Gate) -> None:
+    """Write the gate JSON atomically: a temporary file in the same folder, then ``os.replace``.
+    A symlink is followed: the file it points at (what a later stage reads) is replaced."""
+    path = Path(os.path.realpath(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = redact(json.dumps(gate.to_json(), indent=2, sort_keys=False)) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a later CI stage may read it as another user
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def unwritten_gate(gate: Gate, path: Path, exc: OSError) -> Gate:
+    """The gate shown when it could not be written: a no-go saying why (the file on disk is
+    the no-go written when the run started, or nothing; never a half-written file)."""
+    reason = f"the gate file could not be written: {path}: {exc.strerror or type(exc).__name__}"
+    return gate.with_reason(reason)

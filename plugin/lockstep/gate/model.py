@@ -86,8 +86,8 @@ class Waiver:
     @classmethod
     def from_json(cls, data: Any, where: str) -> Waiver:
         data = read_obj(data, where)
-        return cls(*(read_text(data, k, where) for k in ("check", "orgs", "reason", "owner")),
-                   read_text(data, "expires", where, null=True))
+        check, orgs, reason, owner = (read_text(data, k, where) for k in ("check", "orgs", "reason", "owner"))
+        return cls(check, orgs, reason, owner, read_text(data, "expires", where, null=True))
 
 
 @dataclass(frozen=True)
@@ -294,12 +294,14 @@ class ShardRecord:
         index, count = data.get("index"), data.get("count")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (index, count)) or not 1 <= index <= count:
             raise Bad(f"{where}: expected index and count with 1 <= index <= count")
-        lists = [read_names(data, key, where, "org names") for key in ("orgs", "selected", "profile_orgs")]
+        orgs, selected, profile_orgs = (read_names(data, key, where, "org names")
+                                        for key in ("orgs", "selected", "profile_orgs"))
         calls = read_obj(member(data, "cross_org_api_calls", where), f"{where}.cross_org_api_calls")
         for name, value in calls.items():
             read_count(value, f"{where}.cross_org_api_calls.{name}")
         decision = read_one_of(data["decision"], f"{where}.decision", (GO, NO_GO)) if "decision" in data else None
-        return cls(index, count, *lists, read_flag(data, "cross_org", where), read_flag(data, "complete", where),
+        return cls(index, count, orgs, selected, profile_orgs, read_flag(data, "cross_org", where),
+                   read_flag(data, "complete", where),
                    dict(calls), decision)
 
 

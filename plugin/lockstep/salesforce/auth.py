@@ -137,7 +137,7 @@ class JwtAuth:
                                       f"cannot read private key file: {exc.strerror}") from None
 
     def login(self, session: requests.Session) -> Token:
-        import jwt
+        import jwt  # PyJWT and cryptography load only for the JWT bearer flow
 
         claims = {"iss": self.client_id, "sub": self.username, "aud": self.audience, "exp": int(time.time()) + 180}
         try:

@@ -35,6 +35,7 @@ import simple_salesforce.exceptions as sf_exc
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 
+from lockstep import __version__
 from lockstep.salesforce.auth import Authenticator, Token
 from lockstep.salesforce.errors import (
     ApexError,
@@ -150,8 +151,6 @@ def new_session(counter: CallCounter, ca_file: Path | str | None = None,
     applies ``timeout`` (connect, read seconds) to every request without one, sends nothing
     once ``cancel`` is set (:class:`Cancelled` for ``org``) and refuses writes through
     ``guard`` (read-only when none is given)."""
-    from lockstep import __version__
-
     guard = guard if guard is not None else WriteGuard(org)
     session = GuardedSession(guard)
     session.verify = str(ca_file) if ca_file else True

@@ -7,6 +7,7 @@ any known secret replaced by ``***`` (:mod:`lockstep.salesforce.secrets`).
 from __future__ import annotations
 
 import re
+import ssl
 from typing import Self
 
 from lockstep.salesforce.secrets import Secret, redact
@@ -57,8 +58,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _is_tls(exc: BaseException) -> bool:
-    import ssl
-
+    # only a failed request is classified: `lockstep gate` reads gate files through this module
+    # and never loads requests
     import requests
 
     return any(isinstance(e, (requests.exceptions.SSLError, ssl.SSLError)) for e in _chain(exc))

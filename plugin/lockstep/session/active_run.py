@@ -11,9 +11,14 @@ import pytest
 if TYPE_CHECKING:
     from lockstep.session.run import Run
 
-__all__ = ["PLUGIN_NAME", "current"]
+__all__ = ["PLUGIN_NAME", "activate", "current"]
 
 PLUGIN_NAME = "lockstep-state"
+
+
+def activate(config: pytest.Config, run: Run) -> None:
+    """Make ``run`` the run of this session (once its hooks are registered)."""
+    config.pluginmanager.register(run, PLUGIN_NAME)
 
 
 def current(config: pytest.Config) -> Run | None:

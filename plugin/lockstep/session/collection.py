@@ -22,7 +22,10 @@ from typing import Any
 
 import pytest
 
+from lockstep import __version__
 from lockstep.gate.catalog import CatalogRecord
+from lockstep.session.bundled import catalog_folder
+from lockstep.session.options import narrowing_paths
 
 __all__ = ["CatalogHooks", "add_ini", "builtin_checks", "catalog_record", "files_sha256",
            "select_catalog"]
@@ -119,8 +122,6 @@ class CatalogHooks:
         return f"{shown}::{_name(item)}"
 
     def _record(self, left_out: list[str], replaced: dict[str, str]) -> dict[str, Any]:
-        from lockstep import __version__
-
         builtin = sorted(self._files["builtin"])
         own = sorted(self._files["own"])
         folder = self.folder
@@ -190,9 +191,6 @@ def select_catalog(config: pytest.Config) -> CatalogHooks:
     folders named on the command line) that do not already hold it: a check file or node id
     on the command line runs just that, and this repository's own ``checks/`` (the catalog
     itself) is collected once."""
-    from lockstep.session.bundled import catalog_folder
-    from lockstep.session.options import narrowing_paths
-
     mode = str(config.getini(INI_CATALOG) or "builtin").strip()
     if mode not in _CHOICES:
         raise pytest.UsageError(f"{_ini_source(config)}: {INI_CATALOG}: expected builtin or none, got {mode!r}")

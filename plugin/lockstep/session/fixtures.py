@@ -5,19 +5,19 @@ run's state one way, :func:`lockstep.session.active_run.current`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from lockstep.session.active_run import current
+from lockstep.session.records import Records
 
 if TYPE_CHECKING:
     from lockstep.config.profile import Profile
     from lockstep.facts.plan import Planned
     from lockstep.helpers.endpoints import Probe, ProbeResult
     from lockstep.session.orgs import Org
-    from lockstep.session.records import Records
     from lockstep.session.run import Run
 
 __all__ = ["EndpointProbes", "endpoint_probes", "lockstep_deployed_at", "lockstep_now", "lockstep_release", "org",
@@ -43,8 +43,6 @@ def records(org: Org) -> Iterator[Records]:
     fails the check with ``<org>: writes refused: ...`` (nothing reaches the org).
     A record that cannot be deleted makes the check's teardown an error naming it.
     """
-    from lockstep.session.records import Records
-
     tracker = Records(org)
     try:
         yield tracker
@@ -57,12 +55,14 @@ def records(org: Org) -> Iterator[Records]:
 class EndpointProbes:
     """Probes every endpoint of every selected org once, concurrently, on first use."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: Run) -> None:
         self._state = state
         self._probes: dict[str, list[Probe] | str] | None = None
         self._results: dict[Any, ProbeResult] = {}
 
     def _gather(self) -> None:
+        # httpx (the probes' client) loads only when a check probes endpoints: the plugin
+        # imports this module in every pytest session
         from lockstep.helpers.endpoints import environment_of, parse_probes, probe_all
 
         emulator = self._state.landscape.emulator
@@ -96,7 +96,8 @@ def endpoint_probes(request: pytest.FixtureRequest) -> EndpointProbes:
 @pytest.fixture(scope="session")
 def lockstep_release(request: pytest.FixtureRequest) -> str | None:
     """The ``--release`` id of this run, or ``None``."""
-    return request.config.getoption("release", None)
+    release = request.config.getoption("release", None)
+    return str(release) if release is not None else None
 
 
 @pytest.fixture
@@ -104,8 +105,7 @@ def planned(request: pytest.FixtureRequest, org: Org) -> Planned:
     """The answers to what this check planned for its org (``@pytest.mark.plan(planner)``):
     ``planned[name]`` is the answer to the request the planner named ``name``; reading a
     request that failed raises the org's error for it (see :mod:`lockstep.facts.plan`)."""
-    planned_for: Callable[[Org, pytest.Item], Planned] = _state(request.config).planned_for
-    return planned_for(org, request.node)
+    return _state(request.config).planning.planned_for(org, request.node)
 
 
 @pytest.fixture
@@ -124,9 +124,8 @@ def org(request: pytest.FixtureRequest, _lockstep_org: str) -> Iterator[Org]:
     a ``writes`` check still runs, read-only: it skips when the org declares nothing for it,
     and its first write fails it (``<org>: writes refused: ...``) without reaching the org.
     """
-    run = current(request.config)
-    assert run is not None
-    connected = run.connected_org(_lockstep_org, request.node)
+    run = _state(request.config)
+    connected = run.planning.connected_org(_lockstep_org, request.node)
     if request.node.get_closest_marker("writes") is None or not connected.allow_writes:
         yield connected
         return
@@ -137,19 +136,13 @@ def org(request: pytest.FixtureRequest, _lockstep_org: str) -> Iterator[Org]:
 @pytest.fixture
 def orgs(request: pytest.FixtureRequest) -> list[Org]:
     """Every reachable selected org, sorted by name, for cross-org checks."""
-    run = current(request.config)
-    if run is None:
-        pytest.fail(_NEEDS_PROFILE, pytrace=False)
-    return run.connected_orgs(request.node)
+    return _state(request.config).planning.connected_orgs(request.node)
 
 
 @pytest.fixture(scope="session")
 def profile(request: pytest.FixtureRequest) -> Profile:
     """The loaded profile (frozen)."""
-    run = current(request.config)
-    if run is None:
-        pytest.fail(_NEEDS_PROFILE, pytrace=False)
-    return run.profile
+    return _state(request.config).profile
 
 
 @pytest.fixture(scope="session")

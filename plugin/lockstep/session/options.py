@@ -14,8 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.config.findpaths import determine_setup
 
+from lockstep import __version__
+from lockstep.gate.build import unfinished_gate
+from lockstep.gate.file import write_gate
 from lockstep.gate.model import Narrowing
+from lockstep.salesforce.errors import one_line
+from lockstep.session.bundled import use_bundled_demo
 
 __all__ = [
     "CI_RUN_IDS",
@@ -128,8 +134,6 @@ def open_run(config: pytest.Config, args: list[str] | None = None) -> None:
     root, inipath = _intended_setup(config)
     refusal = None
     if inipath is None and not config.known_args_namespace.file_or_dir and not option(config, "rootdir"):
-        from lockstep.session.bundled import use_bundled_demo
-
         if args is not None and use_bundled_demo(option(config, "org_profile"), config.invocation_params.dir, args):
             write_unfinished(config, gate_path(config, root), f"run started {started} and did not finish", started)
             return
@@ -148,11 +152,6 @@ def open_run(config: pytest.Config, args: list[str] | None = None) -> None:
 
 def write_unfinished(config: pytest.Config, path: Path, reason: str, started: str) -> None:
     """Write the no-go gate of a run that has not finished (``reason``: why), replacing any older gate."""
-    from lockstep import __version__
-    from lockstep.gate.build import unfinished_gate
-    from lockstep.salesforce.errors import one_line
-    from lockstep.session.report import write_gate
-
     given = str(option(config, "org_profile") or "")
     name = Path(given).stem if given.endswith((".yaml", ".yml")) or "/" in given else given
     gate = unfinished_gate(
@@ -247,8 +246,6 @@ def _intended_setup(config: pytest.Config) -> tuple[Path, Path | None]:
     taken for test paths."""
     if option(config, "rootdir"):
         return Path(config.rootpath), config.inipath
-    from _pytest.config.findpaths import determine_setup
-
     namespace = config.known_args_namespace
     rootdir, inipath, _, _ = determine_setup(
         inifile=namespace.inifilename, override_ini=namespace.override_ini, args=namespace.file_or_dir,

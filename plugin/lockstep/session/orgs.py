@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from lockstep.config.profile import OrgConfig, Profile, ProfileError
 from lockstep.config.suggest import did_you_mean
+from lockstep.facts.calls import Answers
+from lockstep.facts.fetch import Facts
 from lockstep.salesforce.auth import authenticator_for
 from lockstep.salesforce.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, CallCounter, OrgClient, new_session
 from lockstep.salesforce.errors import OrgUnreachable, SalesforceError, WriteRefused, one_line, redact
@@ -140,8 +142,6 @@ class Org:
         ``grant`` opens the org's writes for the smoke tests of ``writable`` only.
         Never raises: a failure is remembered per fact and request and reported by each check
         that reads it; an unreachable org by each of its checks."""
-        from lockstep.facts.fetch import Facts
-
         with self._lock:
             missing = [name for name in dict.fromkeys(facts) if name not in self._warmed]
             self._warmed.update(missing)
@@ -166,8 +166,6 @@ class Org:
     @property
     def answers(self) -> Answers:
         """The org's answers to requests (facts' and planned ones), each asked at most once."""
-        from lockstep.facts.calls import Answers
-
         client = self.client
         with self._lock:
             if self._answers is None:
@@ -176,8 +174,6 @@ class Org:
 
     @property
     def facts(self) -> Facts:
-        from lockstep.facts.fetch import Facts
-
         answers = self.answers
         with self._lock:
             if self._facts is None:
@@ -329,7 +325,7 @@ class Landscape:
         """Serve the profile's emulator state on 127.0.0.1 (a free port) for this run."""
         if self.profile.emulator is None or self.emulator is not None:
             return
-        from lockstep.emulator import Emulator
+        from lockstep.emulator import Emulator  # the server (uvicorn) loads only for a profile served by it
 
         server = Emulator(str(self.profile.emulator), host="127.0.0.1", port=0)
         server.__enter__()

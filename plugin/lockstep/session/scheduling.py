@@ -14,14 +14,17 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from lockstep.session.run import Run
+from lockstep.session.items import is_cross_org, org_param
+from lockstep.session.recorder import Recorder
+from lockstep.session.setup import RunSetup
 
-__all__ = ["XdistHooks", "write_scopes"]
+__all__ = ["CROSS_ORG_GROUP", "XdistHooks", "hand_scopes", "write_scopes"]
+
+CROSS_ORG_GROUP = "lockstep:cross-org"
 
 
 def write_scopes(folder: Path, worker: str, scopes: dict[str, str]) -> None:
@@ -31,25 +34,37 @@ def write_scopes(folder: Path, worker: str, scopes: dict[str, str]) -> None:
     target.with_suffix(".tmp").replace(target)
 
 
+def hand_scopes(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a worker of a run the controller schedules by scope: hand it every check's scope
+    (``org:NAME``, or the cross-org group)."""
+    groups = (getattr(config, "workerinput", None) or {}).get("lockstep_groups")
+    if groups:
+        scopes = {item.nodeid: f"org:{org}" if org is not None else CROSS_ORG_GROUP
+                  for item in items
+                  if (org := org_param(item)) is not None or is_cross_org(item)}
+        write_scopes(Path(groups), config.workerinput["workerid"], scopes)  # type: ignore[attr-defined]
+
+
 class XdistHooks:
     """Hooks that exist only when pytest-xdist is installed (see the module docstring)."""
 
-    def __init__(self, state: Run) -> None:
-        self.state = state
+    def __init__(self, setup: RunSetup, recorder: Recorder) -> None:
+        self.setup = setup
+        self.recorder = recorder
         self.groups: Path | None = None
-        option = state.config.option
-        if not state.is_worker and getattr(option, "dist", None) == "loadgroup" and getattr(option, "tx", None):
+        option = setup.config.option
+        if not setup.is_worker and getattr(option, "dist", None) == "loadgroup" and getattr(option, "tx", None):
             self.groups = Path(tempfile.mkdtemp(prefix="lockstep-groups-"))
 
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput.update(self.state.landscape.worker_input())
+        node.workerinput.update(self.setup.landscape.worker_input())
         if self.groups is not None:
             node.workerinput["lockstep_groups"] = str(self.groups)
 
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         if self.groups is None:
             return None
-        from xdist.scheduler import LoadScopeScheduling
+        from xdist.scheduler import LoadScopeScheduling  # xdist is optional: only its own hooks import it
 
         groups_dir = self.groups
 
@@ -70,4 +85,4 @@ class XdistHooks:
             shutil.rmtree(self.groups, ignore_errors=True)
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.state.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})
+        self.recorder.add_worker_output(getattr(node, "workeroutput", None) or {})

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lockstep.gate.model import ShardRecord
+from lockstep.session.items import is_check
 
 if TYPE_CHECKING:
     from lockstep.config.profile import OrgConfig
@@ -104,9 +105,8 @@ class ShardHooks:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if self.shard.runs_cross_org:
             return
-        from lockstep.session.items import is_check
-
-        keep, out = [], []
+        keep: list[pytest.Item] = []
+        out: list[pytest.Item] = []
         for item in items:
             callspec = getattr(item, "callspec", None)
             per_org = callspec is not None and self.org_param in callspec.params

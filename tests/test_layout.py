@@ -1,14 +1,16 @@
-"""The emulator's layout: no import cycles, and every deferred import says why."""
+"""The package's layout: no import cycles, and every deferred import says why."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
-import lockstep.emulator
+import lockstep
 
-PACKAGE = Path(lockstep.emulator.__file__).parent
-NAME = "lockstep.emulator"
+PACKAGE = Path(lockstep.__file__).parent
+NAME = "lockstep"
 
 
 def _module_name(path: Path) -> str:
@@ -88,12 +90,12 @@ def test_the_import_graph_finds_a_planted_cycle() -> None:
 
 def test_the_graph_sees_imports_of_every_form() -> None:
     graph = _graph()
-    assert f"{NAME}.soql.bind" in graph[f"{NAME}.soql.conditions"]  # relative
-    assert f"{NAME}.http.unserved" in graph[f"{NAME}.http.app"]  # from package import module
-    assert f"{NAME}.http.server" in graph[NAME]  # deferred, in a function
+    assert f"{NAME}.emulator.soql.bind" in graph[f"{NAME}.emulator.soql.conditions"]  # relative
+    assert f"{NAME}.emulator.http.unserved" in graph[f"{NAME}.emulator.http.app"]  # from package import module
+    assert f"{NAME}.emulator.http.server" in graph[f"{NAME}.emulator"]  # deferred, in a function
 
 
-def test_no_import_cycle_in_the_emulator() -> None:
+def test_no_import_cycle_in_the_package() -> None:
     cycle = _cycle(_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
@@ -112,3 +114,24 @@ def test_every_deferred_import_says_why() -> None:
                     if "#" not in here and not above.startswith("#"):
                         unexplained.append(f"{module}:{inner.lineno}")
     assert unexplained == []
+
+
+def _loaded_by(module: str, prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with one of ``prefixes`` that importing ``module`` loads (in a fresh interpreter)."""
+    code = f"import sys, {module}; print(*sorted(m for m in sys.modules if m.startswith({prefixes!r})))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout.split()
+
+
+def test_the_plugin_module_loads_no_run_machinery() -> None:
+    """Every pytest session of the environment imports the plugin: the run, the emulator and the
+    network clients load only for a Lockstep run."""
+    heavy = ("lockstep.session.run", "lockstep.session.gate_assembly", "lockstep.session.planning",
+             "lockstep.emulator", "httpx", "jwt", "uvicorn")
+    assert _loaded_by("lockstep.plugin", heavy) == []
+
+
+def test_the_gate_commands_load_neither_pytest_nor_a_client() -> None:
+    """`lockstep gate show/check/merge` run in CI stages without pytest or network: they load neither."""
+    assert _loaded_by("lockstep.cli", ("pytest", "_pytest", "requests", "httpx", "lockstep.session",
+                                       "lockstep.emulator")) == []
