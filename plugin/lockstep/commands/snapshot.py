@@ -31,6 +31,7 @@ import yaml
 
 from lockstep.commands.snapshot_fleet import fleet_state
 from lockstep.commands.snapshot_privacy import Pseudonyms, kept_field, named_usernames, safe_url
+from lockstep.config.errors import ConfigError
 from lockstep.facts.calls import Get, Query
 from lockstep.facts.fetch import FACT_NAMES
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError
@@ -228,7 +229,7 @@ def snapshot_state(org: Org, config: OrgConfig, records: Sequence[str] = (), lim
 
 def _write(target: Path, state: dict[str, Any], header: str) -> None:
     """Write atomically; the file must load as an emulator state before it replaces anything."""
-    from lockstep.emulator.state.load import StateError, load_states
+    from lockstep.emulator.state.load import load_states
 
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
@@ -237,7 +238,7 @@ def _write(target: Path, state: dict[str, Any], header: str) -> None:
                            encoding="utf-8")
         try:
             load_states(partial)
-        except StateError as exc:
+        except ConfigError as exc:
             raise UsageError(f"the copy does not load as an emulator state: {exc}") from None
         os.replace(partial, target)
     finally:
@@ -264,7 +265,6 @@ def _limit(text: str) -> int:
 
 def snapshot_main(argv: Sequence[str]) -> int:
     from lockstep.commands.single_org import find_org, opened
-    from lockstep.config.profile import ProfileError
 
     parser = argparse.ArgumentParser(prog="lockstep snapshot", description="copy an org into an emulator state file")
     parser.add_argument("--org-profile", required=True, help="profile name (profiles/NAME.yaml) or path")
@@ -280,7 +280,7 @@ def snapshot_main(argv: Sequence[str]) -> int:
         if target.exists() and not args.force:
             raise UsageError(f"{target} exists; pass --force to replace it")
         profile, config = find_org(args.org_profile, args.org, Path.cwd())
-    except (UsageError, ProfileError) as exc:
+    except (UsageError, ConfigError) as exc:
         sys.stderr.write(f"lockstep snapshot: {exc}\n")
         return 2
     try:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lockstep.config.profile import ProfileError, load_profile
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import load_profile
 from lockstep.facts.fetch import FACT_NAMES
 from lockstep.facts.plan import Planned, plan_checks
 from lockstep.gate.build import PHASES, exit_code
@@ -21,7 +22,7 @@ from lockstep.reports.html import HtmlHooks
 from lockstep.reports.junit import JunitHooks
 from lockstep.salesforce.errors import OrgUnreachable, WriteRefused
 from lockstep.session.active_run import PLUGIN_NAME
-from lockstep.session.collection import catalog_record, select_catalog
+from lockstep.session.collection import catalog_record, check_expectations_of, select_catalog
 from lockstep.session.items import ORG_PARAM, is_check, is_cross_org, org_param, orgs_of
 from lockstep.session.masking import mask_report
 from lockstep.session.options import (
@@ -81,7 +82,10 @@ def start(config: pytest.Config) -> Run:
         join_option_values(config)
     catalog_args(config)
     try:
-        select_catalog(config)
+        try:
+            select_catalog(config)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
         run = Run(config, path, started)
         if not run.is_worker and not config.getoption("collectonly", False):
             try:
@@ -119,9 +123,10 @@ class Run:
         self.deployed_at = parse_time("--deployed-at", config.getoption("deployed_at"))
         selector = config.getoption("orgs")
         try:
-            profile = load_profile(config.getoption("org_profile"), Path(config.rootpath))
+            # expectations: validated once the check files that declare them are collected
+            profile = load_profile(config.getoption("org_profile"), Path(config.rootpath), expectations={})
             selected = select_orgs(profile, selector)
-        except ProfileError as exc:
+        except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
         known = {o.name for o in profile.orgs}
         selected = tuple(c for c in selected if c.name in known)
@@ -145,6 +150,7 @@ class Run:
         self.own_facts: dict[str, tuple[str, ...]] = {}
         self.cross_org_facts: tuple[str, ...] = ()
         self.plans: dict[str, OrgPlan] = {}
+        self.refusals: tuple[str, ...] = ()  # a configuration mistake found once the checks are collected
         self.deselected = 0
         self.deselected_outside_phase = 0
         self.reported_deselected = 0  # every test reported deselected, also shard 1's checks in other shards
@@ -280,6 +286,11 @@ class Run:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        try:
+            check_expectations_of(self.profile, session.items)
+        except ConfigError as exc:  # before any planner reads a value: the run ends as a profile error does
+            self.refusals = (str(exc),)
+            raise pytest.UsageError(str(exc)) from None
         own: dict[str, set[str]] = {name: set() for name in self.org_names}
         cross: set[str] = set()
         by_message = self.config.option.tbstyle == "auto" and not self.config.option.showlocals
@@ -379,7 +390,7 @@ class Run:
             markexpr=self.config.getoption("markexpr", "") or "",
             narrowing=dataclasses.replace(narrowing, deselected=deselected, complete=complete and self.shard is None),
             deployed_at=self.deployed_at.isoformat() if self.deployed_at else None,
-            shard=self._shard_record(complete), refusals=refusals, catalog=catalog_record(self.config),
+            shard=self._shard_record(complete), refusals=self.refusals + refusals, catalog=catalog_record(self.config),
         )
         self.restore_signals()
         try:
