@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from emulator_helpers import StateFactory, salesforce, session_for
 
-from lockstep.emulator.api.rest import release_label
 from lockstep.config.errors import ConfigError
+from lockstep.emulator.api.rest import release_label
 from lockstep.emulator.state.load import load_states
 
 

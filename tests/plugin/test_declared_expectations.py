@@ -88,7 +88,8 @@ def test_a_left_out_builtin_check_keeps_its_keys_known(pytester: pytest.Pytester
     result.assert_outcomes(passed=1)
     assert result.ret == 0
     gate = read_gate(pytester.path)
-    assert gate["decision"] == "go" and "test_packages.py::test_expected_package_versions" in gate["catalog"]["left_out"]
+    assert gate["decision"] == "go"
+    assert "test_packages.py::test_expected_package_versions" in gate["catalog"]["left_out"]
     bad = run(pytester, {"open_cases": {"Support": 5}, "packages": {"acme": "abc"}})
     refused(bad, """profiles/p.yaml: expect.packages.acme: expected a version string like "2.5.0.1" (quoted), """
                  "found 'abc'", pytester.path)

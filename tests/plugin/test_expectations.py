@@ -56,7 +56,8 @@ def test_every_documented_example_loads(tmp_path: Path, module: Path) -> None:
 
 def test_the_examples_cover_every_catalog_key() -> None:
     documented = {key for module in DOCUMENTED for key in docstring_examples(module)["expect"]}
-    assert documented | {"environment"} == set(known(builtin_expectations()))   # environment: prose in test_integrations.py
+    # environment: prose in test_integrations.py
+    assert documented | {"environment"} == set(known(builtin_expectations()))
 
 
 @pytest.mark.parametrize(("expect", "error"), [

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lockstep.config.errors import ConfigError
+from lockstep.config.schema import check_keys, listed
 
 __all__ = ["Freeze", "ReleasePolicy", "Verdict", "Window", "parse_release"]
 
@@ -205,9 +206,7 @@ def _date(key: str, value: Any) -> dt.date:
 def _mapping(key: str, value: Any, allowed: tuple[str, ...]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"expected a mapping, got {type(value).__name__}", key=key)
-    for name in value:
-        if name not in allowed:
-            raise ConfigError(f"unknown key (allowed: {', '.join(allowed)})", key=f"{key}.{name}")
+    check_keys(value, allowed, key, hint=listed)
     return value
 
 

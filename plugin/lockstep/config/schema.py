@@ -16,7 +16,7 @@ from lockstep.config.scalars import is_number
 from lockstep.config.suggest import did_you_mean
 
 __all__ = ["Anything", "Each", "Either", "Fields", "KeyPath", "ListOf", "Number", "OneOf", "Schema", "Value",
-           "check_keys", "check_type", "dotted", "require", "shown", "type_name"]
+           "check_keys", "check_type", "dotted", "listed", "require", "shown", "type_name"]
 
 T = TypeVar("T")
 KeyPath = tuple[Any, ...]  # keys (and list indexes) from the section validated to the value
@@ -54,6 +54,11 @@ def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], where: str = "",
         if not isinstance(key, str) or key not in allowed:
             close = did_you_mean(str(key), allowed) or (hint(allowed) if hint else "")
             raise ConfigError(f"unknown key{close}", key=f"{where}.{key}" if where else str(key))
+
+
+def listed(allowed: tuple[str, ...]) -> str:
+    """The fallback hint of :func:`check_keys` that lists the allowed keys."""
+    return f" (allowed: {', '.join(allowed)})"
 
 
 def require(data: Mapping[Any, Any], keys: Iterable[str], where: str = "", suffix: str = "") -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lockstep.config.errors import ConfigError
+from lockstep.config.schema import check_keys, listed
 
 __all__ = ["LANDSCAPE", "Rule", "parse_rules", "severity_of"]
 
@@ -121,9 +122,7 @@ def parse_rules(key: str, entries: Any, orgs: Sequence[Mapping[str, Any]]) -> tu
         where = f"{key}[{index}]"
         if not isinstance(entry, Mapping):
             raise ConfigError(f"expected a mapping, got {type(entry).__name__}", key=where)
-        unknown = [k for k in entry if k not in allowed]
-        if unknown:
-            raise ConfigError(f"unknown key (allowed: {', '.join(allowed)})", key=f"{where}.{unknown[0]}")
+        check_keys(entry, allowed, where, hint=listed)
         check = _text(where, entry, "check")
         selected, written = _orgs(f"{where}.orgs", entry.get("orgs"), orgs)
         if waiver:

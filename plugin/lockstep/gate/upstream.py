@@ -23,6 +23,7 @@ from typing import Any
 
 from lockstep.config.errors import ConfigError
 from lockstep.config.scalars import is_number
+from lockstep.config.schema import check_keys, listed
 from lockstep.gate.file import GateFileError, read_gate
 from lockstep.gate.model import Gate, parse_time
 
@@ -51,9 +52,7 @@ def parse_upstream(data: Any) -> Upstream | None:
     key = "release.upstream"
     if not isinstance(data, Mapping):
         raise ConfigError(f"expected a mapping, got {type(data).__name__}", key=key)
-    for name in data:
-        if name not in _KEYS:
-            raise ConfigError(f"unknown key (allowed: {', '.join(_KEYS)})", key=f"{key}.{name}")
+    check_keys(data, _KEYS, key, hint=listed)
     for name in ("profile", "gate_file"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise ConfigError("expected a string" if name in data else f"missing required key {name!r}",
