@@ -93,3 +93,13 @@ def test_a_left_out_builtin_check_keeps_its_keys_known(pytester: pytest.Pytester
     bad = run(pytester, {"open_cases": {"Support": 5}, "packages": {"acme": "abc"}})
     refused(bad, """profiles/p.yaml: expect.packages.acme: expected a version string like "2.5.0.1" (quoted), """
                  "found 'abc'", pytester.path)
+
+
+def test_with_xdist_a_mistake_ends_the_run_the_same_way(project: pytest.Pytester) -> None:
+    """The workers collect the check files: they run nothing and hand the line to the controller."""
+    write_landscape(project.path, [{"name": "qa", "kind": "sandbox"}, {"name": "uat", "kind": "sandbox"}],
+                    expect={"open_cases": {"Support": "many"}})
+    project.makepyfile(test_team=TEAM_CHECK)
+    result = project.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
+    refused(result, "profiles/p.yaml: expect.open_cases.Support: expected an integer, found 'many'", project.path)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,6 +213,15 @@ class Run:
         self.recorder.collection_errors.append(("session", message))
         raise pytest.UsageError(f"lockstep: {message}")
 
+    def refuse_configuration(self, session: pytest.Session, line: str) -> None:
+        """End the run before any check, as a profile mistake does: a usage error, recorded in the
+        gate. An xdist worker runs no test and hands the line to the controller, which exits so."""
+        self.refusals = (line,)
+        if not self.is_worker:
+            raise pytest.UsageError(line)
+        session.items[:] = []
+        self.config.workeroutput["lockstep_refusals"] = [line]  # type: ignore[attr-defined]
+
     def refuses_writes(self, item: pytest.Item) -> str | None:
         """The org of a ``writes`` check whose profile does not allow writes, else ``None``."""
         org = org_param(item)
@@ -288,9 +298,9 @@ class Run:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         try:
             check_expectations_of(self.profile, session.items)
-        except ConfigError as exc:  # before any planner reads a value: the run ends as a profile error does
-            self.refusals = (str(exc),)
-            raise pytest.UsageError(str(exc)) from None
+        except ConfigError as exc:  # before any planner reads a value
+            self.refuse_configuration(session, str(exc))
+            return
         own: dict[str, set[str]] = {name: set() for name in self.org_names}
         cross: set[str] = set()
         by_message = self.config.option.tbstyle == "auto" and not self.config.option.showlocals
@@ -300,9 +310,9 @@ class Run:
             names = {str(n) for mark in item.iter_markers("facts") for n in mark.args}
             unknown = sorted(names - set(FACT_NAMES))
             if unknown:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: @pytest.mark.facts: unknown fact {unknown[0]!r}; facts: {', '.join(FACT_NAMES)}"
-                )
+                self.refuse_configuration(session, f"{item.nodeid}: @pytest.mark.facts: unknown fact {unknown[0]!r};"
+                                                   f" facts: {', '.join(FACT_NAMES)}")
+                return
             org = org_param(item)
             if org in own:
                 own[org] |= names
@@ -390,7 +400,8 @@ class Run:
             markexpr=self.config.getoption("markexpr", "") or "",
             narrowing=dataclasses.replace(narrowing, deselected=deselected, complete=complete and self.shard is None),
             deployed_at=self.deployed_at.isoformat() if self.deployed_at else None,
-            shard=self._shard_record(complete), refusals=self.refusals + refusals, catalog=catalog_record(self.config),
+            shard=self._shard_record(complete), refusals=(*self.refusals, *self.recorder.refusals, *refusals),
+            catalog=catalog_record(self.config),
         )
         self.restore_signals()
         try:
@@ -402,6 +413,9 @@ class Run:
         except OSError as exc:
             self.unwritten.append(f"lockstep: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
         session.exitstatus = exit_code(self.gate.decision, int(exitstatus))
+        for line in self.recorder.refusals:  # found by xdist workers: shown as pytest shows a usage error
+            sys.stderr.write(f"ERROR: {line}\n")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def _shard_record(self, complete: bool) -> ShardRecord | None:
         if self.shard is None:
