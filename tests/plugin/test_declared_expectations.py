@@ -71,13 +71,14 @@ def test_a_mistake_in_a_declared_or_undeclared_key_ends_the_run_before_any_check
     result.assert_outcomes()  # no check ran
 
 
-def test_a_key_declared_twice_is_refused(project: pytest.Pytester) -> None:
-    twice = TEAM_CHECK + '\nAGAIN = expectation("flows", Number())\n'
-    result = run(project, {"open_cases": {"Support": 5}}, check=twice)
-    assert result.ret == 4
-    (line,) = [text for text in result.errlines if text.strip()]
-    assert line.startswith("ERROR: expect.flows: declared twice: at checks/test_automation.py:")
-    assert line.endswith("/test_team.py:15")
+def test_a_key_two_check_files_read_must_fit_both(project: pytest.Pytester) -> None:
+    """A copied or replaced built-in check declares the built-in key again: each declaration validates."""
+    stricter = TEAM_CHECK + '\nFLOWS_AS_NUMBERS = expectation("flows", Each("flows as numbers", Number()))\n'
+    result = run(project, {"open_cases": {"Support": 5}, "flows": {"Case_Triage": True}}, check=stricter)
+    refused(result, "profiles/p.yaml: expect.flows.Case_Triage: expected a number, found true", project.path)
+    copied = TEAM_CHECK + '\nOPEN_CASES_AGAIN = expectation("open_cases", Each("again", Number(0, integer=True)))\n'
+    again = run(project, {"open_cases": {"Support": 5}}, check=copied)
+    again.assert_outcomes(passed=1)
 
 
 def test_a_left_out_builtin_check_keeps_its_keys_known(pytester: pytest.Pytester) -> None:

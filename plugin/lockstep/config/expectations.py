@@ -24,7 +24,7 @@ import importlib
 import inspect
 import pkgutil
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -36,10 +36,37 @@ from lockstep.config.schema import Anything, Each, Either, Fields, ListOf, Numbe
 from lockstep.config.suggest import did_you_mean
 from lockstep.helpers.versions import parse_version
 
-__all__ = ["ACTIVE", "API_NAME", "API_VERSION", "BOOL", "FIELD_VALUES", "JSON_FIELDS", "MOMENT", "PROBE_URL",
-           "SCALAR", "TEXT", "URL", "VERSION", "VERSION_RULE", "Anything", "Each", "Either", "Expectation", "Fields",
-           "ListOf", "Number", "OneOf", "Schema", "Value", "builtin_expectations", "declared_in", "expectation",
-           "known", "validate_expect"]
+__all__ = [
+    "ACTIVE",
+    "API_NAME",
+    "API_VERSION",
+    "BOOL",
+    "FIELD_VALUES",
+    "JSON_FIELDS",
+    "MOMENT",
+    "PROBE_URL",
+    "SCALAR",
+    "TEXT",
+    "URL",
+    "VERSION",
+    "VERSION_RULE",
+    "Anything",
+    "Each",
+    "Either",
+    "Expectation",
+    "Fields",
+    "Known",
+    "ListOf",
+    "Number",
+    "OneOf",
+    "Schema",
+    "Value",
+    "builtin_expectations",
+    "declared_in",
+    "expectation",
+    "known",
+    "validate_expect",
+]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -87,22 +114,17 @@ def declared_in(module: ModuleType) -> list[Expectation[Any]]:
     return [value for value in vars(module).values() if isinstance(value, Expectation)]
 
 
-def known(declarations: Iterable[Expectation[Any]]) -> dict[str, Expectation[Any]]:
-    """Key -> declaration; one declaration seen twice (imported, or a file imported under two
-    module names) counts once, two declarations of one key are a configuration error."""
-    found: dict[str, Expectation[Any]] = {}
+Known = Mapping[str, Sequence[Expectation[Any]]]  # key -> its declarations
+
+
+def known(declarations: Iterable[Expectation[Any]]) -> dict[str, tuple[Expectation[Any], ...]]:
+    """Key -> its declarations. One declaration seen twice (imported, or a file imported under two
+    module names) counts once; a key two check files declare (a copied or replaced built-in
+    check) must fit both."""
+    found: dict[str, dict[str, Expectation[Any]]] = {}
     for item in declarations:
-        other = found.setdefault(item.key, item)
-        if other.origin != item.origin:
-            raise ConfigError(f"declared twice: at {_short(other.origin)} and at {_short(item.origin)}",
-                              key=f"expect.{item.key}")
-    return found
-
-
-def _short(origin: str) -> str:
-    path, _, line = origin.rpartition(":")
-    parts = path.replace("\\", "/").split("/")
-    return f"{'/'.join(parts[-2:])}:{line}"
+        found.setdefault(item.key, {}).setdefault(item.origin, item)
+    return {key: tuple(items.values()) for key, items in found.items()}
 
 
 @cache
@@ -113,7 +135,7 @@ def builtin_expectations() -> tuple[Expectation[Any], ...]:
     return tuple(item for name in modules for item in declared_in(importlib.import_module(f"{_CATALOG}.{name}")))
 
 
-def validate_expect(expect: Mapping[str, Any], declarations: Mapping[str, Expectation[Any]] | None = None, *,
+def validate_expect(expect: Mapping[str, Any], declarations: Known | None = None, *,
                     emulator: bool = False, complete: bool = False) -> None:
     """Raise a :class:`ConfigError` (key ``expect...``) for the first mistake in ``expect``.
 
@@ -129,14 +151,15 @@ def validate_expect(expect: Mapping[str, Any], declarations: Mapping[str, Expect
             if key not in declared:
                 _undeclared(str(key), declared, complete)
             elif value is not None:
-                declared[key].schema.check(value, (key,))
+                for item in declared[key]:
+                    item.schema.check(value, (key,))
         if not emulator:
             _no_emulator_url(expect)
     except ConfigError as exc:
         raise exc.at(key="expect") from None
 
 
-def _undeclared(key: str, declared: Mapping[str, Expectation[Any]], complete: bool) -> None:
+def _undeclared(key: str, declared: Known, complete: bool) -> None:
     close = did_you_mean(key, declared, 0.6 if complete else CUSTOM_KEY_CUTOFF)
     if close or complete:
         hint = close or "; no collected check file declares it (expectation(...) next to the check that reads it)"

@@ -20,7 +20,7 @@ from typing import Any
 
 from lockstep.config.auth import ENV_REF, PATH_KEYS, check_auth, secret_options
 from lockstep.config.errors import ConfigError
-from lockstep.config.expectations import Expectation, validate_expect
+from lockstep.config.expectations import Known, validate_expect
 from lockstep.config.merge import freeze, merge, prune, without
 from lockstep.config.profile_shape import check_shape
 from lockstep.config.release_policy import parse_release
@@ -250,7 +250,7 @@ def _sha256(data: Any) -> str:
 
 
 def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping[str, str] | None = None,
-                 expectations: Mapping[str, Expectation[Any]] | None = None) -> Profile:
+                 expectations: Known | None = None) -> Profile:
     """Load, merge, interpolate and validate a profile (by name or path).
 
     ``expectations``: the ``expect:`` keys known (default: the built-in catalog's); a pytest
@@ -333,7 +333,7 @@ def _rules(loader: _Loader, path: Path, data: Mapping[str, Any], orgs: list[OrgC
         raise exc.at(file=loader.shown(file)) from None
 
 
-def check_expectations(profile: Profile, expectations: Mapping[str, Expectation[Any]] | None = None, *,
+def check_expectations(profile: Profile, expectations: Known | None = None, *,
                        complete: bool = False) -> None:
     """Validate the shared ``expect:`` and every org's (merged over it) against ``expectations``
     (default: the built-in catalog's); ``complete``: every other key is refused. The error
