@@ -31,11 +31,25 @@ from collections.abc import Mapping
 
 import pytest
 
+from lockstep.config.expectations import ACTIVE, BOOL, MOMENT, Each, Either, Fields, ListOf, Number, OneOf, expectation
+
 pytestmark = pytest.mark.verification
 
 STUCK_STATES = ("ERROR", "BLOCKED", "PAUSED_BLOCKED")
 SCHEDULED_STATES = ("WAITING", "ACQUIRED", "EXECUTING")
 DEFAULT_GRACE_MINUTES = 15
+CRON_STATES = ("WAITING", "ACQUIRED", "EXECUTING", "COMPLETE", "ERROR", "DELETED", "PAUSED", "BLOCKED",
+               "PAUSED_BLOCKED")
+
+FLOWS = expectation("flows", Each("a mapping of flow API name -> state", Either(
+    BOOL, Fields("a mapping like {active: true, version: 4}", active=BOOL, version=Number(1, integer=True)))))
+APEX_TRIGGERS = expectation("apex_triggers", Each("a mapping of trigger name -> state", ACTIVE))
+VALIDATION_RULES = expectation("validation_rules", Each("a mapping of Object.RuleName -> state", ACTIVE))
+SCHEDULED_JOBS = expectation("scheduled_jobs", Each("a mapping of scheduled job name -> state", Fields(
+    "a mapping like {state: WAITING}",
+    state=Either(OneOf(*CRON_STATES), ListOf(OneOf(*CRON_STATES), "a list of states")))))
+SCHEDULED_JOB_GRACE_MINUTES = expectation("scheduled_job_grace_minutes", Number(0))
+DEPLOYED_AT = expectation("deployed_at", MOMENT)
 
 
 def _utc(moment: dt.datetime) -> str:
@@ -50,7 +64,7 @@ def _spec(value) -> Mapping:
 @pytest.mark.facts("flows")
 def test_flows_in_expected_state(org):
     """Flows are active (at the expected version) or inactive as declared."""
-    expected = org.expect.get("flows")
+    expected = FLOWS.of(org)
     if not expected:
         pytest.skip("no flow expectations: declare expect.flows in the profile")
     flows = {flow.api_name: flow for flow in org.facts.flows}
@@ -80,7 +94,7 @@ def test_flows_in_expected_state(org):
 @pytest.mark.facts("apex_triggers")
 def test_apex_triggers_in_expected_state(org):
     """Apex triggers are active or inactive as declared."""
-    expected = org.expect.get("apex_triggers")
+    expected = APEX_TRIGGERS.of(org)
     if not expected:
         pytest.skip("no trigger expectations: declare expect.apex_triggers in the profile")
     triggers = {trigger.name: trigger for trigger in org.facts.apex_triggers}
@@ -97,7 +111,7 @@ def test_apex_triggers_in_expected_state(org):
 @pytest.mark.facts("validation_rules")
 def test_validation_rules_in_expected_state(org):
     """Validation rules are active (or inactive) as declared."""
-    expected = org.expect.get("validation_rules")
+    expected = VALIDATION_RULES.of(org)
     if not expected:
         pytest.skip("no validation rule expectations: declare expect.validation_rules (Object.RuleName) in the profile")
     rules = org.facts.validation_rules
@@ -120,7 +134,7 @@ def test_validation_rules_in_expected_state(org):
 @pytest.mark.facts("scheduled_jobs")
 def test_scheduled_jobs_scheduled(org):
     """Expected scheduled jobs exist in the expected state with a next fire time."""
-    expected = org.expect.get("scheduled_jobs")
+    expected = SCHEDULED_JOBS.of(org)
     if not expected:
         pytest.skip("no scheduled job expectations: declare expect.scheduled_jobs (job name -> {state}) in the profile")
     jobs: dict[str, list] = {}
@@ -146,7 +160,8 @@ def test_scheduled_jobs_scheduled(org):
 @pytest.mark.facts("scheduled_jobs")
 def test_no_stuck_scheduled_jobs(org, lockstep_now):
     """No scheduled job is stuck (error or blocked state, or overdue)."""
-    grace = dt.timedelta(minutes=float(org.expect.get("scheduled_job_grace_minutes", DEFAULT_GRACE_MINUTES)))
+    minutes = SCHEDULED_JOB_GRACE_MINUTES.of(org)
+    grace = dt.timedelta(minutes=float(DEFAULT_GRACE_MINUTES if minutes is None else minutes))
     problems = []
     for job in org.facts.scheduled_jobs:
         name = job.name or "(unnamed)"
@@ -162,7 +177,7 @@ def test_no_stuck_scheduled_jobs(org, lockstep_now):
 def _deployment_start(org, deployed_at: dt.datetime | None) -> dt.datetime | None:
     if deployed_at is not None:
         return deployed_at
-    declared = org.expect.get("deployed_at")
+    declared = DEPLOYED_AT.of(org)
     if not declared:
         return None
     value = declared if isinstance(declared, dt.datetime) else dt.datetime.fromisoformat(str(declared))

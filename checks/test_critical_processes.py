@@ -30,6 +30,7 @@ import re
 
 import pytest
 
+from lockstep.config.expectations import API_NAME, FIELD_VALUES, JSON_FIELDS, TEXT, Each, Fields, Number, expectation
 from lockstep.facts.plan import Get, Query, SmokeTest, plan
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError
 from lockstep.salesforce.soql import format_soql
@@ -37,6 +38,14 @@ from lockstep.salesforce.soql import format_soql
 pytestmark = pytest.mark.verification
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
+
+BUSINESS_DATA = expectation("business_data", Each("a mapping of name -> record count", Fields(
+    "a record count", ("object",), object=API_NAME, where=FIELD_VALUES, within_days=Number(1, integer=True),
+    min=Number(0, integer=True), max=Number(0, integer=True))))
+APEX_HEALTH = expectation("apex_health", Each("a mapping of name -> Apex REST endpoint", Fields(
+    "an Apex REST endpoint", ("path",), path=TEXT, json=JSON_FIELDS)))
+RECORD_AUTOMATION = expectation("record_automation", Each("a mapping of name -> record to create", Fields(
+    "a record to create", ("object",), object=API_NAME, create=FIELD_VALUES, expect=FIELD_VALUES)))
 
 
 def _name(org, key, value):
@@ -63,13 +72,13 @@ def _count_query(org, name, spec):
 def business_data_counts(org):
     """One count query per declared business data item."""
     return {name: Query(_count_query(org, name, spec))
-            for name, spec in sorted((org.expect.get("business_data") or {}).items())}
+            for name, spec in sorted((BUSINESS_DATA.of(org) or {}).items())}
 
 
 @plan(business_data_counts)
 def test_recent_business_data(org, planned):
     """Recent business records exist (the processes that create them still run)."""
-    expected = org.expect.get("business_data")
+    expected = BUSINESS_DATA.of(org)
     if not expected:
         pytest.skip("no business data expectations: declare expect.business_data (object, where, within_days, min)")
     problems = []
@@ -101,13 +110,13 @@ def _health_path(spec):
 
 def apex_health_gets(org):
     """One Apex REST GET per declared health endpoint."""
-    return {name: Get(_health_path(spec)) for name, spec in sorted((org.expect.get("apex_health") or {}).items())}
+    return {name: Get(_health_path(spec)) for name, spec in sorted((APEX_HEALTH.of(org) or {}).items())}
 
 
 @plan(apex_health_gets)
 def test_apex_rest_health(org, planned):
     """Apex REST health endpoints answer with the expected body (read-only GET)."""
-    expected = org.expect.get("apex_health")
+    expected = APEX_HEALTH.of(org)
     if not expected:
         pytest.skip("no Apex REST health endpoints: declare expect.apex_health (name -> path, json)")
     problems = []
@@ -132,14 +141,14 @@ def record_smoke_tests(org):
     """Per smoke test: create the record, read back the expected fields, delete it (one composite)."""
     return {name: SmokeTest(_name(org, f"record_automation.{name}.object", spec.get("object")),
                             create=dict(spec.get("create") or {}), read=sorted(spec.get("expect") or {}))
-            for name, spec in sorted((org.expect.get("record_automation") or {}).items())}
+            for name, spec in sorted((RECORD_AUTOMATION.of(org) or {}).items())}
 
 
 @pytest.mark.writes
 @plan(record_smoke_tests)
 def test_record_automation(org, planned):
     """Creating a record runs its automation (fields set as expected); the record is deleted again."""
-    expected = org.expect.get("record_automation")
+    expected = RECORD_AUTOMATION.of(org)
     if not expected:
         pytest.skip("no record automation smoke tests: declare expect.record_automation (object, create, expect)")
     problems = []

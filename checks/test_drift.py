@@ -39,6 +39,7 @@ import fnmatch
 
 import pytest
 
+from lockstep.config.expectations import TEXT, Fields, ListOf, OneOf, expectation
 from lockstep.helpers.drift import CATEGORIES, compare, snapshot
 
 pytestmark = [
@@ -47,6 +48,10 @@ pytestmark = [
 ]
 
 SETTINGS_KEYS = ("baseline", "orgs", "compare", "ignore")
+
+DRIFT = expectation("drift", Fields("a mapping with baseline, orgs, compare, ignore", baseline=TEXT,
+                                    orgs=ListOf(TEXT), compare=ListOf(OneOf(*CATEGORIES), "a list of categories"),
+                                    ignore=ListOf(TEXT)))
 
 
 def _selected(org, selectors) -> bool:
@@ -63,7 +68,7 @@ def _selected(org, selectors) -> bool:
 
 def test_no_drift_between_orgs(orgs, profile, record_property):
     """Packages, permission sets and automation are the same on every compared org."""
-    settings = profile.expect.get("drift")
+    settings = DRIFT.of(profile)
     if not settings:
         pytest.skip("no drift comparison declared: declare expect.drift (e.g. {baseline: prod}) in the profile")
     unknown = sorted(set(settings) - set(SETTINGS_KEYS))

@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from lockstep.config.expectations import TEXT, VERSION, Fields, ListOf, Number, OneOf, expectation
 from lockstep.facts.plan import plan
 from lockstep.helpers.fleet import OPEN_STATUSES, FleetSpec, fleet_requests, read_fleet
 from lockstep.helpers.lag import histogram, named, over_budget
@@ -47,6 +48,16 @@ from lockstep.salesforce.errors import SalesforceError
 pytestmark = plan(fleet_requests)
 
 NOT_INSTALLED = "not installed"
+
+ORG_TYPES = ("Production", "Sandbox")  # PackageSubscriber.OrgType and OrgStatus picklists
+ORG_STATUSES = ("Active", "Demo", "Free", "Inactive", "Trial")
+FLEET = expectation("fleet", Fields(  # read on orgs of kind packaging
+    "a fleet (package, target, lag budget, which subscribers count)", ("package", "target"),
+    package=TEXT, target=VERSION, max_lagging_percent=Number(0, 100), max_lagging=Number(0, integer=True),
+    org_types=ListOf(OneOf(*ORG_TYPES), "a list of org types (Production, Sandbox)"),
+    statuses=ListOf(OneOf(*ORG_STATUSES), "a list of org statuses (Active, Demo, Free, Inactive, Trial)"),
+    instances=ListOf(TEXT), only=ListOf(TEXT, "a list of org keys or names"),
+    exclude=ListOf(TEXT, "a list of org keys or names"), push_grace_minutes=Number(0)))
 
 
 def _fleet(org, planned):

@@ -29,15 +29,36 @@ from __future__ import annotations
 
 import pytest
 
+from lockstep.config.expectations import (
+    JSON_FIELDS,
+    PROBE_URL,
+    TEXT,
+    URL,
+    Each,
+    Either,
+    Fields,
+    ListOf,
+    Number,
+    expectation,
+)
 from lockstep.helpers.endpoints import classify, environment_of, matches
 
 pytestmark = [pytest.mark.verification, pytest.mark.readiness]
 
 RUNNING = "Running"
 
+ENVIRONMENT = expectation("environment", TEXT)
+ENDPOINTS = expectation("endpoints", Each("a mapping of system -> URL per environment",
+                                          Each("a mapping of environment -> URL", URL)))
+PROBES = expectation("probes", Each("a mapping of probe name -> probe", Fields(
+    "a probe", ("url",), url=Either(PROBE_URL, Each("a mapping of environment -> URL", PROBE_URL)),
+    status=Number(100, 599, integer=True), max_latency_ms=Number(0), min_cert_days=Number(0),
+    json=JSON_FIELDS, timeout_s=Number(0.1, 30), ca_file=TEXT)))
+EVENT_SUBSCRIBERS = expectation("event_subscribers", ListOf(TEXT))
+
 
 def _endpoints(org):
-    endpoints = org.expect.get("endpoints")
+    endpoints = ENDPOINTS.of(org)
     if not endpoints:
         pytest.skip("no endpoint expectations: declare expect.endpoints (system -> URL per environment)")
     return endpoints
@@ -118,7 +139,7 @@ def test_no_unknown_endpoints(org):
 
 def test_external_endpoints_answer(org, endpoint_probes):
     """External endpoints of the org's environment answer: status, latency, TLS certificate, JSON."""
-    if not org.expect.get("probes"):
+    if not PROBES.of(org):
         pytest.skip("no endpoint probes: declare expect.probes (name -> url, status, max_latency_ms, ...)")
     results = endpoint_probes.for_org(org)
     if not results:
@@ -135,7 +156,7 @@ def test_external_endpoints_answer(org, endpoint_probes):
 def test_event_subscribers_running(org):
     """Platform-event and change-data-capture subscribers are running (not suspended or in error)."""
     subscribers = org.facts.event_subscribers
-    required = list(org.expect.get("event_subscribers") or ())
+    required = list(EVENT_SUBSCRIBERS.of(org) or ())
     if not subscribers and not required:
         pytest.skip("no event subscribers on the org: declare expect.event_subscribers to require some")
     problems = [f"{org.name}: event subscriber {s.name} on {s.topic}: expected {RUNNING}, found {s.status}"

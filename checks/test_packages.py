@@ -35,6 +35,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from lockstep.config.expectations import VERSION, VERSION_RULE, Each, Either, Fields, Number, expectation
 from lockstep.helpers.lag import histogram, named, over_budget
 from lockstep.helpers.versions import VersionRule, parse_version
 
@@ -42,6 +43,12 @@ pytestmark = pytest.mark.facts("packages")
 
 RULE_KEYS = ("version", "min_version", "max_version")
 NOT_INSTALLED = "not installed"
+
+PACKAGES = expectation("packages", Each("a mapping of package namespace (or name) -> version rule", Either(
+    VERSION, Fields("a version rule", **VERSION_RULE.fields, before=Either(VERSION, VERSION_RULE)))))
+PACKAGE_FLEET = expectation("package_fleet", Each("a mapping of package namespace -> fleet policy", Fields(
+    "a fleet policy", ("target",), target=VERSION, max_lagging_percent=Number(0, 100),
+    max_lagging=Number(0, integer=True))))
 
 
 def _installed(org):
@@ -74,7 +81,7 @@ def _order(version: str) -> tuple[int, ...]:
 @pytest.mark.verification
 def test_expected_package_versions(org):
     """Expected packages are installed at the expected version."""
-    declared = {key: _rule(spec) for key, spec in (org.expect.get("packages") or {}).items()}
+    declared = {key: _rule(spec) for key, spec in (PACKAGES.of(org) or {}).items()}
     rules = {key: rule for key, rule in declared.items() if rule is not None}
     if not rules:
         pytest.skip("no package expectations: declare expect.packages.<namespace>.version in the profile")
@@ -90,7 +97,7 @@ def test_expected_package_versions(org):
 @pytest.mark.readiness
 def test_packages_on_previous_version(org):
     """Before the release, expected packages are on the version it upgrades from."""
-    expected = org.expect.get("packages") or {}
+    expected = PACKAGES.of(org) or {}
     declared = {key: _before_rule(spec) for key, spec in expected.items()}
     befores = {key: rule for key, rule in declared.items() if rule is not None}
     if not befores:
@@ -114,15 +121,15 @@ def test_packages_on_previous_version(org):
 @pytest.mark.verification
 def test_same_package_versions_everywhere(orgs, profile):
     """Every org of the profile runs the same version of each expected package."""
-    fleet = profile.expect.get("package_fleet") or {}
-    keys = sorted({key for org in orgs for key in (org.expect.get("packages") or {}) if key not in fleet})
+    fleet = PACKAGE_FLEET.of(profile) or {}
+    keys = sorted({key for org in orgs for key in (PACKAGES.of(org) or {}) if key not in fleet})
     if not keys:
         pytest.skip("no package expectations: declare expect.packages in the profile")
     problems = []
     for key in keys:
         by_version = defaultdict(list)
         for org in orgs:
-            if key in (org.expect.get("packages") or {}):
+            if key in (PACKAGES.of(org) or {}):
                 by_version[_version_of(_installed(org).get(key))].append(org.name)
         if len(by_version) > 1:
             majority = max(by_version, key=lambda version: (len(by_version[version]), _order(version)))
@@ -139,7 +146,7 @@ def test_same_package_versions_everywhere(orgs, profile):
 @pytest.mark.verification
 def test_package_fleet_within_lag_budget(orgs, profile, record_property):
     """Across a large fleet, no more orgs lag the target package version than the policy allows."""
-    policies = profile.expect.get("package_fleet")
+    policies = PACKAGE_FLEET.of(profile)
     if not policies:
         pytest.skip("no fleet policy: declare expect.package_fleet.<namespace> "
                     "{target: VERSION, max_lagging_percent: N} in the profile")
@@ -147,7 +154,7 @@ def test_package_fleet_within_lag_budget(orgs, profile, record_property):
     for key, policy in sorted(policies.items()):
         target = parse_version(policy["target"])
         versions = {org.name: _version_of(_installed(org).get(key))
-                    for org in orgs if key in (org.expect.get("package_fleet") or {})}
+                    for org in orgs if key in (PACKAGE_FLEET.of(org) or {})}
         if not versions:
             continue
         lagging = sorted(name for name, version in versions.items()

@@ -34,10 +34,30 @@ from collections.abc import Mapping
 
 import pytest
 
+from lockstep.config.expectations import BOOL, TEXT, Each, Either, Fields, ListOf, OneOf, Schema, expectation
+
 pytestmark = [pytest.mark.verification, pytest.mark.facts("permission_sets", "assignments")]
 
 OBJECT_RIGHTS = ("read", "create", "edit", "delete", "view_all", "modify_all")
 FIELD_RIGHTS = ("read", "edit")
+
+
+def _access(rights: tuple[str, ...]) -> Schema:
+    """At least the listed rights, or each right stated exactly: ``{read: true, delete: false}``."""
+    names = ", ".join(rights)
+    return Either(ListOf(OneOf(*rights), f"a list of rights ({names})"),
+                  Fields(f"a mapping of right -> true/false ({names})", **dict.fromkeys(rights, BOOL)))
+
+
+GRANTS = Fields("a mapping with objects and/or fields",
+                objects=Each("a mapping of object -> rights", _access(OBJECT_RIGHTS)),
+                fields=Each("a mapping of Object.Field -> rights", _access(FIELD_RIGHTS)))
+PERMISSION_SETS = expectation("permission_sets", Each("a mapping of permission set -> access", GRANTS))
+PROFILES = expectation("profiles", Each("a mapping of profile name -> access", GRANTS))
+PERMISSION_ASSIGNMENTS = expectation("permission_assignments",
+                                     Each("a mapping of permission set -> usernames", ListOf(TEXT)))
+RESTRICTED_PERMISSIONS = expectation("restricted_permissions",
+                                     Each("a mapping of system permission -> allowed holders", ListOf(TEXT)))
 
 
 def _declared(org) -> list[tuple[str, str, Mapping]]:
@@ -123,7 +143,7 @@ def _same_user(expected: str, username: str) -> bool:
 
 def test_required_permission_set_assignments(org):
     """Users and integration users hold the permission sets they need."""
-    required = org.expect.get("permission_assignments")
+    required = PERMISSION_ASSIGNMENTS.of(org)
     if not required:
         pytest.skip("no required assignments: declare expect.permission_assignments "
                     "(permission set -> usernames) in the profile")
@@ -141,7 +161,7 @@ def test_required_permission_set_assignments(org):
 
 def test_no_unexpected_powerful_permissions(org):
     """System permissions like Modify All Data are granted only where the profile allows them."""
-    restricted = org.expect.get("restricted_permissions")
+    restricted = RESTRICTED_PERMISSIONS.of(org)
     if not restricted:
         pytest.skip("no restricted permissions: declare expect.restricted_permissions "
                     "(e.g. ModifyAllData: [System Administrator]) in the profile")
@@ -152,10 +172,10 @@ def test_no_unexpected_powerful_permissions(org):
         if known and permission not in known:
             pytest.fail(f"expect.restricted_permissions: {permission!r} is not a system permission Lockstep reads; "
                         f"known: {', '.join(known)}", pytrace=False)
-        allowed = set(allowed or ())
-        only = f"only on {', '.join(sorted(allowed))}" if allowed else "on no permission set or profile"
+        permitted = set(allowed or ())
+        only = f"only on {', '.join(sorted(permitted))}" if permitted else "on no permission set or profile"
         for holder in holders:
-            if holder.system.get(permission) and holder.name not in allowed:
+            if holder.system.get(permission) and holder.name not in permitted:
                 kind = "profile" if holder.is_profile else "permission set"
                 problems.append(f"{org.name}: {kind} {holder.name}: system permission {permission}: "
                                 f"expected {only}, found granted")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import pytest
 
+from lockstep.config.expectations import API_VERSION, Fields, Number, expectation
 from lockstep.config.release_policy import parse_release
 from lockstep.gate.upstream import parse_upstream, upstream_problems
 
@@ -36,6 +37,11 @@ pytestmark = pytest.mark.readiness
 
 BUSY_DEPLOY_STATUSES = {"Pending", "InProgress", "Canceling"}
 BUSY_INSTALL_STATUSES = {"IN_PROGRESS"}
+
+API_HEADROOM = expectation("api_headroom", Fields("a mapping with min_remaining_percent and/or min_remaining",
+                                                  min_remaining_percent=Number(0, 100),
+                                                  min_remaining=Number(0, integer=True)))
+PRODUCTION_API_VERSION = expectation("production_api_version", API_VERSION)
 
 
 @pytest.mark.facts("organization")
@@ -47,7 +53,7 @@ def test_org_reachable(org):
 @pytest.mark.facts("api_usage")
 def test_api_headroom(org):
     """Enough daily API requests remain for the deployment and its verification."""
-    rule = org.expect.get("api_headroom")
+    rule = API_HEADROOM.of(org)
     if not rule:
         pytest.skip("no API headroom threshold: declare expect.api_headroom (min_remaining_percent or min_remaining)")
     daily = org.facts.api_usage
@@ -101,7 +107,7 @@ def test_release_window_open(profile, lockstep_now):
 @pytest.mark.facts("api_version")
 def test_sandboxes_not_ahead_of_production(orgs):
     """No sandbox runs a preview Salesforce release ahead of production."""
-    declared = next((o.expect.get("production_api_version") for o in orgs if o.expect.get("production_api_version")),
+    declared = next((PRODUCTION_API_VERSION.of(o) for o in orgs if PRODUCTION_API_VERSION.of(o)),
                     None)
     production = {o.name: o.facts.api_version for o in orgs if o.kind == "production"}
     if declared:

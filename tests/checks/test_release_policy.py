@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from catalog import go_gate
 
-from lockstep.config.profile import ProfileError, load_profile
-from lockstep.config.release_policy import ReleasePolicyError, parse_release
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import load_profile
+from lockstep.config.release_policy import parse_release
 from lockstep.gate.upstream import Upstream, parse_upstream, upstream_problems
 
 BERLIN_EVENINGS = {"windows": [{"days": ["mon-fri"], "start": "18:00", "end": "22:00", "timezone": "Europe/Berlin"}],
@@ -70,7 +71,7 @@ def test_unquoted_yaml_times_are_understood():
     ({"window": []}, "release.window", "unknown key"),
 ])
 def test_release_mistakes_name_the_key(release, key, problem):
-    with pytest.raises(ReleasePolicyError) as info:
+    with pytest.raises(ConfigError) as info:
         parse_release(release)
     assert info.value.key == key and problem in info.value.problem
 
@@ -79,7 +80,7 @@ def test_profile_loading_reports_release_mistakes_in_one_line(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("release:\n  upstream: {profile: staging, phase: verfication, gate_file: g.json}\n"
                     "orgs:\n  - {name: a, kind: dev, auth: {method: sf_cli, alias: a}}\n")
-    with pytest.raises(ProfileError) as info:
+    with pytest.raises(ConfigError) as info:
         load_profile(path, tmp_path)
     assert str(info.value) == ("p.yaml: release.upstream.phase: unknown value 'verfication' "
                                "(use readiness, verification, all)")
@@ -159,7 +160,7 @@ def test_upstream_gate_of_an_older_lockstep_is_not_taken_for_complete(tmp_path):
 
 
 def test_upstream_allow_partial_must_be_a_boolean():
-    with pytest.raises(ReleasePolicyError) as info:
+    with pytest.raises(ConfigError) as info:
         parse_upstream({**UPSTREAM, "allow_partial": "yes"})
     assert str(info.value).endswith("expected true or false, got 'yes'")
 

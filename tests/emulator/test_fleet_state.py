@@ -11,7 +11,8 @@ import pytest
 import yaml
 from emulator_helpers import StateFactory, session_for, token_of
 
-from lockstep.emulator.state.load import StateError, load_states
+from lockstep.config.errors import ConfigError
+from lockstep.emulator.state.load import load_states
 
 V = "/services/data/v61.0"
 PACKAGES = [{"namespace": "acme_cpq", "name": "Acme CPQ", "versions": ["2.4.0.1", "2.5.0.1"]}]
@@ -56,7 +57,7 @@ def test_ten_thousand_subscribers_load_fast_and_the_same_every_time(tmp_path: Pa
     ({"sed": 1}, "packaging.fleet[0].sed: unknown key (did you mean 'seed'?)"),
 ])
 def test_a_bad_fleet_spec_is_one_line_naming_the_key(tmp_path: Path, change: dict[str, Any], error: str) -> None:
-    with pytest.raises(StateError) as info:
+    with pytest.raises(ConfigError) as info:
         load(tmp_path, fleet_state(100, **change))
     assert str(info.value) == f"{tmp_path / 'pkg.yaml'}: {error}"
 
@@ -64,7 +65,7 @@ def test_a_bad_fleet_spec_is_one_line_naming_the_key(tmp_path: Path, change: dic
 def test_a_planted_job_must_name_a_subscriber(tmp_path: Path) -> None:
     data = fleet_state(100)
     data["packaging"]["push_requests"][0]["jobs"][0]["org"] = "Nobody"
-    with pytest.raises(StateError, match=r"push_requests\[0\]\.jobs\[0\]\.org: no subscriber of acme_cpq"):
+    with pytest.raises(ConfigError, match=r"push_requests\[0\]\.jobs\[0\]\.org: no subscriber of acme_cpq"):
         load(tmp_path, data)
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from emulator_helpers import StateFactory, salesforce, session_for
 
+from lockstep.config.errors import ConfigError
 from lockstep.emulator.api.rest import release_label
-from lockstep.emulator.state.load import StateError, load_states
+from lockstep.emulator.state.load import load_states
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -77,7 +78,7 @@ def test_ids_are_deterministic(tmp_path: Path) -> None:
 )
 def test_bad_state_file_is_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
     write(tmp_path, "a.yaml", text)
-    with pytest.raises(StateError) as raised:
+    with pytest.raises(ConfigError) as raised:
         load_states(tmp_path)
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
@@ -86,7 +87,7 @@ def test_bad_state_file_is_one_line_naming_file_and_key(tmp_path: Path, text: st
 def test_duplicate_org_names_are_refused(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", "org: {name: same}\n")
     write(tmp_path, "b.yaml", "org: {name: same}\n")
-    with pytest.raises(StateError, match=r"b.yaml: org.name: 'same' is already used by .*a.yaml"):
+    with pytest.raises(ConfigError, match=r"b.yaml: org.name: 'same' is already used by .*a.yaml"):
         load_states(tmp_path)
 
 
@@ -127,5 +128,5 @@ def test_copied_jobs_keep_their_ids_and_a_package_install_may_name_no_package(tm
     assert ids == ["0Hf000000000001AAA", "0Af000000000002AAA", "707000000000003AAA"]
     assert org.tables["PackageInstallRequest"][0]["SubscriberPackageVersionKey"] is None
     half = write(tmp_path, "h.yaml", "org: {name: h}\npackage_installs:\n  - {package: acme, status: ERROR}\n")
-    with pytest.raises(StateError, match=r"h.yaml: package_installs\[0\].version: required with package$"):
+    with pytest.raises(ConfigError, match=r"h.yaml: package_installs\[0\].version: required with package$"):
         load_states(half)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lockstep.config.profile import ProfileError, load_profile
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import load_profile
 from lockstep.helpers.fleet import DEFAULT_STATUSES, FleetSpec, fleet_requests
 
 FLEET = '{package: acme_cpq, target: "2.5.0.1", max_lagging_percent: 2}'
@@ -22,7 +23,7 @@ def load(root: Path, orgs: str):
 
 
 def error_of(root: Path, orgs: str) -> str:
-    with pytest.raises(ProfileError) as info:
+    with pytest.raises(ConfigError) as info:
         load(root, orgs)
     assert "\n" not in str(info.value)
     return str(info.value)

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from plugin_helpers import read_gate, reasons, state, write_landscape
 
-from lockstep.config.profile import ProfileError, load_profile
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import load_profile
 from lockstep.emulator import Emulator
 from lockstep.facts.fetch import Facts
 from lockstep.session.orgs import Landscape
@@ -141,6 +142,6 @@ def test_timeout_and_deadline_come_from_the_profile(tmp_path: Path) -> None:
 def test_a_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(
         "orgs:\n  - {name: a, kind: sandbox, auth: {method: sf_cli, alias: a}, timeout: 0}\n", encoding="utf-8")
-    with pytest.raises(ProfileError,
+    with pytest.raises(ConfigError,
                        match=r"orgs\[a\]\.timeout: expected a positive number of seconds up to 3600, got 0"):
         load_profile(tmp_path / "p.yaml", tmp_path)

@@ -19,7 +19,13 @@ from lockstep.emulator import Emulator
 ORGS = ("alpha", "beta", "gamma", "delta", "prod")
 CHECKS = '''
 import pytest
+from lockstep.config.expectations import BOOL, TEXT, Anything, ListOf, expectation
 from lockstep.facts.plan import Get, Query, SmokeTest, ToolingQuery, plan
+
+OBJECT = expectation("object", TEXT)
+BAD_QUERY = expectation("bad_query", BOOL)
+READ = expectation("read", ListOf(TEXT))
+BROKEN = expectation("broken", Anything())
 
 
 def counts(org):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lockstep.config.profile import ProfileError, load_profile
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import load_profile
 from lockstep.salesforce.errors import Secret, redact
 from lockstep.session.orgs import select_orgs
 
@@ -32,7 +33,7 @@ def load(root: Path, text: str, environ: dict[str, str] | None = None, name: str
 
 
 def error_of(root: Path, text: str, environ: dict[str, str] | None = None) -> str:
-    with pytest.raises(ProfileError) as info:
+    with pytest.raises(ConfigError) as info:
         load(root, text, environ)
     message = str(info.value)
     assert "\n" not in message
@@ -259,7 +260,7 @@ def test_error_in_base_file_names_the_base_file(tmp_path: Path) -> None:
 def test_unknown_profile_lists_available_ones(tmp_path: Path) -> None:
     write(tmp_path, "prod.yaml", "orgs: []\n")
     write(tmp_path, "staging.yaml", "orgs: []\n")
-    with pytest.raises(ProfileError) as info:
+    with pytest.raises(ConfigError) as info:
         load_profile("prdo", tmp_path)
     assert str(info.value) == (
         "--org-profile: unknown profile 'prdo' (did you mean 'prod'?); available profiles in profiles/: prod, staging"
@@ -277,8 +278,8 @@ def test_select_orgs_by_name_glob_and_tag(tmp_path: Path) -> None:
     assert [o.name for o in select_orgs(profile, "tag:emea")] == ["prod-emea", "uat"]
     assert [o.name for o in select_orgs(profile, "prod-*")] == ["prod-emea", "prod-us"]
     assert select_orgs(profile, None) == profile.orgs
-    with pytest.raises(ProfileError,
+    with pytest.raises(ConfigError,
                        match=r"^--orgs: no org named 'prod-eu' in profile 'p' \(did you mean 'prod-us'\?\)"):
         select_orgs(profile, "prod-eu")
-    with pytest.raises(ProfileError, match=r"^--orgs: no org of profile 'p' has tag 'apac'; tags: emea, us$"):
+    with pytest.raises(ConfigError, match=r"^--orgs: no org of profile 'p' has tag 'apac'; tags: emea, us$"):
         select_orgs(profile, "tag:apac")

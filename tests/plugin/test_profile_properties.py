@@ -1,4 +1,4 @@
-"""Generated broken profiles: every one loads or gives a one-line ProfileError, never another exception.
+"""Generated broken profiles: every one loads or gives a one-line ConfigError, never another exception.
 
 Each property starts from one valid profile that uses every section, breaks it (a wrong value
 at a typed key, any node replaced or removed, an unknown key, random bytes, deep nesting) and
@@ -20,7 +20,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lockstep.config.profile import KINDS, Profile, ProfileError, load_profile
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import Profile, load_profile
+from lockstep.config.profile_shape import KINDS
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -110,7 +112,7 @@ def load_bytes(root: Path, body: bytes) -> Profile | None:
     (root / "profiles" / "p.yaml").write_bytes(body)
     try:
         return load_profile("p", root, environ=ENVIRON)
-    except ProfileError as exc:
+    except ConfigError as exc:
         message = str(exc)
         assert "\n" not in message and "\r" not in message, message
         assert message.startswith("profiles/p.yaml: "), message
@@ -154,7 +156,7 @@ def test_a_wrong_value_at_a_typed_key_names_that_key(folder: Path, data: st.Data
     path = data.draw(st.sampled_from(sorted(WRONG, key=repr)), label="key")
     value = data.draw(WRONG[path], label="value")
     (folder / "profiles" / "p.yaml").write_bytes(dump(set_at(VALID, path, value)))
-    with pytest.raises(ProfileError) as info:
+    with pytest.raises(ConfigError) as info:
         load_profile("p", folder, environ=ENVIRON)
     message = str(info.value)
     assert "\n" not in message and message.startswith("profiles/p.yaml: ")

@@ -10,11 +10,11 @@ import pytest
 
 import lockstep.config.scalars
 import lockstep.config.yaml_load
+from lockstep.config.errors import ConfigError
 from lockstep.config.yaml_load import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_NODES,
-    YamlError,
     load_yaml,
     read_regular_file,
     read_text_file,
@@ -22,15 +22,15 @@ from lockstep.config.yaml_load import (
 
 
 def refusal(text: str) -> str:
-    with pytest.raises(YamlError) as info:
+    with pytest.raises(ConfigError) as info:
         load_yaml(text)
     assert "\n" not in str(info.value)
     return str(info.value)
 
 
 def test_public_names() -> None:
-    assert lockstep.config.yaml_load.__all__ == ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlError", "file_problem",
-                                          "load_yaml", "load_yaml_file", "read_regular_file", "read_text_file"]
+    assert lockstep.config.yaml_load.__all__ == ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "file_problem", "load_yaml",
+                                           "load_yaml_file", "read_regular_file", "read_text_file"]
     assert lockstep.config.scalars.__all__ == ["API_VERSIONS", "api_version", "is_number", "seconds_problem"]
 
 
@@ -43,7 +43,7 @@ def test_nesting_up_to_the_limit_loads_and_one_more_level_is_refused() -> None:
 def test_nodes_up_to_the_limit_load_and_one_more_is_refused(limit: int) -> None:
     items = ", ".join(["1"] * (limit - 1))
     assert len(load_yaml(f"[{items}]", max_nodes=limit)) == limit - 1
-    with pytest.raises(YamlError, match=f"more than {limit} YAML nodes"):
+    with pytest.raises(ConfigError, match=f"more than {limit} YAML nodes"):
         load_yaml(f"[{items}{', ' if items else ''}1]", max_nodes=limit)
 
 
@@ -101,23 +101,23 @@ def test_values_python_cannot_build_are_one_line(text: str) -> None:
 def test_read_regular_file_limits(tmp_path: Path) -> None:
     (tmp_path / "f").write_bytes(b"x" * 10)
     assert read_regular_file(tmp_path / "f", 10) == b"x" * 10
-    with pytest.raises(YamlError, match=r"^file too large \(more than 0 KiB\)$"):
+    with pytest.raises(ConfigError, match=r"^file too large \(more than 0 KiB\)$"):
         read_regular_file(tmp_path / "f", 9)
-    with pytest.raises(YamlError, match=r"^a folder, not a regular file$"):
+    with pytest.raises(ConfigError, match=r"^a folder, not a regular file$"):
         read_regular_file(tmp_path, 10)
     os.mkfifo(tmp_path / "pipe")
-    with pytest.raises(YamlError, match=r"^a FIFO \(named pipe\), not a regular file$"):
+    with pytest.raises(ConfigError, match=r"^a FIFO \(named pipe\), not a regular file$"):
         read_regular_file(tmp_path / "pipe", 10)
-    with pytest.raises(YamlError, match=r"^no such file$"):
+    with pytest.raises(ConfigError, match=r"^no such file$"):
         read_regular_file(tmp_path / "none", 10)
 
 
 def test_text_files_refuse_nul_and_bad_utf8_without_quoting_them(tmp_path: Path) -> None:
     (tmp_path / "nul").write_bytes(b"secret\0more")
     (tmp_path / "latin").write_bytes(b"s\xe9cret")
-    with pytest.raises(YamlError) as nul:
+    with pytest.raises(ConfigError) as nul:
         read_text_file(tmp_path / "nul", 100)
-    with pytest.raises(YamlError) as latin:
+    with pytest.raises(ConfigError) as latin:
         read_text_file(tmp_path / "latin", 100)
     assert str(nul.value) == "not text: a NUL byte at line 1, column 7 (byte offset 6)"
     assert str(latin.value) == "not UTF-8 text: an invalid byte at line 1, column 2 (byte offset 1)"

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from lockstep.commands.single_org import find_org, opened
-from lockstep.config.profile import ProfileError
+from lockstep.config.errors import ConfigError
 from lockstep.facts.fetch import Facts
 from lockstep.helpers.endpoints import classify, environment_of
 from lockstep.salesforce.errors import SalesforceError
@@ -55,7 +55,7 @@ def expect_main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     try:
         profile, config = find_org(args.org_profile, args.org, Path.cwd())
-    except ProfileError as exc:
+    except ConfigError as exc:
         sys.stderr.write(f"lockstep expect: {exc}\n")
         return 2
     try:

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockstep.config.profile import OrgConfig, Profile, ProfileError, load_profile
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import OrgConfig, Profile, load_profile
 from lockstep.config.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -19,13 +20,13 @@ __all__ = ["find_org", "opened"]
 
 
 def find_org(profile_spec: str, name: str, rootdir: Path) -> tuple[Profile, OrgConfig]:
-    """The profile and its org ``name``; :class:`ProfileError` (one line) for either mistake."""
+    """The profile and its org ``name``; :class:`ConfigError` (one line) for either mistake."""
     profile = load_profile(profile_spec, rootdir)
     config = next((o for o in profile.orgs if o.name == name), None)
     if config is None:
-        raise ProfileError(f"no org named {name!r} in profile {profile.name!r}"
-                           f"{did_you_mean(name, [o.name for o in profile.orgs])}; "
-                           f"orgs: {', '.join(o.name for o in profile.orgs)}")
+        raise ConfigError(f"no org named {name!r} in profile {profile.name!r}"
+                          f"{did_you_mean(name, [o.name for o in profile.orgs])}; "
+                          f"orgs: {', '.join(o.name for o in profile.orgs)}")
     return profile, config
 
 

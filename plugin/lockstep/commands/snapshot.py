@@ -32,9 +32,9 @@ import yaml
 from lockstep.commands.single_org import find_org, opened
 from lockstep.commands.snapshot_fleet import fleet_state
 from lockstep.commands.snapshot_privacy import Pseudonyms, kept_field, named_usernames, safe_url
-from lockstep.config.profile import ProfileError
+from lockstep.config.errors import ConfigError
 from lockstep.emulator.schema.registry import SCHEMA
-from lockstep.emulator.state.load import StateError, load_states
+from lockstep.emulator.state.load import load_states
 from lockstep.facts.calls import Get, Query
 from lockstep.facts.fetch import FACT_NAMES
 from lockstep.salesforce.errors import OrgTrouble, SalesforceError
@@ -238,7 +238,7 @@ def _write(target: Path, state: dict[str, Any], header: str) -> None:
         partial.write_text(header + text, encoding="utf-8")
         try:
             load_states(partial)
-        except StateError as exc:
+        except ConfigError as exc:
             raise UsageError(f"the copy does not load as an emulator state: {exc}") from None
         os.replace(partial, target)
     finally:
@@ -276,7 +276,7 @@ def snapshot_main(argv: Sequence[str]) -> int:
         if target.exists() and not args.force:
             raise UsageError(f"{target} exists; pass --force to replace it")
         profile, config = find_org(args.org_profile, args.org, Path.cwd())
-    except (UsageError, ProfileError) as exc:
+    except (UsageError, ConfigError) as exc:
         sys.stderr.write(f"lockstep snapshot: {exc}\n")
         return 2
     try:

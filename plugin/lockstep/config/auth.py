@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lockstep.config.errors import ConfigError
+from lockstep.config.schema import check_keys, require
 from lockstep.config.suggest import did_you_mean
 from lockstep.config.yaml_load import file_problem
 from lockstep.salesforce.auth import AUTH_METHODS
 from lockstep.salesforce.secrets import MIN_LENGTH, Secret
 
-__all__ = ["ENV_REF", "METHODS", "PATH_KEYS", "AuthConfigError", "check_auth", "secret_options"]
+__all__ = ["ENV_REF", "METHODS", "PATH_KEYS", "check_auth", "secret_options"]
 
 METHODS = {name: (m.required, m.optional) for name, m in AUTH_METHODS.items()}  # method -> (required, optional)
 SECRET_KEYS = {"client_secret", "password", "security_token", "access_token", "private_key"}
@@ -31,13 +33,6 @@ _ANY_REF = re.compile(r"\$\{[^}]*\}?")
 _LITERAL = "secrets must be references (${ENV_VAR} or file:<path>), not literal text"
 
 
-class AuthConfigError(Exception):
-    """A mistake in an ``auth:`` section: ``where`` is the key path, ``problem`` one line."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where, self.problem = where, problem
-
 
 def _is_secret(method: str, key: str) -> bool:
     return key in SECRET_KEYS or (method, key) == ("sfdx_url", "url")
@@ -45,52 +40,55 @@ def _is_secret(method: str, key: str) -> bool:
 
 def check_auth(auth: Mapping[str, Any], where: str, *, partial: bool,
                display: Callable[[Path], str] = str, references: Mapping[str, Any] | None = None) -> None:
-    """Raise :class:`AuthConfigError` for the first mistake in ``auth`` (``display`` shows a missing file;
-    ``references`` are the secrets' references as written, to name them in a message)."""
+    """Raise a :class:`ConfigError` (its key below ``where``) for the first mistake in ``auth``;
+    ``display`` shows a missing file, ``references`` are the secrets' references as written."""
     method = auth.get("method")
     if method is None:
         if partial:
             return
-        raise AuthConfigError(where, "missing required key 'method'")
+        raise ConfigError("missing required key 'method'", key=where)
     if not isinstance(method, str) or method not in METHODS:
-        raise AuthConfigError(f"{where}.method", f"unknown value {method!r}{did_you_mean(str(method), METHODS)}")
+        raise ConfigError(f"unknown value {method!r}{did_you_mean(str(method), METHODS)}", key=f"{where}.method")
     required, optional = METHODS[method]
-    allowed = ("method", *required, *optional, "ca_file")
-    for key, value in auth.items():
-        if key not in allowed:
-            raise AuthConfigError(f"{where}.{key}", f"unknown key{did_you_mean(str(key), allowed)}")
-        if key == "method" or not partial:
-            continue
-        if not isinstance(value, str):
-            raise AuthConfigError(f"{where}.{key}", f"expected a string, got {type(value).__name__}")
-        secret = _is_secret(method, key)
-        for ref in _ANY_REF.findall(value):
-            if not ENV_REF.fullmatch(ref):  # a secret's text is never echoed: it may be a literal secret
-                raise AuthConfigError(f"{where}.{key}", _LITERAL if secret else f"{ref} is not an environment "
-                                      "variable reference (use ${ENV_VAR} or ${ENV_VAR:-default})")
-        reference = ENV_REF.fullmatch(value.strip())
-        if secret and not (reference or value.startswith("file:")):
-            raise AuthConfigError(f"{where}.{key}", _LITERAL)
-        if secret and reference and reference.group(2) is not None:
-            raise AuthConfigError(f"{where}.{key}", f"a secret reference cannot carry a default "
-                                                    f"(${{{reference.group(1)}:-...}}); set the environment variable")
+    check_keys(auth, ("method", *required, *optional, "ca_file"), where)
     if partial:
+        for key, value in auth.items():
+            if key != "method":
+                _check_written(method, value, f"{where}.{key}", _is_secret(method, key))
         return
     for key in sorted(key for key in auth if _is_secret(method, key)):
         _check_secret(auth[key], f"{where}.{key}", key in MULTI_LINE_KEYS, (references or {}).get(key))
-    for key in required:
-        if key not in auth:
-            raise AuthConfigError(where, f"missing required key {key!r} for method {method!r}")
+    require(auth, required, where, f" for method {method!r}")
     if method == "jwt" and not ({"private_key_file", "private_key"} & set(auth)):
-        raise AuthConfigError(where, "method 'jwt' needs 'private_key_file' or 'private_key'")
+        raise ConfigError("method 'jwt' needs 'private_key_file' or 'private_key'", key=where)
+    _check_places(auth, where, display)
+
+
+def _check_written(method: str, value: Any, where: str, secret: bool) -> None:
+    """One value as a file writes it: a string; a secret only as a reference without a default."""
+    if not isinstance(value, str):
+        raise ConfigError(f"expected a string, got {type(value).__name__}", key=where)
+    for ref in _ANY_REF.findall(value):
+        if not ENV_REF.fullmatch(ref):  # a secret's text is never echoed: it may be a literal secret
+            raise ConfigError(_LITERAL if secret else f"{ref} is not an environment variable reference "
+                              "(use ${ENV_VAR} or ${ENV_VAR:-default})", key=where)
+    reference = ENV_REF.fullmatch(value.strip())
+    if secret and not (reference or value.startswith("file:")):
+        raise ConfigError(_LITERAL, key=where)
+    if secret and reference and reference.group(2) is not None:
+        raise ConfigError(f"a secret reference cannot carry a default (${{{reference.group(1)}:-...}}); "
+                          "set the environment variable", key=where)
+
+
+def _check_places(auth: Mapping[str, Any], where: str, display: Callable[[Path], str]) -> None:
+    """The URLs are https URLs with a host; the key and CA files exist and are small enough."""
     for key in URL_KEYS:
-        parts = _https_parts(auth[key]) if key in auth else None
-        if key in auth and parts is None:
-            raise AuthConfigError(f"{where}.{key}", f"expected an https:// URL, found {auth[key]!r}")
+        if key in auth and _https_parts(auth[key]) is None:
+            raise ConfigError(f"expected an https:// URL, found {auth[key]!r}", key=f"{where}.{key}")
     for key in sorted(PATH_KEYS & set(auth)):
         problem = file_problem(Path(auth[key]), PATH_FILE_BYTES)
         if problem:
-            raise AuthConfigError(f"{where}.{key}", f"{problem}: {display(Path(auth[key]))}")
+            raise ConfigError(f"{problem}: {display(Path(auth[key]))}", key=f"{where}.{key}")
 
 
 def _https_parts(value: Any) -> Any:
@@ -110,14 +108,14 @@ def _check_secret(value: Any, where: str, multi_line: bool, reference: Any) -> N
     Secret(text)
     source = f"the secret from {reference}" if isinstance(reference, str) else "the secret"
     if not text.strip():
-        raise AuthConfigError(where, f"{source} is empty")
+        raise ConfigError(f"{source} is empty", key=where)
     if not multi_line and ("\n" in text or "\r" in text):
-        raise AuthConfigError(where, f"{source} spans several lines; expected one line")
+        raise ConfigError(f"{source} spans several lines; expected one line", key=where)
     if not multi_line and any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise AuthConfigError(where, f"{source} contains control characters; expected one line of text")
+        raise ConfigError(f"{source} contains control characters; expected one line of text", key=where)
     if len(text.strip()) < MIN_LENGTH:
-        raise AuthConfigError(where, f"{source} is shorter than {MIN_LENGTH} characters and could not be "
-                                     "told apart from other text to mask it in output; use a longer secret")
+        raise ConfigError(f"{source} is shorter than {MIN_LENGTH} characters and could not be told apart "
+                          "from other text to mask it in output; use a longer secret", key=where)
 
 
 def secret_options(method: str, auth: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Freeze", "ReleasePolicy", "ReleasePolicyError", "Verdict", "Window", "parse_release"]
+from lockstep.config.errors import ConfigError
+from lockstep.config.schema import check_keys, listed
+
+__all__ = ["Freeze", "ReleasePolicy", "Verdict", "Window", "parse_release"]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAYS = {name: index for index, name in enumerate(
@@ -33,13 +36,6 @@ _FREEZE_KEYS = ("from", "to", "reason", "timezone")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _HORIZON_DAYS = 400
 
-
-class ReleasePolicyError(ValueError):
-    """A mistake in ``release:``; ``key`` is the key path, ``problem`` the one-line problem."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key, self.problem = key, problem
 
 
 @dataclass(frozen=True)
@@ -142,11 +138,11 @@ def _describe_days(days: frozenset[int]) -> str:
 
 def _zone(key: str, value: Any) -> ZoneInfo:
     if not isinstance(value, str):
-        raise ReleasePolicyError(key, f"expected a time zone name like Europe/Berlin, got {value!r}")
+        raise ConfigError(f"expected a time zone name like Europe/Berlin, got {value!r}", key=key)
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ReleasePolicyError(key, f"unknown time zone {value!r}") from None
+        raise ConfigError(f"unknown time zone {value!r}", key=key) from None
 
 
 def _time(key: str, value: Any) -> dt.time:
@@ -155,12 +151,12 @@ def _time(key: str, value: Any) -> dt.time:
     else:
         match = _TIME.match(str(value).strip()) if isinstance(value, str) else None
         if match is None:
-            raise ReleasePolicyError(key, f'expected a time like "18:00", got {value!r}')
+            raise ConfigError(f'expected a time like "18:00", got {value!r}', key=key)
         hours, minutes = int(match[1]), int(match[2])
     if hours == 24 and minutes == 0:
         return dt.time(0)
     if hours > 23 or minutes > 59:
-        raise ReleasePolicyError(key, f'expected a time like "18:00", got {value!r}')
+        raise ConfigError(f'expected a time like "18:00", got {value!r}', key=key)
     return dt.time(hours, minutes)
 
 
@@ -170,7 +166,7 @@ def _day(key: str, text: str) -> int:
         return DAYS.index(word)
     if word in _FULL_DAYS:
         return _FULL_DAYS[word]
-    raise ReleasePolicyError(key, f"unknown day {text!r} (use {', '.join(DAYS)} or ranges like mon-fri)")
+    raise ConfigError(f"unknown day {text!r} (use {', '.join(DAYS)} or ranges like mon-fri)", key=key)
 
 
 def _days(key: str, value: Any) -> frozenset[int]:
@@ -178,12 +174,12 @@ def _days(key: str, value: Any) -> frozenset[int]:
         return frozenset(range(7))
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not items:
-        raise ReleasePolicyError(key, "expected a list of days like [mon-fri, sat]")
+        raise ConfigError("expected a list of days like [mon-fri, sat]", key=key)
     days: set[int] = set()
     for index, item in enumerate(items):
         where = f"{key}[{index}]"
         if not isinstance(item, str):
-            raise ReleasePolicyError(where, f"expected a day like mon or a range like mon-fri, got {item!r}")
+            raise ConfigError(f"expected a day like mon or a range like mon-fri, got {item!r}", key=where)
         first, sep, last = re.split(r"(\.\.|-)", item, maxsplit=1) if re.search(r"\.\.|-", item) else (item, "", "")
         start = _day(where, first)
         end = _day(where, last) if sep else start
@@ -204,15 +200,13 @@ def _date(key: str, value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ReleasePolicyError(key, f"expected a date like 2026-12-20, got {value!r}") from None
+        raise ConfigError(f"expected a date like 2026-12-20, got {value!r}", key=key) from None
 
 
 def _mapping(key: str, value: Any, allowed: tuple[str, ...]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ReleasePolicyError(key, f"expected a mapping, got {type(value).__name__}")
-    for name in value:
-        if name not in allowed:
-            raise ReleasePolicyError(f"{key}.{name}", f"unknown key (allowed: {', '.join(allowed)})")
+        raise ConfigError(f"expected a mapping, got {type(value).__name__}", key=key)
+    check_keys(value, allowed, key, hint=listed)
     return value
 
 
@@ -220,14 +214,14 @@ def _list(key: str, value: Any) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
-        raise ReleasePolicyError(key, f"expected a list, got {type(value).__name__}")
+        raise ConfigError(f"expected a list, got {type(value).__name__}", key=key)
     return list(value)
 
 
 def _require(key: str, item: Mapping[str, Any], names: tuple[str, ...]) -> None:
     missing = [name for name in names if name not in item]
     if missing:
-        raise ReleasePolicyError(key, f"missing required key {missing[0]!r}")
+        raise ConfigError(f"missing required key {missing[0]!r}", key=key)
 
 
 def parse_release(data: Mapping[str, Any] | None) -> ReleasePolicy:
@@ -241,7 +235,7 @@ def parse_release(data: Mapping[str, Any] | None) -> ReleasePolicy:
         _require(key, item, ("start", "end"))
         start, end = _time(f"{key}.start", item["start"]), _time(f"{key}.end", item["end"])
         if start == end and start != dt.time(0):
-            raise ReleasePolicyError(key, "start and end are the same time (use 00:00-24:00 for a whole day)")
+            raise ConfigError("start and end are the same time (use 00:00-24:00 for a whole day)", key=key)
         window_zone = _zone(f"{key}.timezone", item["timezone"]) if "timezone" in item else zone
         windows.append(Window(_days(f"{key}.days", item.get("days")), start, end, window_zone))
     freezes = []
@@ -251,7 +245,7 @@ def parse_release(data: Mapping[str, Any] | None) -> ReleasePolicy:
         _require(key, item, ("from", "to"))
         first, last = _date(f"{key}.from", item["from"]), _date(f"{key}.to", item["to"])
         if last < first:
-            raise ReleasePolicyError(f"{key}.to", f"{last} is before from {first}")
+            raise ConfigError(f"{last} is before from {first}", key=f"{key}.to")
         freeze_zone = _zone(f"{key}.timezone", item["timezone"]) if "timezone" in item else zone
         reason = str(item.get("reason") or "release freeze")
         freezes.append(Freeze(

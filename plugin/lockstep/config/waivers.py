@@ -12,7 +12,7 @@ blocks on some orgs and only warns on others.
 
 Both match a check the same way (:class:`Rule`). A waiver covers failed checks only, never
 errors (an org in trouble is not a known finding). :func:`parse_rules` validates the
-profile's entries (one-line :class:`WaiverError` naming the key); :func:`resolve` gives each
+profile's entries (one-line :class:`~lockstep.config.errors.ConfigError` naming the key); :func:`resolve` gives each
 failure its waiver (or the expired one that no longer covers it).
 """
 
@@ -24,20 +24,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LANDSCAPE", "Rule", "WaiverError", "parse_rules", "severity_of"]
+from lockstep.config.errors import ConfigError
+from lockstep.config.schema import check_keys, listed
+
+__all__ = ["LANDSCAPE", "Rule", "parse_rules", "severity_of"]
 
 LANDSCAPE = "landscape"
 _WAIVER_KEYS = ("check", "orgs", "reason", "owner", "expires")
 _SEVERITY_KEYS = ("check", "orgs", "level")
 _LEVELS = ("warning", "blocker")
 
-
-class WaiverError(Exception):
-    """A mistake in ``waivers:`` or ``severity:``: ``key`` is the path, ``problem`` one line."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key, self.problem = key, problem
 
 
 @dataclass(frozen=True)
@@ -68,8 +64,8 @@ def _text(where: str, entry: Mapping[str, Any], key: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
         if key in entry:
-            raise WaiverError(f"{where}.{key}", f"expected a non-empty string, got {value!r}")
-        raise WaiverError(where, f"missing required key {key!r}")
+            raise ConfigError(f"expected a non-empty string, got {value!r}", key=f"{where}.{key}")
+        raise ConfigError(f"missing required key {key!r}", key=where)
     return value.strip()
 
 
@@ -87,7 +83,7 @@ def _expiry(where: str, value: Any) -> dt.datetime:
             if len(value.strip()) == 10:
                 return dt.datetime.combine(parsed.date(), dt.time.max, tzinfo=dt.UTC)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    raise WaiverError(where, f"expected a date (2026-12-15) or an ISO time, got {value!r}")
+    raise ConfigError(f"expected a date (2026-12-15) or an ISO time, got {value!r}", key=where)
 
 
 def _orgs(where: str, value: Any, orgs: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str] | None, str]:
@@ -96,7 +92,7 @@ def _orgs(where: str, value: Any, orgs: Sequence[Mapping[str, Any]]) -> tuple[fr
         return None, ""
     terms = [value] if isinstance(value, str) else value
     if not isinstance(terms, list) or not terms or not all(isinstance(t, str) and t.strip() for t in terms):
-        raise WaiverError(where, f"expected a list of org names, globs, tag:X, kind:X or landscape, got {value!r}")
+        raise ConfigError(f"expected a list of org names, globs, tag:X, kind:X or landscape, got {value!r}", key=where)
     chosen: set[str] = set()
     for term in (t.strip() for t in terms):
         if term == LANDSCAPE:
@@ -108,7 +104,7 @@ def _orgs(where: str, value: Any, orgs: Sequence[Mapping[str, Any]]) -> tuple[fr
         else:
             found = {o["name"] for o in orgs if fnmatch.fnmatchcase(o["name"], term)}
         if not found:
-            raise WaiverError(where, f"{term!r} selects no org of the profile")
+            raise ConfigError(f"{term!r} selects no org of the profile", key=where)
         chosen |= found
     return frozenset(chosen), ", ".join(t.strip() for t in terms)
 
@@ -118,31 +114,29 @@ def parse_rules(key: str, entries: Any, orgs: Sequence[Mapping[str, Any]]) -> tu
     if entries is None:
         return ()
     if not isinstance(entries, list):
-        raise WaiverError(key, f"expected a list of entries, got {type(entries).__name__}")
+        raise ConfigError(f"expected a list of entries, got {type(entries).__name__}", key=key)
     waiver = key == "waivers"
     allowed = _WAIVER_KEYS if waiver else _SEVERITY_KEYS
     rules = []
     for index, entry in enumerate(entries):
         where = f"{key}[{index}]"
         if not isinstance(entry, Mapping):
-            raise WaiverError(where, f"expected a mapping, got {type(entry).__name__}")
-        unknown = [k for k in entry if k not in allowed]
-        if unknown:
-            raise WaiverError(f"{where}.{unknown[0]}", f"unknown key (allowed: {', '.join(allowed)})")
+            raise ConfigError(f"expected a mapping, got {type(entry).__name__}", key=where)
+        check_keys(entry, allowed, where, hint=listed)
         check = _text(where, entry, "check")
         selected, written = _orgs(f"{where}.orgs", entry.get("orgs"), orgs)
         if waiver:
             if "expires" not in entry:
-                raise WaiverError(where, "missing required key 'expires' (a waiver without an end is a policy:"
-                                         " use severity:)")
+                raise ConfigError("missing required key 'expires' (a waiver without an end is a policy:"
+                                         " use severity:)", key=where)
             rules.append(Rule(check, selected, _text(where, entry, "reason"), _text(where, entry, "owner"),
                               _expiry(f"{where}.expires", entry["expires"]), written=written))
         else:
             level = entry.get("level")
             if level not in _LEVELS:
-                raise WaiverError(f"{where}.level" if "level" in entry else where,
-                                  f"expected one of {', '.join(_LEVELS)}, got {level!r}" if "level" in entry
-                                  else "missing required key 'level'")
+                raise ConfigError(f"expected one of {', '.join(_LEVELS)}, got {level!r}" if "level" in entry
+                                  else "missing required key 'level'",
+                                  key=f"{where}.level" if "level" in entry else where)
             rules.append(Rule(check, selected, level=str(level), written=written))
     return tuple(rules)
 

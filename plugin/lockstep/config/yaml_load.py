@@ -7,8 +7,9 @@ recursive aliases, tags other than the plain ones, nesting deeper than ``max_dep
 documents of more than ``max_nodes`` nodes, each alias counted at the full size of what it
 repeats (so a "billion laughs" alias bomb stops after ``max_nodes`` nodes, in milliseconds).
 
-Every refusal is a :class:`YamlError`: ``where`` is the key path when there is one
-(``orgs[qa].kind``), ``problem`` one line that never quotes a file's bytes.
+Every refusal is a :class:`~lockstep.config.errors.ConfigError`: ``key`` is the key path when
+there is one (``orgs[qa].kind``), ``problem`` one line that never quotes a file's bytes; the
+caller adds the file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlError", "file_problem", "load_yaml", "load_yaml_file",
+from lockstep.config.errors import ConfigError
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "file_problem", "load_yaml", "load_yaml_file",
            "read_regular_file", "read_text_file"]
 
 MAX_BYTES = 16 * 1024 * 1024  # a profile of 10,000 orgs, each with its own expectations
@@ -33,20 +36,6 @@ _MERGE = "tag:yaml.org,2002:merge"
 _SHOWN_LEVELS = 5  # key path levels named in a refusal inside deep nesting
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-
-
-class YamlError(Exception):
-    """A file or document refused: ``where`` is the key path ('' for the whole file), ``problem`` one line."""
-
-    def __init__(self, problem: str, where: str = "") -> None:
-        where, problem = _printable(where), _printable(problem)
-        super().__init__(f"{where}: {problem}" if where else problem)
-        self.where, self.problem = where, problem
-
-
-def _printable(text: str) -> str:
-    """Control characters escaped (a key may hold a newline), so a message stays one line."""
-    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _size(limit: int) -> str:
@@ -78,13 +67,13 @@ def read_regular_file(path: Path, limit: int) -> bytes:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise YamlError("no such file" if isinstance(exc, FileNotFoundError)
+        raise ConfigError("no such file" if isinstance(exc, FileNotFoundError)
                         else f"cannot read: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)
         problem = _not_regular(info.st_mode)
         if problem:
-            raise YamlError(problem)
+            raise ConfigError(problem)
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 16, limit + 1 - size))
@@ -93,11 +82,11 @@ def read_regular_file(path: Path, limit: int) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as exc:
-        raise YamlError(f"cannot read: {exc.strerror or exc}") from None
+        raise ConfigError(f"cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
     if size > limit:
-        raise YamlError(f"file too large (more than {_size(limit)})")
+        raise ConfigError(f"file too large (more than {_size(limit)})")
     return b"".join(chunks)
 
 
@@ -107,9 +96,9 @@ def read_text_file(path: Path, limit: int) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlError(f"not UTF-8 text: an invalid byte at {_position(data, exc.start)}") from None
+        raise ConfigError(f"not UTF-8 text: an invalid byte at {_position(data, exc.start)}") from None
     if "\0" in text:
-        raise YamlError(f"not text: a NUL byte at {_position(data, data.index(0))}")
+        raise ConfigError(f"not text: a NUL byte at {_position(data, data.index(0))}")
     return text
 
 
@@ -123,7 +112,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at {_position(data, exc.start)}") from None
+        raise ConfigError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at {_position(data, exc.start)}") from None
 
 
 def _at(mark: Any) -> str:
@@ -154,7 +143,8 @@ class _Level:
     __slots__ = ("anchor", "at_key", "index", "is_map", "key", "name", "size_from")
 
     def __init__(self, is_map: bool, size_from: int, anchor: str | None) -> None:
-        self.is_map, self.at_key, self.key, self.index = is_map, True, None, -1
+        self.is_map, self.at_key, self.index = is_map, True, -1
+        self.key: str | None = None  # the key whose value comes next, once read
         self.name: str | None = None  # a mapping's scalar ``name`` value, once read
         self.size_from, self.anchor = size_from, anchor
 
@@ -185,7 +175,8 @@ def _prepass(text: str, max_nodes: int, max_depth: int, loader: type = _Loader) 
         return _Refused(problem, mark, _where(levels))
 
     for event in yaml.parse(text, Loader=loader):
-        kind = type(event)
+        kind: type[yaml.Event] | None = type(event)
+        anchor: str | None = getattr(event, "anchor", None)  # the stubs type events as their base class
         if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             done = levels.pop()
             if done.anchor is not None:
@@ -200,12 +191,12 @@ def _prepass(text: str, max_nodes: int, max_depth: int, loader: type = _Loader) 
             elif parent.at_key:
                 parent.key = None
         if kind is yaml.AliasEvent:
-            if event.anchor not in sizes:
-                if any(level.anchor == event.anchor for level in levels):
-                    raise refuse(f"alias *{event.anchor} repeats a node that contains it", event.start_mark)
-                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
-                                                  event.start_mark)
-            nodes += sizes[event.anchor]
+            if anchor not in sizes:
+                if any(level.anchor == anchor for level in levels):
+                    raise refuse(f"alias *{anchor} repeats a node that contains it", event.start_mark)
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {anchor!r}",
+                                                  getattr(event, "start_mark", None))
+            nodes += sizes[anchor]
         elif kind is not None:
             nodes += 1
             if len(levels) + 1 > max_depth:
@@ -214,15 +205,15 @@ def _prepass(text: str, max_nodes: int, max_depth: int, loader: type = _Loader) 
             raise refuse(f"more than {max_nodes} YAML nodes (an alias counts at the size of what it repeats)",
                          event.start_mark)
         if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            levels.append(_Level(kind is yaml.MappingStartEvent, nodes - 1, event.anchor))
+            levels.append(_Level(kind is yaml.MappingStartEvent, nodes - 1, anchor))
             continue
-        if kind is yaml.ScalarEvent and event.anchor is not None:
-            sizes[event.anchor] = 1
+        if kind is yaml.ScalarEvent and anchor is not None:
+            sizes[anchor] = 1
         if parent is not None and parent.is_map:  # a key or a value of the parent mapping is complete
             if parent.at_key:
-                parent.key = str(event.value) if kind is yaml.ScalarEvent else None
+                parent.key = str(getattr(event, "value", "")) if kind is yaml.ScalarEvent else None
             elif parent.key == "name" and kind is yaml.ScalarEvent:
-                parent.name = str(event.value)
+                parent.name = str(getattr(event, "value", ""))
             parent.at_key = not parent.at_key
 
 
@@ -266,7 +257,7 @@ def _item_name(item: Node | None) -> str | None:
 
 
 def load_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse one YAML document under the limits above; :class:`YamlError` for anything refused."""
+    """Parse one YAML document under the limits above; :class:`ConfigError` for anything refused."""
     loader: _Loader | None = None
     try:
         try:
@@ -283,21 +274,21 @@ def load_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEP
         return loader.construct_document(root)
     except _Refused as exc:
         where = _at(exc.mark)
-        raise YamlError(f"{exc.problem} at {where}" if where else exc.problem, exc.where) from None
+        raise ConfigError(f"{exc.problem} at {where}" if where else exc.problem, key=exc.where or None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split()).removeprefix("did not find ")
-        raise YamlError(f"YAML syntax error at {_at(mark)}: {problem}" if mark else f"YAML syntax error: {problem}"
+        raise ConfigError(f"YAML syntax error at {_at(mark)}: {problem}" if mark else f"YAML syntax error: {problem}"
                         ) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise YamlError(f"YAML syntax error at line {line}, column {column}: "
+        raise ConfigError(f"YAML syntax error at line {line}, column {column}: "
                         f"unacceptable character #x{exc.character:04x}") from None
     except yaml.YAMLError as exc:
-        raise YamlError(f"YAML syntax error: {' '.join(str(exc).split())}") from None
+        raise ConfigError(f"YAML syntax error: {' '.join(str(exc).split())}") from None
     except RecursionError:
-        raise YamlError(f"nested too deeply (the limit is {max_depth} levels)") from None
+        raise ConfigError(f"nested too deeply (the limit is {max_depth} levels)") from None
     finally:
         if loader is not None:
             loader.dispose()

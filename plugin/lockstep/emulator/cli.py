@@ -9,7 +9,7 @@ import sys
 import threading
 from types import FrameType
 
-from lockstep.emulator.state.load import StateError
+from lockstep.config.errors import ConfigError
 
 __all__ = ["serve_main"]
 
@@ -49,7 +49,7 @@ def serve_main(argv: list[str]) -> int:
             sys.stdout.flush()
             while not stop.wait(0.5):
                 pass
-    except StateError as exc:
+    except ConfigError as exc:
         print(f"lockstep emulator serve: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lockstep.config.release_policy import ReleasePolicyError
+from lockstep.config.errors import ConfigError
 from lockstep.config.scalars import is_number
+from lockstep.config.schema import check_keys, listed
 from lockstep.gate.file import GateFileError, read_gate
 from lockstep.gate.model import Gate, parse_time
 
@@ -50,23 +51,21 @@ def parse_upstream(data: Any) -> Upstream | None:
         return None
     key = "release.upstream"
     if not isinstance(data, Mapping):
-        raise ReleasePolicyError(key, f"expected a mapping, got {type(data).__name__}")
-    for name in data:
-        if name not in _KEYS:
-            raise ReleasePolicyError(f"{key}.{name}", f"unknown key (allowed: {', '.join(_KEYS)})")
+        raise ConfigError(f"expected a mapping, got {type(data).__name__}", key=key)
+    check_keys(data, _KEYS, key, hint=listed)
     for name in ("profile", "gate_file"):
         if not isinstance(data.get(name), str) or not data[name].strip():
-            raise ReleasePolicyError(f"{key}.{name}" if name in data else key,
-                                     "expected a string" if name in data else f"missing required key {name!r}")
+            raise ConfigError("expected a string" if name in data else f"missing required key {name!r}",
+                              key=f"{key}.{name}" if name in data else key)
     phase = data.get("phase", "verification")
     if phase not in _PHASES:
-        raise ReleasePolicyError(f"{key}.phase", f"unknown value {phase!r} (use {', '.join(_PHASES)})")
+        raise ConfigError(f"unknown value {phase!r} (use {', '.join(_PHASES)})", key=f"{key}.phase")
     age = data.get("max_age_hours")
     if age is not None and (not is_number(age) or age <= 0):
-        raise ReleasePolicyError(f"{key}.max_age_hours", f"expected a positive number of hours, got {age!r}")
+        raise ConfigError(f"expected a positive number of hours, got {age!r}", key=f"{key}.max_age_hours")
     partial = data.get("allow_partial", False)
     if not isinstance(partial, bool):
-        raise ReleasePolicyError(f"{key}.allow_partial", f"expected true or false, got {partial!r}")
+        raise ConfigError(f"expected true or false, got {partial!r}", key=f"{key}.allow_partial")
     return Upstream(str(data["profile"]), str(phase), str(data["gate_file"]), float(age) if age else None, partial)
 
 

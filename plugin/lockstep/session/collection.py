@@ -23,11 +23,14 @@ from typing import Any
 import pytest
 
 from lockstep import __version__
+from lockstep.config.errors import ConfigError
+from lockstep.config.expectations import builtin_expectations, declared_in, known
+from lockstep.config.profile import Profile, check_expectations
 from lockstep.gate.catalog import CatalogRecord
 from lockstep.session.bundled import catalog_folder
 from lockstep.session.options import narrowing_paths
 
-__all__ = ["CatalogHooks", "add_ini", "builtin_checks", "catalog_record", "files_sha256",
+__all__ = ["CatalogHooks", "add_ini", "builtin_checks", "catalog_record", "check_expectations_of", "files_sha256",
            "select_catalog"]
 
 INI_CATALOG = "lockstep_catalog"
@@ -179,8 +182,8 @@ def _check_skip(config: pytest.Config, skip: tuple[str, ...], index: dict[str, t
             continue
         close = difflib.get_close_matches(pattern, candidates, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; built-in files: {', '.join(sorted(index))}"
-        raise pytest.UsageError(f"{_ini_source(config)}: {INI_SKIP}: {pattern!r} names no check of the built-in"
-                                f" catalog{hint}")
+        raise ConfigError(f"{pattern!r} names no check of the built-in catalog{hint}", file=_ini_source(config),
+                          key=INI_SKIP)
 
 
 def select_catalog(config: pytest.Config) -> CatalogHooks:
@@ -193,7 +196,7 @@ def select_catalog(config: pytest.Config) -> CatalogHooks:
     itself) is collected once."""
     mode = str(config.getini(INI_CATALOG) or "builtin").strip()
     if mode not in _CHOICES:
-        raise pytest.UsageError(f"{_ini_source(config)}: {INI_CATALOG}: expected builtin or none, got {mode!r}")
+        raise ConfigError(f"expected builtin or none, got {mode!r}", file=_ini_source(config), key=INI_CATALOG)
     skip = tuple(str(p) for p in config.getini(INI_SKIP))
     folder = catalog_folder().resolve()
     if skip:
@@ -217,3 +220,11 @@ def catalog_record(config: pytest.Config) -> CatalogRecord | None:
     return CatalogRecord.from_json(record) if record is not None else None
 
 
+def check_expectations_of(profile: Profile, items: Iterable[pytest.Item]) -> None:
+    """Validate every org's ``expect:`` against the keys the collected check files declare, and
+    the built-in catalog's (a key of a built-in check left out stays known): a
+    :class:`ConfigError` for a wrong value or a key declared nowhere."""
+    modules = {id(module): module for item in items if (module := getattr(item, "module", None)) is not None}
+    ordered = sorted(modules.values(), key=lambda module: module.__name__)
+    declared = known([*builtin_expectations(), *(item for module in ordered for item in declared_in(module))])
+    check_expectations(profile, declared, complete=True)

@@ -5,6 +5,7 @@ code follows the decision."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any
 
 import pytest
@@ -55,6 +56,9 @@ class GateAssembly:
         self.signals.restore()
         self._write(self.gate)
         session.exitstatus = exit_code(self.gate.decision, int(exitstatus))
+        for line in self.recorder.worker_refusals:  # found by xdist workers: shown as pytest shows a usage error
+            sys.stderr.write(f"ERROR: {line}\n")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def _gate(self, exitstatus: int) -> Gate:
         setup, config = self.setup, self.setup.config
@@ -69,7 +73,8 @@ class GateAssembly:
             markexpr=config.getoption("markexpr", "") or "",
             narrowing=narrowing,
             deployed_at=setup.deployed_at.isoformat() if setup.deployed_at else None,
-            shard=self._shard_record(complete), refusals=refusals, catalog=catalog_record(config),
+            shard=self._shard_record(complete), catalog=catalog_record(config),
+            refusals=(*self.recorder.refusals, *self.recorder.worker_refusals, *refusals),
         )
 
     def _narrowing(self) -> tuple[Narrowing, bool]:

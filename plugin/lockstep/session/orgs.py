@@ -28,7 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lockstep.config.profile import OrgConfig, Profile, ProfileError
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import OrgConfig, Profile
 from lockstep.config.suggest import did_you_mean
 from lockstep.facts.calls import Answers
 from lockstep.facts.fetch import Facts
@@ -379,16 +380,12 @@ def select_orgs(profile: Profile, selector: str | None) -> tuple[OrgConfig, ...]
             tag = term[4:]
             found = {o.name for o in profile.orgs if tag in o.tags}
             if not found:
-                raise ProfileError(
-                    f"--orgs: no org of profile {profile.name!r} has tag {tag!r}{did_you_mean(tag, tags)}"
-                    f"; tags: {', '.join(tags) or 'none'}"
-                )
+                raise ConfigError(f"no org of profile {profile.name!r} has tag {tag!r}{did_you_mean(tag, tags)}"
+                                  f"; tags: {', '.join(tags) or 'none'}", key="--orgs")
         else:
             found = {n for n in names if fnmatch.fnmatchcase(n, term)}
             if not found:
-                raise ProfileError(
-                    f"--orgs: no org named {term!r} in profile {profile.name!r}{did_you_mean(term, names)}"
-                    f"; orgs: {', '.join(names)}"
-                )
+                raise ConfigError(f"no org named {term!r} in profile {profile.name!r}{did_you_mean(term, names)}"
+                                  f"; orgs: {', '.join(names)}", key="--orgs")
         chosen |= found
     return tuple(o for o in profile.orgs if o.name in chosen)

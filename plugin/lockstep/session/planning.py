@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import pytest
 
+from lockstep.config.errors import ConfigError
 from lockstep.facts.calls import Request
 from lockstep.facts.fetch import FACT_NAMES
 from lockstep.facts.plan import OrgPlan, Planned, plan_checks
 from lockstep.reports.terminal import progress_printer
 from lockstep.salesforce.errors import OrgUnreachable
+from lockstep.session.collection import check_expectations_of
 from lockstep.session.items import is_cross_org, org_param, orgs_of
 from lockstep.session.orgs import Landscape, Org
+from lockstep.session.recorder import Recorder
 from lockstep.session.scheduling import hand_scopes
 from lockstep.session.setup import RunSetup
 
@@ -22,8 +25,9 @@ __all__ = ["FactPlanning"]
 class FactPlanning:
     """The facts and planned requests of each org, and the connected orgs the fixtures hand out."""
 
-    def __init__(self, setup: RunSetup) -> None:
+    def __init__(self, setup: RunSetup, recorder: Recorder) -> None:
         self.setup = setup
+        self.recorder = recorder
         self.declared_facts: dict[str, tuple[str, ...]] = {}
         self.own_facts: dict[str, tuple[str, ...]] = {}
         self.cross_org_facts: tuple[str, ...] = ()
@@ -80,7 +84,12 @@ class FactPlanning:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._read_facts(session.items)
+        try:  # before any planner reads a value
+            check_expectations_of(self.setup.profile, session.items)
+            self._read_facts(session.items)
+        except ConfigError as exc:
+            self._refuse(session, str(exc))
+            return
         configs = {c.name: c for c in self.landscape.selected}
         self.plans = plan_checks((item, configs[org]) for item in session.items
                                  if (org := org_param(item)) in configs)
@@ -94,9 +103,8 @@ class FactPlanning:
             names = {str(n) for mark in item.iter_markers("facts") for n in mark.args}
             unknown = sorted(names - set(FACT_NAMES))
             if unknown:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: @pytest.mark.facts: unknown fact {unknown[0]!r}; facts: {', '.join(FACT_NAMES)}"
-                )
+                raise ConfigError(f"unknown fact {unknown[0]!r}; facts: {', '.join(FACT_NAMES)}",
+                                  file=item.nodeid, key="@pytest.mark.facts")
             org = org_param(item)
             if org in own:
                 own[org] |= names
@@ -105,6 +113,15 @@ class FactPlanning:
         self.own_facts = {name: tuple(sorted(names)) for name, names in own.items()}
         self.cross_org_facts = tuple(sorted(cross))
         self.declared_facts = {name: tuple(sorted(names | cross)) for name, names in own.items()}
+
+    def _refuse(self, session: pytest.Session, line: str) -> None:
+        """End the run before any check, as a profile mistake does: a usage error, recorded in the
+        gate. An xdist worker runs no test and hands the line to the controller, which exits so."""
+        self.recorder.refusals.append(line)
+        if not self.setup.is_worker:
+            raise pytest.UsageError(line)
+        session.items[:] = []
+        self.setup.config.workeroutput["lockstep_refusals"] = [line]  # type: ignore[attr-defined]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:

@@ -38,6 +38,8 @@ class Recorder:
         self.unreachable: dict[str, str] = {}
         self.left_out: dict[str, str] = {}
         self.collection_errors: list[tuple[str, str]] = []
+        self.refusals: list[str] = []  # configuration mistakes found once the checks are collected
+        self.worker_refusals: list[str] = []  # the same, found by xdist workers
         self.interrupted: str | None = None
         self.worker_api_calls: dict[str, int] = {}
         self.deselected: tuple[int, int] | None = None
@@ -75,6 +77,9 @@ class Recorder:
     def add_worker_output(self, output: Mapping[str, Any]) -> None:
         for name, count in (output.get("lockstep_api_calls") or {}).items():
             self.worker_api_calls[name] = self.worker_api_calls.get(name, 0) + int(count)
+        for line in output.get("lockstep_refusals") or ():
+            if str(line) not in self.worker_refusals:
+                self.worker_refusals.append(str(line))
         deselected = output.get("lockstep_deselected")
         if deselected:  # every worker collects (and deselects) the same tests
             mine = (int(deselected[0]), int(deselected[1]))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lockstep.config.errors import ConfigError
 from lockstep.config.profile import Profile
 from lockstep.gate.model import Gate
 from lockstep.reports.html import HtmlHooks
@@ -59,7 +60,10 @@ def start(config: pytest.Config) -> Run:
         join_option_values(config)
     catalog_args(config)
     try:
-        select_catalog(config)
+        try:
+            select_catalog(config)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
         run = Run(RunSetup.load(config, path, started))
         if not run.is_worker and not config.getoption("collectonly", False):
             _start_emulator(run.setup)
@@ -91,7 +95,7 @@ class Run:
         self.recorder = Recorder()
         self.recorder.started = setup.started
         self.signals = SigtermHandler(setup.is_worker)
-        self.planning = FactPlanning(setup)
+        self.planning = FactPlanning(setup, self.recorder)
         self.deselection = Deselection(setup.config)
         self.outcomes = Outcomes(setup, self.recorder)
         self.assembly = GateAssembly(setup, self.recorder, self.deselection, self.signals)

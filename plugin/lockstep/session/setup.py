@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lockstep.config.profile import Profile, ProfileError, load_profile
+from lockstep.config.errors import ConfigError
+from lockstep.config.profile import Profile, load_profile
 from lockstep.session.options import org_concurrency, parse_time
 from lockstep.session.orgs import Landscape, select_orgs
 from lockstep.session.shards import Shard, parse_shard, split
@@ -39,9 +40,10 @@ class RunSetup:
         deployed_at = parse_time("--deployed-at", config.getoption("deployed_at"))
         selector = config.getoption("orgs")
         try:
-            profile = load_profile(config.getoption("org_profile"), Path(config.rootpath))
+            # expectations: validated once the check files that declare them are collected
+            profile = load_profile(config.getoption("org_profile"), Path(config.rootpath), expectations={})
             selected = select_orgs(profile, selector)
-        except ProfileError as exc:
+        except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
         known = {o.name for o in profile.orgs}
         selected = tuple(c for c in selected if c.name in known)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lockstep.emulator.state.faults import FaultError
-from lockstep.emulator.state.load import StateError
+from lockstep.config.errors import ConfigError
 from lockstep.emulator.state.store import Org, Store
 
 __all__ = ["PREFIX", "handle_admin"]
@@ -33,7 +32,7 @@ def handle_admin(
     if parts == ["reset"] and method == "POST":
         try:
             reload()
-        except StateError as exc:
+        except ConfigError as exc:
             return _problem(400, str(exc))
         return 200, [_summary(org) for org in store.orgs.values()]
     if len(parts) < 2 or parts[0] != "orgs":
@@ -49,7 +48,7 @@ def handle_admin(
             return _problem(400, "expected a JSON object of faults")
         try:
             org.set_faults(org.faults.merged(body))
-        except FaultError as exc:
+        except ConfigError as exc:
             return _problem(400, str(exc))
         return 200, org.faults.as_dict()
     if action == ["faults"] and method == "GET":

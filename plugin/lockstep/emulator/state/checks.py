@@ -1,4 +1,5 @@
-"""Shape checks for the sections of a state file: each failure is one line naming file and key."""
+"""Shape checks for the sections of a state file: each failure is a one-line
+:class:`~lockstep.config.errors.ConfigError` naming file and key."""
 
 from __future__ import annotations
 
@@ -6,24 +7,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lockstep.config.suggest import did_you_mean
+from lockstep.config import schema
+from lockstep.config.errors import ConfigError
 
-__all__ = ["StateError", "check_keys", "expect_list", "expect_mapping", "state_error"]
-
-
-class StateError(Exception):
-    """A state file that cannot be loaded; ``str()`` is one line naming the file and key."""
+__all__ = ["check_keys", "expect_list", "expect_mapping", "state_error"]
 
 
-def state_error(source: Path, key: str, message: str) -> StateError:
-    return StateError(f"{source}: {key}: {message}")
+def state_error(source: Path, key: str, message: str) -> ConfigError:
+    return ConfigError(message, file=str(source), key=key)
 
 
 def check_keys(source: Path, where: str, data: Mapping[str, Any], known: tuple[str, ...]) -> None:
-    for key in data:
-        if key not in known:
-            prefix = f"{where}." if where else ""
-            raise state_error(source, f"{prefix}{key}", f"unknown key{did_you_mean(str(key), known)}")
+    try:
+        schema.check_keys(data, known, where)
+    except ConfigError as exc:
+        raise exc.at(file=str(source)) from None
 
 
 def expect_mapping(source: Path, key: str, value: Any) -> dict[str, Any]:

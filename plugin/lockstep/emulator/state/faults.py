@@ -7,13 +7,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
-__all__ = ["FaultDice", "FaultError", "Faults"]
+from lockstep.config.errors import ConfigError
+
+__all__ = ["FaultDice", "Faults"]
 
 Outcome = Literal["ok", "error", "drop"]
-
-
-class FaultError(ValueError):
-    """A faults map with an unknown key or a value of the wrong type."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class Faults:
         changes: dict[str, Any] = {}
         for key, value in patch.items():
             if key not in known:
-                raise FaultError(f"faults.{key}: unknown fault (known: {', '.join(sorted(known))})")
+                raise ConfigError(f"unknown fault (known: {', '.join(sorted(known))})", key=f"faults.{key}")
             changes[key] = _coerce(key, value)
         return replace(self, **changes)
 
@@ -42,8 +40,8 @@ class Faults:
 
 
 def _coerce(key: str, value: Any) -> Any:
-    def fail(expected: str) -> FaultError:
-        return FaultError(f"faults.{key}: expected {expected}, got {value!r}")
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(f"expected {expected}, got {value!r}", key=f"faults.{key}")
 
     if key in ("latency_ms", "seed"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -7,14 +7,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lockstep.config.yaml_load import YamlError, load_yaml_file
+from lockstep.config.errors import ConfigError
+from lockstep.config.yaml_load import load_yaml_file
 from lockstep.emulator.api.limits import default_limits
-from lockstep.emulator.state.checks import StateError, check_keys, expect_mapping, state_error
+from lockstep.emulator.state.checks import check_keys, expect_mapping, state_error
 from lockstep.emulator.state.definition import Credentials, OrgDefinition
-from lockstep.emulator.state.faults import FaultError, Faults
+from lockstep.emulator.state.faults import Faults
 from lockstep.emulator.state.tables import build_tables
 
-__all__ = ["StateError", "load_states", "state_files"]
+__all__ = ["load_states", "state_files"]
 
 KINDS = ("production", "sandbox", "developer", "scratch")
 DAILY_API_MAX = {"developer": 15000, "scratch": 15000, "sandbox": 5000000, "production": 1000000}
@@ -80,8 +81,8 @@ def _limits(source: Path, kind: str, data: dict[str, Any]) -> dict[str, dict[str
 def _load_file(source: Path, now: dt.datetime) -> OrgDefinition:
     try:
         data = load_yaml_file(source, max_bytes=_MAX_BYTES, max_nodes=_MAX_NODES)
-    except YamlError as exc:
-        raise StateError(f"{source}: {exc}") from None
+    except ConfigError as exc:
+        raise exc.at(file=str(source)) from None
     data = expect_mapping(source, "(top level)", data)
     check_keys(source, "", data, TOP_LEVEL_KEYS)
     org = expect_mapping(source, "org", data.get("org"))
@@ -102,8 +103,8 @@ def _load_file(source: Path, now: dt.datetime) -> OrgDefinition:
     limits = _limits(source, kind, expect_mapping(source, "limits", data.get("limits")))
     try:
         faults = Faults().merged(expect_mapping(source, "faults", data.get("faults")))
-    except FaultError as exc:
-        raise StateError(f"{source}: {exc}") from None
+    except ConfigError as exc:
+        raise exc.at(file=str(source)) from None
     username = data.get("username") or f"admin@{name}.example.com"
     if not isinstance(username, str) or "@" not in username:
         raise state_error(source, "username", f"expected an e-mail-like username, got {username!r}")
@@ -120,10 +121,10 @@ def state_files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         if not files:
-            raise StateError(f"{path}: no *.yaml state files in this folder")
+            raise ConfigError("no *.yaml state files in this folder", file=str(path))
         return files
     if not path.exists():
-        raise StateError(f"{path}: no such state file or folder")
+        raise ConfigError("no such state file or folder", file=str(path))
     return [path]
 
 

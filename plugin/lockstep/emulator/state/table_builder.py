@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from lockstep.config.errors import ConfigError
 from lockstep.emulator.schema.registry import SCHEMA, make_id, to_18
-from lockstep.emulator.state.checks import StateError, state_error
+from lockstep.emulator.state.checks import state_error
 from lockstep.emulator.state.definition import OrgDefinition
 from lockstep.emulator.state.values import parse_when
 
@@ -25,7 +26,7 @@ class Builder:
         self.profiles: dict[str, str] = {}
         self.users: dict[str, str] = {}
 
-    def fail(self, key: str, message: str) -> StateError:
+    def fail(self, key: str, message: str) -> ConfigError:
         return state_error(self.source, key, message)
 
     def new_id(self, sobject: str, seed: str) -> str:

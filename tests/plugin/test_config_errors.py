@@ -1,0 +1,84 @@
+"""Every reader of what users write reports a mistake as one ConfigError: the file, the org and
+the key it names are attributes, and ``str()`` is the one line users see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import lockstep.config.errors
+from lockstep.config.errors import ConfigError
+from lockstep.config.expectations import Each, Number, builtin_expectations, expectation, known
+from lockstep.config.profile import check_expectations, load_profile
+from lockstep.emulator.state.load import load_states
+
+ORG = "orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: qa}}\n"
+OPEN_CASES = expectation("open_cases", Each("a mapping of queue -> most open cases", Number(0, integer=True)))
+
+
+def profile_error(root: Path, text: str) -> ConfigError:
+    (root / "profiles").mkdir(exist_ok=True)
+    (root / "profiles" / "p.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_profile("p", root, environ={})
+    return info.value
+
+
+@pytest.mark.parametrize(("text", "org", "key", "problem"), [
+    pytest.param("orgs:\n  - {name: qa, kind: prodution, auth: {method: sf_cli, alias: qa}}\n", "qa", "kind",
+                  "unknown value 'prodution' (did you mean 'production'?)", id="profile"),
+    pytest.param("orgs:\n  - {name: qa, kind: sandbox, auth: {method: jwtt}}\n", "qa", "auth.method",
+                  "unknown value 'jwtt' (did you mean 'jwt'?)", id="auth"),
+    pytest.param("waivers:\n  - {check: test_x, reason: r, owner: o, expires: soon}\n" + ORG, None,
+                  "waivers[0].expires", "expected a date (2026-12-15) or an ISO time, got 'soon'", id="waiver"),
+    pytest.param("release: {timezone: Mars/Base}\n" + ORG, None, "release.timezone",
+                  "unknown time zone 'Mars/Base'", id="release-policy"),
+    pytest.param("release: {upstream: {profile: qa, gate_file: g.json, phase: verificaton}}\n" + ORG, None,
+                 "release.upstream.phase", "unknown value 'verificaton' (use readiness, verification, all)",
+                 id="upstream"),
+    pytest.param("release: {upstream: {profile: qa, gate: g.json}}\n" + ORG, None, "release.upstream.gate",
+                 "unknown key (did you mean 'gate_file'?)", id="upstream-key"),
+    pytest.param("orgs: [\n", None, None, "YAML syntax error at line 2, column 1: expected node content", id="yaml"),
+    pytest.param("expect: {}\nexpect: {}\n" + ORG, None, "expect", "duplicate key 'expect' at line 2 (first at line 1)",
+                 id="yaml-duplicate"),
+    pytest.param("expect: {packages: {acme: {version: abc}}}\n" + ORG, None, "expect.packages.acme.version",
+                 'expected a version string like "2.5.0.1" (quoted), found \'abc\'', id="expectation-value"),
+    pytest.param("orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: qa}, "
+                 "expect: {flows: {A: {actve: true}}}}\n", "qa", "expect.flows.A.actve",
+                 "unknown key (did you mean 'active'?)", id="org-expectation"),
+])
+def test_each_profile_reader_names_file_org_and_key(tmp_path: Path, text: str, org: str | None, key: str | None,
+                                                     problem: str) -> None:
+    error = profile_error(tmp_path, text)
+    assert (error.file, error.org, error.key, error.problem) == ("profiles/p.yaml", org, key, problem)
+    where = f"orgs[{org}].{key}" if org else key
+    assert str(error) == ": ".join(part for part in ("profiles/p.yaml", where, problem) if part)
+
+
+def test_an_emulator_state_mistake_names_file_and_key(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("org: {name: qa, knd: sandbox}\n")
+    with pytest.raises(ConfigError) as info:
+        load_states(tmp_path / "s.yaml")
+    assert (info.value.file, info.value.org, info.value.key) == (str(tmp_path / "s.yaml"), None, "org.knd")
+    assert str(info.value) == f"{tmp_path / 's.yaml'}: org.knd: unknown key (did you mean 'kind'?)"
+
+
+def test_a_key_of_the_teams_check_file_is_validated_and_an_undeclared_one_refused(tmp_path: Path) -> None:
+    """What a run does once the team's check file is collected (the run itself: test_declared_expectations)."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.yaml").write_text(
+        "expect: {open_cases: {Support: 5}}\norgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: qa},"
+        " expect: {open_case: {Support: 1}}}\n")
+    profile = load_profile("p", tmp_path, environ={})  # outside a run: a key of a check not seen passes
+    declared = known([*builtin_expectations(), OPEN_CASES])
+    with pytest.raises(ConfigError) as info:
+        check_expectations(profile, declared, complete=True)
+    assert (info.value.file, info.value.org, info.value.key) == ("profiles/p.yaml", "qa", "expect.open_case")
+    assert str(info.value) == "profiles/p.yaml: orgs[qa].expect.open_case: unknown key (did you mean 'open_cases'?)"
+
+
+def test_a_message_stays_one_line() -> None:
+    error = ConfigError("unknown key", file="p.yaml", key="orgs.bad\nkey")
+    assert str(error) == "p.yaml: orgs.bad\\nkey: unknown key"
+    assert lockstep.config.errors.__all__ == ["ConfigError", "one_line"]
