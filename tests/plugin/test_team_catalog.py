@@ -142,7 +142,7 @@ def test_an_unknown_name_to_leave_out_is_one_line_with_a_suggestion(tmp_path: Pa
     assert result.returncode == 4
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert errors == ["ERROR: pyproject.toml: lockstep_catalog_skip: 'test_api_headrom' names no check of the"
-                      " built-in catalog; did you mean 'test_api_headroom'?"]
+                      " built-in catalog (did you mean 'test_api_headroom'?)"]
     gate = gate_of(root)
     assert gate["decision"] == "no-go" and "test_api_headrom" in gate["reasons"][0]
 

@@ -12,7 +12,6 @@ project's own check files that were collected, so two gates say whether the same
 from __future__ import annotations
 
 import ast
-import difflib
 import fnmatch
 import hashlib
 from collections.abc import Iterable, Iterator
@@ -26,6 +25,7 @@ from lockstep import __version__
 from lockstep.config.errors import ConfigError
 from lockstep.config.expectations import builtin_expectations, declared_in, known
 from lockstep.config.profile import Profile, check_expectations
+from lockstep.config.suggest import did_you_mean
 from lockstep.gate.catalog import CatalogRecord
 from lockstep.session.bundled import catalog_folder
 from lockstep.session.options import narrowing_paths
@@ -180,8 +180,7 @@ def _check_skip(config: pytest.Config, skip: tuple[str, ...], index: dict[str, t
     for pattern in skip:
         if any(_matches(pattern, file, check) for file, checks in index.items() for check in checks):
             continue
-        close = difflib.get_close_matches(pattern, candidates, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; built-in files: {', '.join(sorted(index))}"
+        hint = did_you_mean(pattern, candidates) or f" (built-in files: {', '.join(sorted(index))})"
         raise ConfigError(f"{pattern!r} names no check of the built-in catalog{hint}", file=_ini_source(config),
                           key=INI_SKIP)
 
