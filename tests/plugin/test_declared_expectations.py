@@ -104,3 +104,47 @@ def test_with_xdist_a_mistake_ends_the_run_the_same_way(project: pytest.Pytester
     result = project.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
     refused(result, "profiles/p.yaml: expect.open_cases.Support: expected an integer, found 'many'", project.path)
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+OTHER_CHECK = '''
+import pytest
+
+pytestmark = pytest.mark.verification
+
+
+def test_other(org):
+    pass
+'''
+
+
+@pytest.mark.parametrize("narrowing", [
+    ["-m", "verification"], ["-k", "other"], ["test_other.py"], ["--ignore", "test_team.py"],
+    ["--deselect", "test_team.py::test_open_cases"],
+])
+def test_a_narrowed_run_keeps_the_keys_of_the_checks_it_leaves_out(
+        project: pytest.Pytester, narrowing: list[str]) -> None:
+    """Selecting some checks (markers, keywords, files) does not make the keys of the others unknown."""
+    write_landscape(project.path, [{"name": "qa", "kind": "sandbox"}], expect={"open_cases": {"Support": 5}})
+    project.makepyfile(test_team="import pytest\npytestmark = pytest.mark.readiness\n" + TEAM_CHECK,
+                       test_other=OTHER_CHECK)
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", *narrowing)
+    result.assert_outcomes(passed=1)
+    assert "ERROR" not in result.stderr.str() and read_gate(project.path)["decision"] == "go"
+
+
+def test_a_run_narrowed_to_some_files_still_refuses_a_typo_of_a_known_key(project: pytest.Pytester) -> None:
+    write_landscape(project.path, [{"name": "qa", "kind": "sandbox"}], expect={"packges": {"acme": "1.0"}})
+    project.makepyfile(test_team=TEAM_CHECK, test_other=OTHER_CHECK)
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "test_other.py")
+    refused(result, "profiles/p.yaml: expect.packges: unknown key (did you mean 'packages'?)", project.path)
+
+
+def test_a_check_file_that_fails_to_import_is_the_reported_cause_not_its_keys(project: pytest.Pytester) -> None:
+    """The file that declares a key may be the one that failed: the collection error is the cause."""
+    write_landscape(project.path, [{"name": "qa", "kind": "sandbox"}], expect={"open_cases": {"Support": 5}})
+    project.makepyfile(test_team="import nonexistent_module_of_the_team\n" + TEAM_CHECK, test_other=OTHER_CHECK)
+    result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "nonexistent_module_of_the_team" in result.stdout.str()
+    assert "unknown key" not in result.stdout.str() + result.stderr.str()
+    assert read_gate(project.path)["decision"] == "no-go"

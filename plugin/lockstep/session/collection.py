@@ -219,11 +219,11 @@ def catalog_record(config: pytest.Config) -> CatalogRecord | None:
     return CatalogRecord.from_json(record) if record is not None else None
 
 
-def check_expectations_of(profile: Profile, items: Iterable[pytest.Item]) -> None:
+def check_expectations_of(profile: Profile, items: Iterable[pytest.Item], *, complete: bool = True) -> None:
     """Validate every org's ``expect:`` against the keys the collected check files declare, and
     the built-in catalog's (a key of a built-in check left out stays known): a
     :class:`ConfigError` for a wrong value or a key declared nowhere."""
     modules = {id(module): module for item in items if (module := getattr(item, "module", None)) is not None}
     ordered = sorted(modules.values(), key=lambda module: module.__name__)
     declared = known([*builtin_expectations(), *(item for module in ordered for item in declared_in(module))])
-    check_expectations(profile, declared, complete=True)
+    check_expectations(profile, declared, complete=complete)

@@ -4,6 +4,8 @@ concurrently before the first check; the fixtures connect orgs through it."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
 import pytest
 
 from lockstep.config.errors import ConfigError
@@ -14,6 +16,7 @@ from lockstep.reports.terminal import progress_printer
 from lockstep.salesforce.errors import OrgUnreachable
 from lockstep.session.collection import check_expectations_of
 from lockstep.session.items import is_cross_org, org_param, orgs_of
+from lockstep.session.options import narrowing_paths
 from lockstep.session.orgs import Landscape, Org
 from lockstep.session.recorder import Recorder
 from lockstep.session.scheduling import hand_scopes
@@ -32,6 +35,7 @@ class FactPlanning:
         self.own_facts: dict[str, tuple[str, ...]] = {}
         self.cross_org_facts: tuple[str, ...] = ()
         self.plans: dict[str, OrgPlan] = {}
+        self.collected: list[pytest.Item] = []  # before -m, -k, --deselect and shards leave any out
 
     @property
     def landscape(self) -> Landscape:
@@ -82,10 +86,16 @@ class FactPlanning:
                         else "lockstep: no org of the selection is reachable", pytrace=False)
         return usable
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> Generator[None, None, None]:
+        self.collected = list(items)
+        return (yield)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         try:  # before any planner reads a value
-            check_expectations_of(self.setup.profile, session.items)
+            check_expectations_of(self.setup.profile, self.collected or session.items,
+                                  complete=_collected_everything(session))
             self._read_facts(session.items)
         except ConfigError as exc:
             self._refuse(session, str(exc))
@@ -136,3 +146,14 @@ class FactPlanning:
         if needed:
             landscape.pool.connect_all(needed, lambda name: self.declared_facts.get(name, ()),
                                        progress_printer(config, len(needed)), self.plan_of)
+
+
+def _collected_everything(session: pytest.Session) -> bool:
+    """Whether every check file of the project was collected, so that an ``expect:`` key no
+    collected file declares is read by no check at all. A run limited to some files (named on
+    the command line, ``--ignore``, ``--lf``) or whose collection failed may not have seen the
+    file that declares a key: then only a key close to a known one (a typo) is refused."""
+    config = session.config
+    narrowed = (narrowing_paths(config) or config.getoption("ignore", None) or config.getoption("ignore_glob", None)
+                or config.getoption("lf", False))
+    return not narrowed and not session.testsfailed
