@@ -56,6 +56,21 @@ def test_each_profile_reader_names_file_org_and_key(tmp_path: Path, text: str, o
     assert str(error) == ": ".join(part for part in ("profiles/p.yaml", where, problem) if part)
 
 
+@pytest.mark.parametrize(("text", "org", "key"), [
+    pytest.param("expect:\n  flows: {A: true}\n  true: 1\n" + ORG, None, "expect.True", id="true-key"),
+    pytest.param("expect:\n  ~: 1\n  flows: {}\n" + ORG, None, "expect.None", id="null-key"),
+    pytest.param("waivers:\n  - {check: test_x, reason: r, owner: o, expires: 2030-01-01, 3: 4}\n" + ORG, None,
+                 "waivers[0].3", id="number-key"),
+    pytest.param("orgs:\n  - {name: qa, kind: sandbox, 5: 6, auth: {method: sf_cli, alias: qa}}\n", "qa", "5",
+                 id="org-number-key"),
+])
+def test_keys_that_are_not_text_beside_text_keys_are_unknown_keys_not_a_crash(
+        tmp_path: Path, text: str, org: str | None, key: str) -> None:
+    error = profile_error(tmp_path, text)
+    assert (error.file, error.org, error.key) == ("profiles/p.yaml", org, key)
+    assert error.problem.startswith("unknown key")
+
+
 def test_an_emulator_state_mistake_names_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text("org: {name: qa, knd: sandbox}\n")
     with pytest.raises(ConfigError) as info:

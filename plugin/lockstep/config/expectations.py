@@ -148,8 +148,10 @@ def validate_expect(expect: Mapping[str, Any], declarations: Known | None = None
         for key, value in expect.items():
             if key in MISPLACED:
                 raise ConfigError(f"not an expectation: '{key}' belongs {MISPLACED[key]}", key=key, keys=(key,))
+            if not isinstance(key, str):  # `true:`, `~:` or a number: never a key a check declares
+                raise ConfigError(f"unknown key{did_you_mean(str(key), declared)}", key=str(key), keys=(key,))
             if key not in declared:
-                _undeclared(str(key), declared, complete)
+                _undeclared(key, declared, complete)
             elif value is not None:
                 for item in declared[key]:
                     item.schema.check(value, (key,))

@@ -244,8 +244,19 @@ def _item_label(where: str, index: int, item: Any) -> str:
 
 
 def _sha256(data: Any) -> str:
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    """The profile's hash, whatever its keys (``true:``, ``~:`` or a date beside text keys: the
+    mistake is reported by the validation that follows, not a crash here)."""
+    canonical = json.dumps(_text_keys(data), sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _text_keys(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        return {key if isinstance(key, str) else f"{type(key).__name__}:{key}": _text_keys(value)
+                for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_text_keys(item) for item in data]
+    return data
 
 
 def load_profile(spec: str | Path, rootdir: Path | None = None, environ: Mapping[str, str] | None = None,

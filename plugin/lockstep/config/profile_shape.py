@@ -58,10 +58,13 @@ def check_shape(data: Mapping[str, Any], display: Callable[[Path], str]) -> None
 
 def _check_org_name(index: int, org: Any, seen: set[str]) -> str:
     """The org's name, once it is a mapping of known keys with a valid, new name."""
-    named = isinstance(org, dict) and isinstance(org.get("name"), str)
+    named = isinstance(org, dict) and isinstance(org.get("name"), str) and bool(org["name"])
     label = f"orgs[{org.get('name')}]" if named else f"orgs[{index}]"
     check_type(org, (dict,), "a mapping", label)
-    check_keys(org, ORG_KEYS, label)
+    try:
+        check_keys(org, ORG_KEYS)
+    except ConfigError as exc:
+        raise (exc.at(org=org["name"]) if named else exc.at(key=label)) from None
     if "name" not in org:
         raise ConfigError("missing required key 'name'", key=label)
     name = org["name"]
