@@ -135,3 +135,15 @@ def test_the_gate_commands_load_neither_pytest_nor_a_client() -> None:
     """`lockstep gate show/check/merge` run in CI stages without pytest or network: they load neither."""
     assert _loaded_by("lockstep.cli", ("pytest", "_pytest", "requests", "httpx", "lockstep.session",
                                        "lockstep.emulator")) == []
+
+
+def test_the_readme_module_map_names_every_module() -> None:
+    """README.md's Layout section is where a new maintainer finds a module by what it is for: every
+    module and subpackage of the package is on it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    missing = [str(path.relative_to(PACKAGE)) for path in sorted(PACKAGE.rglob("*.py"))
+               if path.name != "__init__.py" and path.name not in layout]
+    folders = [f"{path.parent.name}/" for path in PACKAGE.rglob("__init__.py")
+               if path.parent != PACKAGE and f"{path.parent.name}/" not in layout]
+    assert missing == [] and folders == []

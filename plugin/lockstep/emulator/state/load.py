@@ -10,7 +10,7 @@ from typing import Any
 from lockstep.config.errors import ConfigError
 from lockstep.config.yaml_load import load_yaml_file
 from lockstep.emulator.api.limits import default_limits
-from lockstep.emulator.state.checks import check_keys, expect_mapping, state_error
+from lockstep.emulator.state.validation import check_keys, expect_mapping, state_error
 from lockstep.emulator.state.definition import Credentials, OrgDefinition
 from lockstep.emulator.state.faults import Faults
 from lockstep.emulator.state.tables import build_tables

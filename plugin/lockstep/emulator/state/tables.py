@@ -7,7 +7,7 @@ from typing import Any
 
 from lockstep.emulator.schema.registry import SCHEMA, key_prefix, make_id, to_18
 from lockstep.emulator.state.apex import complete_apex_class
-from lockstep.emulator.state.checks import check_keys, expect_list, expect_mapping
+from lockstep.emulator.state.validation import check_keys, expect_list, expect_mapping
 from lockstep.emulator.state.definition import OrgDefinition
 from lockstep.emulator.state.fleet import add_packaging
 from lockstep.emulator.state.setup_objects import add_setup_objects
