@@ -37,8 +37,8 @@ from typing import Any
 
 from lockstep.emulator.schema.packaging import ERROR_SEVERITIES, ERROR_TYPES, ORG_STATUSES, ORG_TYPES, PUSH_STATUSES
 from lockstep.emulator.schema.registry import make_id, to_18
-from lockstep.emulator.state.validation import check_keys, expect_list, expect_mapping
 from lockstep.emulator.state.table_builder import Builder
+from lockstep.emulator.state.validation import check_keys, expect_list, expect_mapping
 
 __all__ = ["add_packaging"]
 

@@ -10,10 +10,10 @@ from typing import Any
 from lockstep.config.errors import ConfigError
 from lockstep.config.yaml_load import load_yaml_file
 from lockstep.emulator.api.limits import default_limits
-from lockstep.emulator.state.validation import check_keys, expect_mapping, state_error
 from lockstep.emulator.state.definition import Credentials, OrgDefinition
 from lockstep.emulator.state.faults import Faults
 from lockstep.emulator.state.tables import build_tables
+from lockstep.emulator.state.validation import check_keys, expect_mapping, state_error
 
 __all__ = ["load_states", "state_files"]
 

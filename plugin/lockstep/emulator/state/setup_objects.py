@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lockstep.emulator.schema.registry import SCHEMA, make_id
-from lockstep.emulator.state.validation import check_keys, expect_list, expect_mapping
 from lockstep.emulator.state.table_builder import Builder
+from lockstep.emulator.state.validation import check_keys, expect_list, expect_mapping
 
 __all__ = ["add_setup_objects"]
 

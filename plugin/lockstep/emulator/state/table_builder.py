@@ -7,8 +7,8 @@ from typing import Any
 
 from lockstep.config.errors import ConfigError
 from lockstep.emulator.schema.registry import SCHEMA, make_id, to_18
-from lockstep.emulator.state.validation import state_error
 from lockstep.emulator.state.definition import OrgDefinition
+from lockstep.emulator.state.validation import state_error
 from lockstep.emulator.state.values import parse_when
 
 __all__ = ["Builder"]

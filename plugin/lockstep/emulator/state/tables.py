@@ -7,11 +7,11 @@ from typing import Any
 
 from lockstep.emulator.schema.registry import SCHEMA, key_prefix, make_id, to_18
 from lockstep.emulator.state.apex import complete_apex_class
-from lockstep.emulator.state.validation import check_keys, expect_list, expect_mapping
 from lockstep.emulator.state.definition import OrgDefinition
 from lockstep.emulator.state.fleet import add_packaging
 from lockstep.emulator.state.setup_objects import add_setup_objects
 from lockstep.emulator.state.table_builder import Builder
+from lockstep.emulator.state.validation import check_keys, expect_list, expect_mapping
 from lockstep.emulator.state.values import BadValue, coerce_value, complete_row
 
 __all__ = ["build_tables"]
