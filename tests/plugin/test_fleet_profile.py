@@ -84,6 +84,18 @@ def test_a_fleet_on_an_org_of_another_kind_is_refused(tmp_path: Path) -> None:
                        "declare this org with kind: packaging")
 
 
+
+def test_a_shared_fleet_reaching_an_org_of_another_kind_is_refused(tmp_path: Path) -> None:
+    """The shared expect: is merged onto every org: a fleet there would reach production too."""
+    (tmp_path / "profiles").mkdir(exist_ok=True)
+    (tmp_path / "profiles" / "isv.yaml").write_text(
+        f"expect: {{fleet: {FLEET}}}\norgs:\n- {{name: pkg, kind: packaging, auth: {{method: sf_cli, alias: p}}}}\n"
+        "- {name: prod, kind: production, auth: {method: sf_cli, alias: q}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_profile("isv", tmp_path, environ={})
+    assert str(info.value) == ("profiles/isv.yaml: expect.fleet: a fleet is read from the package's owner org, and "
+                               "org prod is kind production: declare fleet: in the packaging org's expect:")
+
 def test_a_misspelled_kind_suggests_packaging(tmp_path: Path) -> None:
     message = error_of(tmp_path, "- {name: pkg, kind: packageing, auth: {method: sf_cli, alias: p}}\n")
     assert message == "profiles/isv.yaml: orgs[pkg].kind: unknown value 'packageing' (did you mean 'packaging'?)"

@@ -319,6 +319,9 @@ def _org_config(loader: _Loader, path: Path, raw: Mapping[str, Any], data: Mappi
     if (org.get("expect") or {}).get("fleet") is not None and org["kind"] != "packaging":
         raise loader.fail(path, "expect.fleet", "a fleet is read from the package's owner org: "
                                                 "declare this org with kind: packaging", org=name)
+    if (data.get("expect") or {}).get("fleet") is not None and org["kind"] != "packaging":
+        raise loader.fail(path, "expect.fleet", f"a fleet is read from the package's owner org, and org {name} "
+                                                f"is kind {org['kind']}: declare fleet: in the packaging org's expect:")
     return OrgConfig(
         name=name,
         kind=org["kind"],
