@@ -121,6 +121,28 @@ def test_paths_are_relative_to_the_declaring_file(tmp_path: Path) -> None:
     assert profile.org("prod-emea").auth.method == "jwt"
 
 
+
+def test_a_probes_ca_file_is_relative_to_the_file_that_names_it(tmp_path: Path) -> None:
+    """Like the auth files: the profile means the same wherever pytest is started."""
+    write(tmp_path, "base/shared.yaml", """\
+        expect:
+          probes:
+            erp: {url: "https://erp.example.com/health", ca_file: certs/erp-ca.pem}
+        """)
+    profile = load(tmp_path, """\
+        extends: base/shared.yaml
+        orgs:
+          - name: qa
+            kind: sandbox
+            auth: {method: sf_cli, alias: qa}
+            expect:
+              probes:
+                crm: {url: "https://crm.example.com/health", ca_file: ../ca/crm.pem}
+        """)
+    probes = profile.org("qa").expect["probes"]
+    assert probes["erp"]["ca_file"] == str(tmp_path / "profiles" / "base" / "certs" / "erp-ca.pem")
+    assert probes["crm"]["ca_file"] == str(tmp_path / "profiles" / ".." / "ca" / "crm.pem")
+
 def test_emulator_profiles_default_to_emulator_auth(tmp_path: Path) -> None:
     (tmp_path / "profiles" / "states").mkdir(parents=True)
     profile = load(tmp_path, "emulator: states\norgs: [{name: dev, kind: dev}]\n")

@@ -91,10 +91,21 @@ class Profile:
 class _Rel:
     """A path written in a profile file, remembered with that file's folder."""
 
-    __slots__ = ("base", "text")
+    __slots__ = ("as_text", "base", "text")
 
-    def __init__(self, base: Path, text: Any) -> None:
-        self.base, self.text = base, text
+    def __init__(self, base: Path, text: Any, *, as_text: bool = False) -> None:
+        self.base, self.text, self.as_text = base, text, as_text
+
+
+def _mark_probe_files(base: Path, expect: dict[str, Any]) -> dict[str, Any]:
+    """``expect.probes.<name>.ca_file``, like the auth files, relative to the profile file that names it."""
+    probes = expect.get("probes")
+    if not isinstance(probes, dict):
+        return expect
+    marked = {name: {**probe, "ca_file": _Rel(base, probe["ca_file"], as_text=True)}
+              if isinstance(probe, dict) and isinstance(probe.get("ca_file"), str) else probe
+              for name, probe in probes.items()}
+    return {**expect, "probes": marked}
 
 
 def _display(path: Path, rootdir: Path | None) -> str:
@@ -178,9 +189,13 @@ class _Loader:
         resolved = dict(data)
         if isinstance(data.get("emulator"), str):
             resolved["emulator"] = _Rel(base, data["emulator"])
+        if isinstance(data.get("expect"), dict):
+            resolved["expect"] = _mark_probe_files(base, data["expect"])
         orgs = []
         for org in data.get("orgs", []):
             org = dict(org)
+            if isinstance(org.get("expect"), dict):
+                org["expect"] = _mark_probe_files(base, org["expect"])
             if isinstance(org.get("auth"), dict):
                 org["auth"] = {
                     k: _Rel(base, v) if k in PATH_KEYS or (isinstance(v, str) and v.startswith("file:")) else v
@@ -199,7 +214,7 @@ class _Loader:
                     return Secret(read_text_file(value.base / text[5:], SECRET_FILE_BYTES).strip())
                 except ConfigError as exc:
                     raise self.fail(path, where, f"secret file {text[5:]!r}: {exc.problem}") from None
-            return value.base / text
+            return str(value.base / text) if value.as_text else value.base / text
         if isinstance(value, str):
 
             def env(match: re.Match[str]) -> str:
