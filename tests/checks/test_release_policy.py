@@ -83,7 +83,12 @@ def test_profile_loading_reports_release_mistakes_in_one_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_profile(path, tmp_path)
     assert str(info.value) == ("p.yaml: release.upstream.phase: unknown value 'verfication' "
-                               "(use readiness, verification, all)")
+                               "(did you mean 'verification'?)")
+    path.write_text("release:\n  upstream: {profile: staging, phase: both, gate_file: g.json}\n"
+                    "orgs:\n  - {name: a, kind: dev, auth: {method: sf_cli, alias: a}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_profile(path, tmp_path)
+    assert str(info.value) == "p.yaml: release.upstream.phase: unknown value 'both' (use readiness, verification, all)"
 
 
 def gate_file(tmp_path, **changes):

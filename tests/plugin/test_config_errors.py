@@ -35,7 +35,7 @@ def profile_error(root: Path, text: str) -> ConfigError:
     pytest.param("release: {timezone: Mars/Base}\n" + ORG, None, "release.timezone",
                   "unknown time zone 'Mars/Base'", id="release-policy"),
     pytest.param("release: {upstream: {profile: qa, gate_file: g.json, phase: verificaton}}\n" + ORG, None,
-                 "release.upstream.phase", "unknown value 'verificaton' (use readiness, verification, all)",
+                 "release.upstream.phase", "unknown value 'verificaton' (did you mean 'verification'?)",
                  id="upstream"),
     pytest.param("release: {upstream: {profile: qa, gate: g.json}}\n" + ORG, None, "release.upstream.gate",
                  "unknown key (did you mean 'gate_file'?)", id="upstream-key"),
@@ -78,6 +78,22 @@ def test_an_emulator_state_mistake_names_file_and_key(tmp_path: Path) -> None:
     assert (info.value.file, info.value.org, info.value.key) == (str(tmp_path / "s.yaml"), None, "org.knd")
     assert str(info.value) == f"{tmp_path / 's.yaml'}: org.knd: unknown key (did you mean 'kind'?)"
 
+
+
+@pytest.mark.parametrize(("text", "key", "problem"), [
+    ("org: {name: qa, kind: sandbx}\n", "org.kind",
+     "expected one of production, sandbox, developer, scratch, got 'sandbx' "
+     "(did you mean 'sandbox'?)"),
+    ("org: {name: qa}\nfaults: {latncy_ms: 5}\n", "faults.latncy_ms", "unknown fault (did you mean 'latency_ms'?)"),
+    ("org: {name: qa}\npermission_sets:\n  - {name: P, objects: {Account: [read, edt]}}\n",
+     "permission_sets[0].objects.Account", "unknown permission 'edt' (did you mean 'edit'?)"),
+])
+def test_an_emulator_state_value_close_to_a_known_one_gets_did_you_mean(
+        tmp_path: Path, text: str, key: str, problem: str) -> None:
+    (tmp_path / "s.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_states(tmp_path / "s.yaml")
+    assert (info.value.key, info.value.problem) == (key, problem)
 
 def test_a_key_of_the_teams_check_file_is_validated_and_an_undeclared_one_refused(tmp_path: Path) -> None:
     """What a run does once the team's check file is collected (the run itself: test_declared_expectations)."""

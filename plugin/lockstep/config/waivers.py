@@ -26,6 +26,7 @@ from typing import Any
 
 from lockstep.config.errors import ConfigError
 from lockstep.config.schema import check_keys, listed
+from lockstep.config.suggest import did_you_mean
 
 __all__ = ["LANDSCAPE", "Rule", "parse_rules", "severity_of"]
 
@@ -134,7 +135,8 @@ def parse_rules(key: str, entries: Any, orgs: Sequence[Mapping[str, Any]]) -> tu
         else:
             level = entry.get("level")
             if level not in _LEVELS:
-                raise ConfigError(f"expected one of {', '.join(_LEVELS)}, got {level!r}" if "level" in entry
+                hint = did_you_mean(str(level), _LEVELS)
+                raise ConfigError(f"expected one of {', '.join(_LEVELS)}, got {level!r}{hint}" if "level" in entry
                                   else "missing required key 'level'",
                                   key=f"{where}.level" if "level" in entry else where)
             rules.append(Rule(check, selected, level=str(level), written=written))

@@ -24,6 +24,7 @@ from typing import Any
 from lockstep.config.errors import ConfigError
 from lockstep.config.scalars import is_number
 from lockstep.config.schema import check_keys, listed
+from lockstep.config.suggest import did_you_mean
 from lockstep.gate.file import GateFileError, read_gate
 from lockstep.gate.model import Gate, parse_time
 
@@ -59,7 +60,8 @@ def parse_upstream(data: Any) -> Upstream | None:
                               key=f"{key}.{name}" if name in data else key)
     phase = data.get("phase", "verification")
     if phase not in _PHASES:
-        raise ConfigError(f"unknown value {phase!r} (use {', '.join(_PHASES)})", key=f"{key}.phase")
+        hint = did_you_mean(str(phase), _PHASES) or f" (use {', '.join(_PHASES)})"
+        raise ConfigError(f"unknown value {phase!r}{hint}", key=f"{key}.phase")
     age = data.get("max_age_hours")
     if age is not None and (not is_number(age) or age <= 0):
         raise ConfigError(f"expected a positive number of hours, got {age!r}", key=f"{key}.max_age_hours")

@@ -195,7 +195,8 @@ def select_catalog(config: pytest.Config) -> CatalogHooks:
     itself) is collected once."""
     mode = str(config.getini(INI_CATALOG) or "builtin").strip()
     if mode not in _CHOICES:
-        raise ConfigError(f"expected builtin or none, got {mode!r}", file=_ini_source(config), key=INI_CATALOG)
+        raise ConfigError(f"expected builtin or none, got {mode!r}{did_you_mean(mode.lower(), _CHOICES, 0.8)}",
+                          file=_ini_source(config), key=INI_CATALOG)
     skip = tuple(str(p) for p in config.getini(INI_SKIP))
     folder = catalog_folder().resolve()
     if skip:

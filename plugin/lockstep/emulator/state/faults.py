@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from lockstep.config.errors import ConfigError
+from lockstep.config.suggest import did_you_mean
 
 __all__ = ["FaultDice", "Faults"]
 
@@ -31,7 +32,8 @@ class Faults:
         changes: dict[str, Any] = {}
         for key, value in patch.items():
             if key not in known:
-                raise ConfigError(f"unknown fault (known: {', '.join(sorted(known))})", key=f"faults.{key}")
+                hint = did_you_mean(str(key), known) or f" (known: {', '.join(sorted(known))})"
+                raise ConfigError(f"unknown fault{hint}", key=f"faults.{key}")
             changes[key] = _coerce(key, value)
         return replace(self, **changes)
 

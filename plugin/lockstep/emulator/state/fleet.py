@@ -35,6 +35,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from lockstep.config.suggest import did_you_mean
 from lockstep.emulator.schema.packaging import ERROR_SEVERITIES, ERROR_TYPES, ORG_STATUSES, ORG_TYPES, PUSH_STATUSES
 from lockstep.emulator.schema.registry import make_id, to_18
 from lockstep.emulator.state.table_builder import Builder
@@ -96,7 +97,8 @@ class _Packages:
     def namespace(self, key: str, value: Any) -> str:
         if value not in self.ids:
             known = ", ".join(sorted(self.ids)) or "none"
-            raise self.b.fail(key, f"unknown package {value!r}; packaging.packages declares: {known}")
+            raise self.b.fail(key, f"unknown package {value!r}{did_you_mean(str(value), self.ids)}; "
+                                   f"packaging.packages declares: {known}")
         return str(value)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lockstep.config.errors import ConfigError
+from lockstep.config.suggest import did_you_mean
 from lockstep.config.yaml_load import load_yaml_file
 from lockstep.emulator.api.limits import default_limits
 from lockstep.emulator.state.definition import Credentials, OrgDefinition
@@ -92,7 +93,8 @@ def _load_file(source: Path, now: dt.datetime) -> OrgDefinition:
         raise state_error(source, "org.name", f"required: letters, digits, '-', '_' or '.', got {name!r}")
     kind = str(org.get("kind") or "production")
     if kind not in KINDS:
-        raise state_error(source, "org.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
+        hint = did_you_mean(kind, KINDS)
+        raise state_error(source, "org.kind", f"expected one of {', '.join(KINDS)}, got {kind!r}{hint}")
     versions = expect_mapping(source, "org.api_versions", org.get("api_versions"))
     check_keys(source, "org.api_versions", versions, ("min", "max"))
     api_min = _version(source, "org.api_versions.min", versions.get("min", "31.0"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from lockstep.config.suggest import did_you_mean
 from lockstep.emulator.schema.registry import SCHEMA, key_prefix, make_id, to_18
 from lockstep.emulator.state.apex import complete_apex_class
 from lockstep.emulator.state.definition import OrgDefinition
@@ -175,7 +176,8 @@ def _rights(b: Builder, key: str, rights: Any, names: dict[str, str]) -> dict[st
     flags = dict.fromkeys(names.values(), False)
     for right in expect_list(b.source, key, rights):
         if right not in names:
-            raise b.fail(key, f"unknown permission {right!r} (known: {', '.join(names)})")
+            hint = did_you_mean(str(right), names) or f" (known: {', '.join(names)})"
+            raise b.fail(key, f"unknown permission {right!r}{hint}")
         flags[names[right]] = True
     return flags
 
