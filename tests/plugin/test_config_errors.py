@@ -4,13 +4,15 @@ the key it names are attributes, and ``str()`` is the one line users see."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import lockstep.config.errors
 from lockstep.config.errors import ConfigError
-from lockstep.config.expectations import Each, Number, builtin_expectations, expectation, known
+from lockstep.config.expectations import TEXT, VERSION, Each, Number, builtin_expectations, expectation, known
 from lockstep.config.profile import check_expectations, load_profile
+from lockstep.config.schema import ListOf
 from lockstep.emulator.state.load import load_states
 
 ORG = "orgs:\n  - {name: qa, kind: sandbox, auth: {method: sf_cli, alias: qa}}\n"
@@ -113,3 +115,14 @@ def test_a_message_stays_one_line() -> None:
     error = ConfigError("unknown key", file="p.yaml", key="orgs.bad\nkey")
     assert str(error) == "p.yaml: orgs.bad\\nkey: unknown key"
     assert lockstep.config.errors.__all__ == ["ConfigError", "one_line"]
+
+
+@pytest.mark.parametrize(("shape", "what"), [
+    (ListOf(TEXT), "a list of strings"), (ListOf(Number()), "a list of numbers"),
+    (ListOf(VERSION), 'a list of items, each a version string like "2.5.0.1" (quoted)'),
+])
+def test_a_list_shape_describes_its_items(shape: ListOf[Any], what: str) -> None:
+    """A team's ListOf(Number()) says numbers, not the strings of the default wording."""
+    with pytest.raises(ConfigError) as info:
+        shape.check("x", ("limits",))
+    assert info.value.problem == f"expected {what}, found 'x'"

@@ -169,13 +169,20 @@ class Each(Schema[Mapping[str, T]]):
                 self.item.check(item, (*path, key))
 
 
+def _plural(what: str) -> str:
+    """``a string`` -> ``strings``, ``an integer`` -> ``integers``; longer descriptions as ``items,
+    each <description>``: the items a list holds."""
+    noun = what.removeprefix("an ").removeprefix("a ")
+    return f"{noun}s" if noun != what and noun.isalpha() else f"items, each {what}"
+
+
 class ListOf(Schema[tuple[T, ...]]):
     """A list (a tuple once the profile is frozen) of values of one schema."""
 
     container = (list, tuple)
 
-    def __init__(self, item: Schema[T], what: str = "a list of strings") -> None:
-        self.item, self.what = item, what
+    def __init__(self, item: Schema[T], what: str | None = None) -> None:
+        self.item, self.what = item, what or f"a list of {_plural(item.what)}"
 
     def check(self, value: Any, path: KeyPath) -> None:
         super().check(value, path)

@@ -64,7 +64,9 @@ class XdistHooks:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         if self.groups is None:
             return None
-        from xdist.scheduler import LoadScopeScheduling  # xdist is optional: only its own hooks import it
+        from xdist.scheduler import (
+            LoadScopeScheduling,  # only runs under xdist: a run without -n never loads its scheduler
+        )
 
         groups_dir = self.groups
 

@@ -14,8 +14,6 @@ __all__ = ["ERROR_TYPES", "ORG_STATUSES", "ORG_TYPES", "PACKAGING_OBJECTS", "PUS
 
 ORG_TYPES = ("Production", "Sandbox")
 ORG_STATUSES = ("Active", "Demo", "Free", "Inactive", "Trial")
-INSTALLED_STATUSES = ("i", "u")  # installed, uninstalled
-CUSTOM_UPGRADE_TYPES = ("BlockedBySubscriber", "None")
 PUSH_STATUSES = ("Canceled", "Created", "Failed", "In Progress", "Pending", "Succeeded")
 ERROR_TYPES = ("ApexTestFailure", "DeployError", "FeatureMissing", "IneligibleUpgrade", "LimitExceeded",
                "LockingFailure", "PACError", "UnclassifiedError")
