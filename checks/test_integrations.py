@@ -30,18 +30,13 @@ from __future__ import annotations
 import pytest
 
 from lockstep.config.expectations import (
-    JSON_FIELDS,
-    PROBE_URL,
     TEXT,
     URL,
     Each,
-    Either,
-    Fields,
     ListOf,
-    Number,
     expectation,
 )
-from lockstep.helpers.endpoints import classify, environment_of, matches
+from lockstep.helpers.endpoints import PROBE, classify, environment_of, matches
 
 pytestmark = [pytest.mark.verification, pytest.mark.readiness]
 
@@ -50,10 +45,7 @@ RUNNING = "Running"
 ENVIRONMENT = expectation("environment", TEXT)
 ENDPOINTS = expectation("endpoints", Each("a mapping of system -> URL per environment",
                                           Each("a mapping of environment -> URL", URL)))
-PROBES = expectation("probes", Each("a mapping of probe name -> probe", Fields(
-    "a probe", ("url",), url=Either(PROBE_URL, Each("a mapping of environment -> URL", PROBE_URL)),
-    status=Number(100, 599, integer=True), max_latency_ms=Number(0), min_cert_days=Number(0),
-    json=JSON_FIELDS, timeout_s=Number(0.1, 30), ca_file=TEXT)))
+PROBES = expectation("probes", Each("a mapping of probe name -> probe", PROBE))
 EVENT_SUBSCRIBERS = expectation("event_subscribers", ListOf(TEXT))
 
 

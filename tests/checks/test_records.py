@@ -73,4 +73,5 @@ def test_public_names_are_pinned():
     assert lockstep.config.release_policy.__all__ == [
         "Freeze", "ReleasePolicy", "Verdict", "Window", "parse_release"]
     assert lockstep.helpers.endpoints.__all__ == [
-        "EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes", "probe_all"]
+        "EMULATOR_URL", "PROBE", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes",
+        "probe_all"]

@@ -50,7 +50,8 @@ def error_of(root: Path, text: str) -> str:
 @pytest.mark.parametrize("module", DOCUMENTED, ids=lambda path: path.name)
 def test_every_documented_example_loads(tmp_path: Path, module: Path) -> None:
     example = docstring_examples(module)
-    profile = load(tmp_path, yaml.safe_dump(example) + ORGS)
+    orgs = ORGS.replace("kind: sandbox", "kind: packaging") if "fleet" in example["expect"] else ORGS
+    profile = load(tmp_path, yaml.safe_dump(example) + orgs)
     assert dict(profile.org("qa").expect).keys() == example["expect"].keys()
 
 

@@ -37,9 +37,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from lockstep.config.auth import PATH_FILE_BYTES
+from lockstep.config.errors import ConfigError
+from lockstep.config.expectations import JSON_FIELDS, PROBE_URL, TEXT
+from lockstep.config.schema import Each, Either, Fields, Number
 from lockstep.config.yaml_load import file_problem
 
-__all__ = ["EMULATOR_URL", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes", "probe_all"]
+__all__ = ["EMULATOR_URL", "PROBE", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes",
+           "probe_all"]
 
 EMULATOR_URL = "${emulator.url}"
 DEFAULT_LATENCY_MS = 2000
@@ -47,7 +51,10 @@ DEFAULT_CERT_DAYS = 14
 DEFAULT_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 30.0
 MAX_CONCURRENT = 20
-_PROBE_KEYS = ("url", "status", "max_latency_ms", "min_cert_days", "json", "timeout_s", "ca_file")
+# One probe of expect.probes: the check catalog declares the key with it (checks/test_integrations.py).
+PROBE = Fields("a probe", ("url",), url=Either(PROBE_URL, Each("a mapping of environment -> URL", PROBE_URL)),
+               status=Number(100, 599, integer=True), max_latency_ms=Number(0), min_cert_days=Number(0),
+               json=JSON_FIELDS, timeout_s=Number(0.1, MAX_TIMEOUT_S), ca_file=TEXT)
 
 
 def environment_of(kind: str, expect: Mapping[str, Any]) -> str:
@@ -141,50 +148,29 @@ def _dig(body: Any, path: str) -> tuple[Any, bool]:
     return value, True
 
 
-def _number(name: str, key: str, value: Any, default: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"probes.{name}.{key}: expected a non-negative number, got {value!r}")
-    return float(value)
-
-
 def parse_probes(spec: Mapping[str, Any] | None, environment: str, emulator_url: str | None = None,
                  emulator_ca: str | None = None) -> list[Probe]:
-    """The probes of ``expect.probes`` for one environment; ValueError names a bad key."""
+    """The probes of ``expect.probes`` for one environment; a :class:`ConfigError` (a ValueError)
+    names a bad key, checked by :data:`PROBE`, the shape the profile was validated with."""
     probes = []
     for name, item in sorted((spec or {}).items()):
-        if not isinstance(item, Mapping):
-            raise ValueError(f"probes.{name}: expected a mapping with at least url")
-        unknown = [k for k in item if k not in _PROBE_KEYS]
-        if unknown:
-            raise ValueError(f"probes.{name}.{unknown[0]}: unknown key (allowed: {', '.join(_PROBE_KEYS)})")
-        url = item.get("url")
+        PROBE.check(item, ("probes", name))
+        url = item["url"]
         if isinstance(url, Mapping):
             url = url.get(environment)
             if url is None:
                 continue
-        if not isinstance(url, str) or not url.strip():
-            raise ValueError(f"probes.{name}.url: expected a URL or a mapping environment -> URL")
         ca_file = item.get("ca_file")
         if EMULATOR_URL in url:
             if not emulator_url:
-                raise ValueError(f"probes.{name}.url: {EMULATOR_URL} needs a profile served by the emulator")
+                raise ConfigError(f"{EMULATOR_URL} needs a profile served by the emulator", key=f"probes.{name}.url")
             url, ca_file = url.replace(EMULATOR_URL, emulator_url.rstrip("/")), ca_file or emulator_ca
-        if not url.startswith(("https://", "http://")):
-            raise ValueError(f"probes.{name}.url: expected an http(s) URL, got {url!r}")
-        expected_json = item.get("json") or {}
-        if not isinstance(expected_json, Mapping):
-            raise ValueError(f"probes.{name}.json: expected a mapping of dotted path -> value")
-        status = item.get("status", 200)
-        if isinstance(status, bool) or not isinstance(status, int):
-            raise ValueError(f"probes.{name}.status: expected an HTTP status, got {status!r}")
         probes.append(Probe(
-            name=str(name), url=url, status=status,
-            max_latency_ms=_number(str(name), "max_latency_ms", item.get("max_latency_ms"), DEFAULT_LATENCY_MS),
-            min_cert_days=_number(str(name), "min_cert_days", item.get("min_cert_days"), DEFAULT_CERT_DAYS),
-            json=tuple(sorted((str(k), v) for k, v in expected_json.items())),
-            timeout_s=min(_number(str(name), "timeout_s", item.get("timeout_s"), DEFAULT_TIMEOUT_S), MAX_TIMEOUT_S),
+            name=str(name), url=url, status=int(item.get("status", 200)),
+            max_latency_ms=float(item.get("max_latency_ms", DEFAULT_LATENCY_MS)),
+            min_cert_days=float(item.get("min_cert_days", DEFAULT_CERT_DAYS)),
+            json=tuple(sorted((str(k), v) for k, v in (item.get("json") or {}).items())),
+            timeout_s=float(item.get("timeout_s", DEFAULT_TIMEOUT_S)),
             ca_file=str(ca_file) if ca_file else None,
         ))
     return probes
