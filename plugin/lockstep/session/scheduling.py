@@ -64,9 +64,8 @@ class XdistHooks:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         if self.groups is None:
             return None
-        from xdist.scheduler import (
-            LoadScopeScheduling,  # only runs under xdist: a run without -n never loads its scheduler
-        )
+        # only under xdist: a run without -n never loads its scheduler
+        from xdist.scheduler import LoadScopeScheduling
 
         groups_dir = self.groups
 
