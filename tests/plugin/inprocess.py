@@ -1,0 +1,51 @@
+"""Lockstep's commands run in the test's own process, answering as a subprocess would.
+
+A pytest run or a ``lockstep gate`` command in a subprocess costs a second of Python start-up and
+imports; most tests read only the exit status, the output and the files written. These helpers
+return the same :class:`subprocess.CompletedProcess`. Tests where a separate process is the point
+(signals, a killed run, the environment, a FIFO that could block) keep ``subprocess``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from lockstep.cli import main
+
+
+def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``lockstep gate ARGS``: exit status, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(["gate", *args])
+        except SystemExit as exc:  # argparse refuses a usage error with exit status 2
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(["lockstep", "gate", *args], code, out.getvalue(), err.getvalue())
+
+
+def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest -p no:cacheprovider ARGS`` in ``cwd``: exit status, stdout, stderr. The
+    run's own modules (check files, conftests under ``cwd``) are forgotten afterwards, so the next
+    run imports its own files of the same names."""
+    modules, path, here = set(sys.modules), list(sys.path), os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    os.chdir(cwd)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = int(pytest.main(["-p", "no:cacheprovider", *args]))
+    finally:
+        os.chdir(here)
+        sys.path[:] = path
+        root = str(Path(cwd).resolve())
+        for name in set(sys.modules) - modules:
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(root):
+                del sys.modules[name]
+    return subprocess.CompletedProcess(["pytest", *args], code, out.getvalue(), err.getvalue())
