@@ -33,7 +33,7 @@ def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``python -m pytest -p no:cacheprovider ARGS`` in ``cwd``: exit status, stdout, stderr. The
-    run's own modules (check files, conftests under ``cwd``) are forgotten afterwards, so the next
+    run's own modules (check files, conftests) are forgotten afterwards, so the next
     run imports its own files of the same names."""
     modules, path, here = set(sys.modules), list(sys.path), os.getcwd()
     out, err = io.StringIO(), io.StringIO()
@@ -44,8 +44,16 @@ def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     finally:
         os.chdir(here)
         sys.path[:] = path
-        root = str(Path(cwd).resolve())
         for name in set(sys.modules) - modules:
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(root):
+            if _the_runs_own(name):
                 del sys.modules[name]
     return subprocess.CompletedProcess(["pytest", *args], code, out.getvalue(), err.getvalue())
+
+
+_INSTALLED = tuple(str(Path(folder).resolve()) for folder in {sys.prefix, sys.base_prefix})
+
+
+def _the_runs_own(name: str) -> bool:
+    """A module the run imported from its project (not Lockstep, the standard library or a package)."""
+    file = getattr(sys.modules[name], "__file__", None)
+    return bool(file) and name.split(".")[0] != "lockstep" and not str(Path(file).resolve()).startswith(_INSTALLED)
