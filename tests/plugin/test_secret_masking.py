@@ -26,6 +26,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from plugin_helpers import read_gate, write_landscape
+from run_once import once
 
 from lockstep.salesforce.secrets import Secret, redact
 
@@ -153,16 +154,24 @@ def _pytest(root: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 
 @pytest.fixture(scope="module", params=sorted(MODES))
 def planted_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    root = tmp_path_factory.mktemp(f"planted-{request.param}")
+    """The planted run of each mode, run once for both xdist workers (in its own process: the
+    secrets reach it through its environment, and fd-level output is part of what is searched)."""
+    root, output, mode = once(tmp_path_factory, f"planted-run-{request.param}",
+                              lambda: _planted_run(tmp_path_factory, request.param))
+    return Path(root), output, mode
+
+
+def _planted_run(tmp_path_factory: pytest.TempPathFactory, mode: str) -> tuple[str, str, str]:
+    root = tmp_path_factory.mktemp(f"planted-{mode}")
     _landscape(root)
     out = root / "out"
     out.mkdir()
     done = _pytest(root, "--org-profile", "p", "--log-cli-level=DEBUG", f"--log-file={out / 'run.log'}",
                    "--log-file-level=DEBUG", f"--junitxml={out / 'junit.xml'}", f"--html={out / 'report.html'}",
-                   "-rA", "--showlocals", *MODES[request.param],
+                   "-rA", "--showlocals", *MODES[mode],
                    env={"GITHUB_STEP_SUMMARY": str(out / "summary.md")})
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
-    return root, done.stdout + "\n" + done.stderr, request.param
+    return str(root), done.stdout + "\n" + done.stderr, mode
 
 
 def _written(root: Path) -> dict[str, str]:
