@@ -31,18 +31,21 @@ def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(["lockstep", "gate", *args], code, out.getvalue(), err.getvalue())
 
 
-def run_pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m pytest -p no:cacheprovider ARGS`` in ``cwd``: exit status, stdout, stderr. The
-    run's own modules (check files, conftests) are forgotten afterwards, so the next
+def run_pytest(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest ARGS`` in ``cwd``, with the variables of ``env`` set for the run: exit
+    status, stdout, stderr. The run's own modules (check files, conftests) are forgotten afterwards, so the next
     run imports its own files of the same names."""
-    modules, path, here = set(sys.modules), list(sys.path), os.getcwd()
+    modules, path, here, environ = set(sys.modules), list(sys.path), os.getcwd(), dict(os.environ)
     out, err = io.StringIO(), io.StringIO()
     os.chdir(cwd)
+    os.environ.update(env or {})
     try:
         with redirect_stdout(out), redirect_stderr(err):
-            code = int(pytest.main(["-p", "no:cacheprovider", *args]))
+            code = int(pytest.main(list(args)))
     finally:
         os.chdir(here)
+        os.environ.clear()
+        os.environ.update(environ)
         sys.path[:] = path
         for name in set(sys.modules) - modules:
             if _the_runs_own(name):

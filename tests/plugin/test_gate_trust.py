@@ -42,7 +42,7 @@ def pytest_in(cwd: Path, *args: str, env: dict[str, str] | None = None,
     """A pytest run in ``cwd``: in the test's process, or its own when it needs another environment
     or a process limit."""
     if env is None and not kwargs:
-        return run_pytest(cwd, *args)
+        return run_pytest(cwd, "-p", "no:cacheprovider", *args)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120, env=env, **kwargs)
 

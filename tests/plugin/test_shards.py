@@ -50,7 +50,7 @@ def project_at(root: Path, flagged: str | None = None, **profile: Any) -> Path:
 
 
 def pytest_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_pytest(cwd, "--org-profile=p", *args)
+    return run_pytest(cwd, "-p", "no:cacheprovider", "--org-profile=p", *args)
 
 
 def gate_process(*args: str) -> subprocess.CompletedProcess[str]:

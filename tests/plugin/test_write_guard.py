@@ -308,7 +308,8 @@ def _run_routes(root: Path) -> dict[str, Any]:
             {"name": "prod", "kind": "production", "auth": auth}, {"name": "qa", "kind": "sandbox", "auth": auth}]}))
         (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
         (root / "test_routes.py").write_text(CHECKS)
-        proc = run_pytest(root, "test_routes.py", "--org-profile", "profile.yaml", "-q", "-p", "no:xdist")
+        proc = run_pytest(root, "test_routes.py", "--org-profile", "profile.yaml", "-p", "no:cacheprovider", "-q",
+                          "-p", "no:xdist")
         orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
