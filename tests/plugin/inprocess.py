@@ -59,4 +59,6 @@ _INSTALLED = tuple(str(Path(folder).resolve()) for folder in {sys.prefix, sys.ba
 def _the_runs_own(name: str) -> bool:
     """A module the run imported from its project (not Lockstep, the standard library or a package)."""
     file = getattr(sys.modules[name], "__file__", None)
-    return bool(file) and name.split(".")[0] != "lockstep" and not str(Path(file).resolve()).startswith(_INSTALLED)
+    if not file or name.split(".")[0] == "lockstep":
+        return False
+    return not str(Path(file).resolve()).startswith(_INSTALLED)
