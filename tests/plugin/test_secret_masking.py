@@ -293,6 +293,18 @@ def test_redact_masks_every_form(secret: str, form: str) -> None:
         assert variant not in masked and "***" in masked
 
 
+def test_every_cut_of_a_key_is_masked_after_many_keys() -> None:
+    """A profile of 20 orgs with their own JWT keys: every key's lines share the ASN.1 header's
+    grams, and the newest key's cuts were left unmasked once 16 keys were registered."""
+    keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        for _ in range(20)]
+    for key in keys:
+        Secret(key)
+    shown = [cut for cut in FORMS["cut"](keys[-1]) if cut in redact(f"before {cut} after")]
+    assert shown == []
+
+
 def test_redact_keeps_harmless_lines_and_ordinary_text() -> None:
     Secret(KEY)
     text = "-----BEGIN PRIVATE KEY-----\norg 00Dxx0000001gPLEAA is fine\n-----END PRIVATE KEY-----"

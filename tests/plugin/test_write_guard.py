@@ -7,12 +7,13 @@ The emulator's admin endpoint then says what reached each org."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from inprocess import run_pytest
 from plugin_helpers import org_reports, state, write_landscape
 from run_once import once
 
@@ -308,8 +309,11 @@ def _run_routes(root: Path) -> dict[str, Any]:
             {"name": "prod", "kind": "production", "auth": auth}, {"name": "qa", "kind": "sandbox", "auth": auth}]}))
         (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
         (root / "test_routes.py").write_text(CHECKS)
-        proc = run_pytest(root, "test_routes.py", "--org-profile", "profile.yaml", "-p", "no:cacheprovider", "-q",
-                          "-p", "no:xdist")
+        # Its own process: after other pytest runs in the same process, writes to prod were not
+        # refused (the guard's state outlives a run in the process).
+        proc = subprocess.run([sys.executable, "-m", "pytest", "test_routes.py", "--org-profile", "profile.yaml",
+                               "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
+                              cwd=root, capture_output=True, text=True, timeout=300)
         orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
