@@ -309,8 +309,8 @@ def _run_routes(root: Path) -> dict[str, Any]:
             {"name": "prod", "kind": "production", "auth": auth}, {"name": "qa", "kind": "sandbox", "auth": auth}]}))
         (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
         (root / "test_routes.py").write_text(CHECKS)
-        # Its own process: after other pytest runs in the same process, writes to prod were not
-        # refused (the guard's state outlives a run in the process).
+        # Its own process: run in the test's process after other pytest runs of the suite in that
+        # process, writes to prod were let through (not yet explained; alone it refused them).
         proc = subprocess.run([sys.executable, "-m", "pytest", "test_routes.py", "--org-profile", "profile.yaml",
                                "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
                               cwd=root, capture_output=True, text=True, timeout=300)
