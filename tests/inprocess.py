@@ -33,10 +33,14 @@ def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def run_pytest(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m pytest ARGS`` in ``cwd``, with the variables of ``env`` set for the run: exit
-    status, stdout, stderr. The run's own modules (check files, conftests) are forgotten afterwards, so the next
-    run imports its own files of the same names."""
-    modules, path, here, environ = set(sys.modules), list(sys.path), os.getcwd(), dict(os.environ)
+    status, stdout, stderr. The test session's own modules (its test files, conftests, helpers) are
+    hidden during the run, so a check file named like one of them (``test_routes.py``) is imported
+    from the run's folder, not found already imported; the run's own modules are forgotten after it."""
+    hidden = {name: module for name, module in sys.modules.items() if _project_module(name)}
+    path, here, environ = list(sys.path), os.getcwd(), dict(os.environ)
     out, err = io.StringIO(), io.StringIO()
+    for name in hidden:
+        del sys.modules[name]
     os.chdir(cwd)
     os.environ.update(env or {})
     try:
@@ -47,18 +51,18 @@ def run_pytest(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subp
         os.environ.clear()
         os.environ.update(environ)
         sys.path[:] = path
-        for name in set(sys.modules) - modules:
-            if _the_runs_own(name):
-                del sys.modules[name]
+        for name in [name for name in sys.modules if _project_module(name)]:
+            del sys.modules[name]
+        sys.modules.update(hidden)
     return subprocess.CompletedProcess(["pytest", *args], code, out.getvalue(), err.getvalue())
 
 
 _INSTALLED = tuple(str(Path(folder).resolve()) for folder in {sys.prefix, sys.base_prefix})
 
 
-def _the_runs_own(name: str) -> bool:
-    """A module the run imported from its project (not Lockstep, the standard library or a package)."""
+def _project_module(name: str) -> bool:
+    """A module imported from a project's folder (not Lockstep, the standard library or a package)."""
     file = getattr(sys.modules[name], "__file__", None)
-    if not file or name.split(".")[0] == "lockstep":
+    if not file or name == "__main__" or name.split(".")[0] == "lockstep":
         return False
     return not str(Path(file).resolve()).startswith(_INSTALLED)

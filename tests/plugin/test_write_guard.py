@@ -7,13 +7,12 @@ The emulator's admin endpoint then says what reached each org."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from inprocess import run_pytest
 from plugin_helpers import org_reports, state, write_landscape
 from run_once import once
 
@@ -309,11 +308,8 @@ def _run_routes(root: Path) -> dict[str, Any]:
             {"name": "prod", "kind": "production", "auth": auth}, {"name": "qa", "kind": "sandbox", "auth": auth}]}))
         (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
         (root / "test_routes.py").write_text(CHECKS)
-        # Its own process: run in the test's process after other pytest runs of the suite in that
-        # process, writes to prod were let through (not yet explained; alone it refused them).
-        proc = subprocess.run([sys.executable, "-m", "pytest", "test_routes.py", "--org-profile", "profile.yaml",
-                               "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
-                              cwd=root, capture_output=True, text=True, timeout=300)
+        proc = run_pytest(root, "test_routes.py", "--org-profile", "profile.yaml", "-p", "no:cacheprovider", "-q",
+                          "-p", "no:xdist")
         orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
