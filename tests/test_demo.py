@@ -1,26 +1,24 @@
-"""The bundled demo, run as a newcomer runs it: `pytest --org-profile demo`."""
+"""The bundled demo, run as a newcomer runs it: `pytest --org-profile demo` (in its own process,
+shared with tests/test_report_browser.py); its phases and variants run in the test's process."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from demo_run import demo_run
+from inprocess import run_pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def run_demo(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
     gate_file = tmp_path / "gate.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--org-profile", "demo", "-p", "no:cacheprovider",
-         "--gate-file", str(gate_file), *args],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )
+    proc = run_pytest(REPO, "--org-profile", "demo", "-p", "no:cacheprovider", "--gate-file", str(gate_file), *args)
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc, json.loads(gate_file.read_text())
 
@@ -32,7 +30,8 @@ def reasons(gate: dict, org: str) -> str:
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
-    return run_demo(tmp_path_factory.mktemp("demo"))
+    proc, gate, _ = demo_run(tmp_path_factory)
+    return proc, gate
 
 
 def test_demo_is_a_no_go_with_the_planted_findings(full_run):
@@ -128,11 +127,8 @@ def test_a_failing_org_is_left_out_of_cross_org_checks(tmp_path, faults):
     qa = tmp_path / "demo" / "qa.yaml"
     qa.write_text(qa.read_text() + yaml.safe_dump({"faults": faults}))
     gate_file = tmp_path / "gate.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", f"--org-profile={tmp_path / 'demo.yaml'}", "-p", "no:cacheprovider",
-         f"--gate-file={gate_file}", "-k", "test_no_drift_between_orgs or package_versions"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-    )
+    proc = run_pytest(REPO, f"--org-profile={tmp_path / 'demo.yaml'}", "-p", "no:cacheprovider",
+                      f"--gate-file={gate_file}", "-k", "test_no_drift_between_orgs or package_versions")
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     gate = json.loads(gate_file.read_text())
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -9,10 +9,10 @@ import html
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from demo_run import demo_run
 from needs import unavailable
 
 from lockstep.gate.model import Counts, Entry, Gate, Landscape, Narrowing, OrgGate, Profile
@@ -41,11 +41,7 @@ def browse(chromium: str, page: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("report")
-    page = folder / "report.html"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--org-profile", "demo", "-p", "no:cacheprovider", "-q",
-                           f"--gate-file={folder / 'gate.json'}", f"--html={page}", "--self-contained-html"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc, _, page = demo_run(tmp_path_factory)
     assert proc.returncode == 1 and page.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return page
 

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from run_once import once
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,8 +20,12 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def wheel_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with only the built wheel installed; the dependencies are the
-    ones of this environment (no network), reached through a path file."""
-    folder = tmp_path_factory.mktemp("wheel")
+    ones of this environment (no network), reached through a path file. Built once for both xdist
+    workers."""
+    return Path(once(tmp_path_factory, "wheel-python", lambda: str(_wheel_python(tmp_path_factory.mktemp("wheel")))))
+
+
+def _wheel_python(folder: Path) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(folder / "dist")],
                    check=True, capture_output=True, timeout=300)
     wheel = next((folder / "dist").glob("lockstep-*.whl"))

@@ -1,7 +1,7 @@
 """Run catalog check files against planted emulator states, and read what each check decided.
 
 Each theme's test module writes (or points at) a profile whose orgs are planted to pass and to
-fail, runs the real check file through pytest in a subprocess, and asserts on the outcome and
+fail, runs the real check file through pytest (in the test's process), and asserts on the outcome and
 message of every (check, org) pair, read from the JUnit XML, and on the gate file.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+
+from inprocess import run_pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKS = REPO / "checks"
@@ -39,12 +39,9 @@ class CatalogRun:
 def run_catalog(tmp_path: Path, profile: Path, *check_files: str, args: tuple[str, ...] = ()) -> CatalogRun:
     """Run `checks/<file>` for each file against `profile`; return outcomes per (test, org)."""
     gate_file, junit = tmp_path / "gate.json", tmp_path / "junit.xml"
-    command = [
-        sys.executable, "-m", "pytest", *(str(CHECKS / name) for name in check_files),
-        "--org-profile", str(profile), f"--gate-file={gate_file}", f"--junitxml={junit}",
-        "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO), *args,
-    ]
-    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = run_pytest(REPO, *(str(CHECKS / name) for name in check_files), "--org-profile", str(profile),
+                      f"--gate-file={gate_file}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q",
+                      "--rootdir", str(REPO), *args)
     output = proc.stdout + proc.stderr
     assert gate_file.exists(), output[-4000:]
     gate = json.loads(gate_file.read_text())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from inprocess import run_pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKS = ("test_packages.py", "test_automation.py", "test_integrations.py")
@@ -33,10 +34,9 @@ def test_the_printed_baseline_passes_the_catalog(org: str, tmp_path: Path) -> No
     profile.write_text(yaml.safe_dump({"emulator": str(REPO / "profiles" / "demo"),
                                        "orgs": [{"name": org, "kind": kind, "expect": block}]}))
     junit = tmp_path / "junit.xml"
-    run = subprocess.run([sys.executable, "-m", "pytest", *(str(REPO / "checks" / c) for c in CHECKS),
-                          f"--org-profile={profile}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q",
-                          "--rootdir", str(REPO), "--gate-file", str(tmp_path / "gate.json")],
-                         cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    run = run_pytest(REPO, *(str(REPO / "checks" / c) for c in CHECKS), f"--org-profile={profile}",
+                     f"--junitxml={junit}", "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO), "--gate-file",
+                     str(tmp_path / "gate.json"))
     cases = list(ET.parse(junit).getroot().iter("testcase"))
     failed = [c.get("name") for c in cases if c.find("failure") is not None or c.find("error") is not None]
     passed = [c.get("name") for c in cases if c.find("skipped") is None and c.get("name") not in failed]

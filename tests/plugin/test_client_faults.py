@@ -139,7 +139,7 @@ def test_c(orgs):
     assert gate["orgs"]["alpha"]["api_calls"] == 4
 
     admin.post(f"{emulator.url}/__emulator__/reset").raise_for_status()
-    result = project.runpytest_subprocess("--org-profile", "ext", "-p", "no:cacheprovider", "-n", "2")
+    result = project.runpytest("--org-profile", "ext", "-p", "no:cacheprovider", "-n", "2")
     assert result.ret == 0
     gate = read_gate(project.path)
     counts = admin_counts(emulator, admin)

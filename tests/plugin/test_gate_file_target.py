@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from inprocess import gate_cli
 from plugin_helpers import write_landscape
 
 ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}]
@@ -39,8 +40,7 @@ def pytest_args(*args: str) -> list[str]:
 
 
 def gate_check(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", "check", str(path), *args],
-                          capture_output=True, text=True, timeout=60)
+    return gate_cli("check", str(path), *args)
 
 
 def test_a_gate_file_that_is_a_symlink_replaces_the_file_it_points_at(tmp_path: Path) -> None:

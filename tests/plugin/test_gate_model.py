@@ -6,15 +6,15 @@ one line naming it, never a crash or another decision."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inprocess import gate_cli, run_pytest
 from plugin_helpers import write_landscape
+from run_once import once
 
 from lockstep.gate.file import read_gate
 from lockstep.gate.model import SCHEMA, Gate, GateFileError
@@ -43,20 +43,15 @@ WAIVERS = [{"check": "test_flow_active", "orgs": ["tag:emea"], "reason": "after 
 NOW = "--now=2026-12-01T10:00:00+00:00"
 
 
-def pytest_in(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args], cwd=root,
-                          capture_output=True, text=True, timeout=300)
-
-
-def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", *args], capture_output=True, text=True,
-                          timeout=60)
-
-
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Gate files written by real runs, by what they are."""
-    root = tmp_path_factory.mktemp("gates")
+    """Gate files written by real runs, by what they are (written once for both xdist workers)."""
+    paths = once(tmp_path_factory, "gate-model-written", lambda: {k: str(v) for k, v in _write_gates(
+        tmp_path_factory.mktemp("gates")).items()})
+    return {kind: Path(path) for kind, path in paths.items()}
+
+
+def _write_gates(root: Path) -> dict[str, Path]:
     (root / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
     (root / "checks").mkdir()
     (root / "checks" / "test_catalog.py").write_text(CATALOG)
@@ -76,7 +71,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths = {}
     for kind, args in runs.items():
         paths[kind] = out / f"{kind.replace(' ', '-')}.json"
-        done = pytest_in(root, *args, f"--gate-file={paths[kind]}")
+        done = run_pytest(root, "-p", "no:cacheprovider", "-q", *args, f"--gate-file={paths[kind]}")
         assert paths[kind].exists(), done.stdout[-3000:] + done.stderr[-3000:]
     paths["merged"] = out / "merged.json"
     merged = gate_cli("merge", str(paths["shard 1"]), str(paths["shard 2"]), "-o", str(paths["merged"]))

@@ -6,13 +6,12 @@ without reporting them deselected. Each would otherwise end "go" and be accepted
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from inprocess import gate_cli, run_pytest
 from plugin_helpers import read_gate, write_landscape
 
 ORGS = [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}]
@@ -34,14 +33,11 @@ def project_at(root: Path, ini: str = "") -> Path:
 
 
 def pytest_in(root: Path, *args: str, fixed: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LS_FIXED": "1" if fixed else ""}
-    return subprocess.run([sys.executable, "-m", "pytest", "--org-profile=p", "-q", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_pytest(root, "--org-profile=p", "-q", *args, env={"LS_FIXED": "1" if fixed else ""})
 
 
 def gate_check(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", "check",
-                           str(root / "reports" / "gate.json"), *args], capture_output=True, text=True, timeout=60)
+    return gate_cli("check", str(root / "reports" / "gate.json"), *args)
 
 
 def assert_partial(root: Path, narrowing: str, executed: int) -> dict[str, Any]:

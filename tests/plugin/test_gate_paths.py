@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from inprocess import gate_cli, run_pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run(tmp_path: Path, *args: str) -> dict:
     gate = tmp_path / "gate.json"
-    subprocess.run([sys.executable, "-m", "pytest", "--org-profile", "demo", "-p", "no:cacheprovider", "-q",
-                    f"--gate-file={gate}", *args], cwd=REPO, capture_output=True, timeout=300)
+    run_pytest(REPO, "--org-profile", "demo", "-p", "no:cacheprovider", "-q", f"--gate-file={gate}", *args)
     data: dict[str, Any] = json.loads(gate.read_text())
     return data
 
@@ -23,8 +22,7 @@ def test_a_run_limited_to_a_check_file_is_partial(tmp_path: Path) -> None:
     gate = run(tmp_path, "checks/test_packages.py")
     assert gate["paths"] == ["checks/test_packages.py"]
     assert gate["complete"] is False
-    refused = subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", "check", str(tmp_path / "gate.json")],
-                             capture_output=True, text=True)
+    refused = gate_cli("check", str(tmp_path / "gate.json"))
     assert "limited to checks/test_packages.py" in refused.stdout + refused.stderr
     assert refused.returncode == 1
 

@@ -203,7 +203,7 @@ def test_worker_input_has_no_secrets(request, profile):
 """)
     serial = run(landscape)
     serial_gate = read_gate(landscape.path)
-    parallel = landscape.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
+    parallel = landscape.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
     parallel_gate = read_gate(landscape.path)
     assert serial.ret == parallel.ret == 1
     assert parallel_gate["counts"] == serial_gate["counts"]
@@ -228,7 +228,7 @@ def test_where(org, n):
     folder.mkdir(exist_ok=True)
     (folder / f"{org.name}-{os.environ['PYTEST_XDIST_WORKER']}").touch()
 """)
-    result = landscape.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
+    result = landscape.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
     assert result.ret == 0
     seen = sorted(p.name.split("-")[0] for p in (landscape.path / "where").iterdir())
     assert seen == ["prod", "qa"]
@@ -298,7 +298,7 @@ def test_xdist_logs_in_once_per_org_and_cross_org_checks_share_one_worker(
     def api_calls(*args: str) -> dict[str, Any]:
         for file in where.iterdir():
             file.unlink()
-        result = project.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", *args)
+        result = project.runpytest("--org-profile", "p", "-p", "no:cacheprovider", *args)
         gate = read_gate(project.path)
         assert gate["counts"]["failed"] == gate["counts"]["errors"] == 0, result.stdout.str()[-3000:]
         return {"calls": {n: o["api_calls"] for n, o in gate["orgs"].items()}, "counts": gate["counts"],

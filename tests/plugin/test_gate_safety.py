@@ -313,7 +313,7 @@ def test_collection_errors_name_the_exception(landscape: pytest.Pytester, source
 
 def test_collection_errors_under_xdist_name_the_exception(landscape: pytest.Pytester) -> None:
     landscape.makepyfile(test_broken="def test_x(org:\n    pass\n")
-    result = landscape.runpytest_subprocess("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
+    result = landscape.runpytest("--org-profile", "p", "-p", "no:cacheprovider", "-n", "2")
     assert result.ret != 0
     assert ("collection error: test_broken.py: SyntaxError: '(' was never closed (line 1)"
             in read_gate(landscape.path)["reasons"])

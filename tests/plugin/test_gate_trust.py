@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
+from inprocess import gate_cli, run_pytest
 from plugin_helpers import read_gate, reasons, state, write_landscape
+from run_once import once
 
 from lockstep.cli import main
 
@@ -37,13 +39,12 @@ def project_at(root: Path, **profile: Any) -> Path:
 
 def pytest_in(cwd: Path, *args: str, env: dict[str, str] | None = None,
               **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """A pytest run in ``cwd``: in the test's process, or its own when it needs another environment
+    or a process limit."""
+    if env is None and not kwargs:
+        return run_pytest(cwd, "-p", "no:cacheprovider", *args)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120, env=env, **kwargs)
-
-
-def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", *args], capture_output=True, text=True,
-                          timeout=60)
 
 
 def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -221,9 +222,13 @@ def test_max_age_refuses_an_older_gate(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def go_gate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    project = project_at(tmp_path_factory.mktemp("go") / "project")
-    assert pytest_in(project, "--org-profile", "p").returncode == 0
-    return read_gate(project)
+    def produce() -> dict[str, Any]:
+        project = project_at(tmp_path_factory.mktemp("go") / "project")
+        assert pytest_in(project, "--org-profile", "p").returncode == 0
+        return read_gate(project)
+
+    gate: dict[str, Any] = once(tmp_path_factory, "gate-trust-go-gate", produce)
+    return gate
 
 
 def _contradict(gate: dict[str, Any], change: str) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from inprocess import run_pytest
 from plugin_helpers import org_reports, read_gate, state, write_landscape
 
 from lockstep.emulator import Emulator
@@ -96,9 +96,8 @@ SMOKE_REFUSED = ("prod: writes refused: allow_writes is false for this org; allo
 
 
 def _run(root: Path, emulator: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "test_plans.py", "--org-profile", "profile.yaml",
-                           "-p", "no:cacheprovider", "-q", "-p", "no:xdist", *args],
-                          cwd=root, capture_output=True, text=True, timeout=300)
+    return run_pytest(root, "test_plans.py", "--org-profile", "profile.yaml", "-p", "no:cacheprovider", "-q",
+                      "-p", "no:xdist", *args)
 
 
 @pytest.fixture(scope="module")

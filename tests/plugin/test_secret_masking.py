@@ -26,6 +26,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from plugin_helpers import read_gate, write_landscape
+from run_once import once
 
 from lockstep.salesforce.secrets import Secret, redact
 
@@ -153,16 +154,24 @@ def _pytest(root: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 
 @pytest.fixture(scope="module", params=sorted(MODES))
 def planted_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    root = tmp_path_factory.mktemp(f"planted-{request.param}")
+    """The planted run of each mode, run once for both xdist workers (in its own process: the
+    secrets reach it through its environment, and fd-level output is part of what is searched)."""
+    root, output, mode = once(tmp_path_factory, f"planted-run-{request.param}",
+                              lambda: _planted_run(tmp_path_factory, request.param))
+    return Path(root), output, mode
+
+
+def _planted_run(tmp_path_factory: pytest.TempPathFactory, mode: str) -> tuple[str, str, str]:
+    root = tmp_path_factory.mktemp(f"planted-{mode}")
     _landscape(root)
     out = root / "out"
     out.mkdir()
     done = _pytest(root, "--org-profile", "p", "--log-cli-level=DEBUG", f"--log-file={out / 'run.log'}",
                    "--log-file-level=DEBUG", f"--junitxml={out / 'junit.xml'}", f"--html={out / 'report.html'}",
-                   "-rA", "--showlocals", *MODES[request.param],
+                   "-rA", "--showlocals", *MODES[mode],
                    env={"GITHUB_STEP_SUMMARY": str(out / "summary.md")})
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
-    return root, done.stdout + "\n" + done.stderr, request.param
+    return str(root), done.stdout + "\n" + done.stderr, mode
 
 
 def _written(root: Path) -> dict[str, str]:
@@ -282,6 +291,18 @@ def test_redact_masks_every_form(secret: str, form: str) -> None:
     for variant in FORMS[form](SECRETS[secret]):
         masked = redact(f"before {variant} after")
         assert variant not in masked and "***" in masked
+
+
+def test_every_cut_of_a_key_is_masked_after_many_keys() -> None:
+    """A profile of 20 orgs with their own JWT keys: every key's lines share the ASN.1 header's
+    grams, and the newest key's cuts were left unmasked once 16 keys were registered."""
+    keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        for _ in range(20)]
+    for key in keys:
+        Secret(key)
+    shown = [cut for cut in FORMS["cut"](keys[-1]) if cut in redact(f"before {cut} after")]
+    assert shown == []
 
 
 def test_redact_keeps_harmless_lines_and_ordinary_text() -> None:

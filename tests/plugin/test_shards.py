@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from inprocess import gate_cli, run_pytest
 from plugin_helpers import write_landscape
 
 from lockstep.session.shards import shard_of
@@ -49,11 +50,11 @@ def project_at(root: Path, flagged: str | None = None, **profile: Any) -> Path:
 
 
 def pytest_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--org-profile=p", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=120)
+    return run_pytest(cwd, "-p", "no:cacheprovider", "--org-profile=p", *args)
 
 
-def gate_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def gate_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``lockstep gate`` as CI runs it: its own process."""
     return subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", *args], capture_output=True, text=True,
                           timeout=60)
 
@@ -91,14 +92,15 @@ def test_merged_shards_decide_like_one_unsharded_run(tmp_path: Path, flagged: st
     whole = pytest_in(project, "--run-id=run-7")
     unsharded = json.loads((project / "reports" / "gate.json").read_text())
     shards = run_shards(project)
-    result, merged = merge(project / "reports" / "merged.json", *shards)
+    result = gate_process("merge", *map(str, shards), "-o", str(project / "reports" / "merged.json"))
+    merged = json.loads((project / "reports" / "merged.json").read_text())
     assert result.returncode == whole.returncode == (0 if flagged is None else 1), result.stderr
     assert merged["decision"] == unsharded["decision"]
     assert results(merged) == results(unsharded)
     assert merged["counts"] == unsharded["counts"]
     assert merged["landscape"] == unsharded["landscape"]
     assert [s["orgs"] for s in merged["shards"]] == [["qa", "uat"], ["dev", "prod"], ["sub-c"]]
-    check = gate_cli("check", str(project / "reports" / "merged.json"), "--run-id", "run-7")
+    check = gate_process("check", str(project / "reports" / "merged.json"), "--run-id", "run-7")
     assert check.returncode == whole.returncode, check.stderr
     if flagged:
         assert "sub-c: 1 failed check" in merged["reasons"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from inprocess import run_pytest
 from plugin_helpers import org_reports
 
 from lockstep.cli import main
@@ -36,10 +35,8 @@ def _profile(root: Path, name: str, emulator: Emulator | None, states: str | Non
 
 def _run_catalog(root: Path, profile: str) -> dict[str, Any]:
     gate = root / "reports" / f"{profile}.json"
-    run = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks"),
-                          f"--org-profile={root / 'profiles' / (profile + '.yaml')}", "-q",
-                          "-p", "no:cacheprovider", "--gate-file", str(gate)],
-                         cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    run = run_pytest(root, str(REPO / "checks"), f"--org-profile={root / 'profiles' / (profile + '.yaml')}", "-q",
+                     "-p", "no:cacheprovider", "--gate-file", str(gate))
     assert gate.exists(), (run.stdout + run.stderr)[-3000:]
     data: dict[str, Any] = json.loads(gate.read_text())
     return data

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from inprocess import run_pytest
 from plugin_helpers import org_reports
 
 from lockstep.cli import main
@@ -86,10 +85,9 @@ def _snapshot(root: Path, profile: str, monkeypatch: pytest.MonkeyPatch, capsys:
 def _fleet_findings(root: Path, profile: str) -> dict[str, list[tuple[str, str]]]:
     """The fleet checks' findings on the packaging org: failed, skipped and warned, with reasons."""
     gate = root / "reports" / f"{profile}.json"
-    run = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "checks" / "test_fleet.py"), "-q",
-                          f"--org-profile={root / 'profiles' / (profile + '.yaml')}", "-p", "no:cacheprovider",
-                          f"--now={NOW.isoformat()}", "--gate-file", str(gate)],
-                         cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    run = run_pytest(root, str(REPO / "checks" / "test_fleet.py"), "-q", "-p", "no:cacheprovider",
+                     f"--org-profile={root / 'profiles' / (profile + '.yaml')}", f"--now={NOW.isoformat()}",
+                     "--gate-file", str(gate))
     assert gate.exists(), (run.stdout + run.stderr)[-3000:]
     entry = json.loads(gate.read_text())["orgs"]["packaging"]
     return {kind: sorted((i["check"].rsplit("::", 1)[-1], i["reason"]) for i in entry[kind])

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from inprocess import gate_cli, run_pytest
 from plugin_helpers import write_landscape
 
 from lockstep.session.bundled import catalog_folder
@@ -41,9 +42,8 @@ def team_project(root: Path, ini: str = "") -> Path:
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "--org-profile=p", "-q", "-p", "no:cacheprovider",
-                           f"--junitxml={root / 'junit.xml'}", *args], cwd=root, capture_output=True, text=True,
-                          timeout=300)
+    return run_pytest(root, "--org-profile=p", "-q", "-p", "no:cacheprovider", f"--junitxml={root / 'junit.xml'}",
+                      *args)
 
 
 def gate_of(root: Path) -> dict:
@@ -101,8 +101,7 @@ def test_checks_left_out_by_the_team_are_recorded_and_the_run_stays_complete(tmp
         assert {f"{file}::{name}" for name in index[file]} <= set(left_out)
     assert gate["catalog"]["builtin_files"] == [f for f in BUILTIN_FILES
                                                 if f not in ("test_drift.py", "test_packages.py")]
-    shown = subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", "show", str(root / "reports" / "gate.json")],
-                           capture_output=True, text=True, timeout=60)
+    shown = gate_cli("show", str(root / "reports" / "gate.json"))
     line = next(line for line in shown.stdout.splitlines() if line.startswith("catalog:"))
     assert gate["catalog"]["builtin_sha256"][:12] in line and "test_readiness.py::test_api_headroom" in line
     assert f"lockstep {gate['lockstep_version']}" in line and gate["catalog"]["own_sha256"][:12] in line
@@ -189,6 +188,5 @@ def test_a_malformed_catalog_record_is_refused_by_gate_check(tmp_path: Path) -> 
     gate = gate_of(root)
     gate["catalog"]["left_out"] = "test_api_headroom"
     path.write_text(json.dumps(gate))
-    result = subprocess.run([sys.executable, "-m", "lockstep.cli", "gate", "check", str(path)],
-                            capture_output=True, text=True, timeout=60)
+    result = gate_cli("check", str(path))
     assert result.returncode == 2 and "catalog.left_out: expected a list of strings" in result.stderr

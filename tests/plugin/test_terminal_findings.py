@@ -6,9 +6,9 @@ import json
 import re
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
+
+from inprocess import run_pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,9 +23,8 @@ def demo_copy(tmp_path: Path, qa_faults: str) -> Path:
 
 def run(tmp_path: Path, profile: Path, *args: str) -> tuple[str, dict]:
     gate = tmp_path / "gate.json"
-    proc = subprocess.run([sys.executable, "-m", "pytest", f"--org-profile={profile}", f"--gate-file={gate}",
-                           "-p", "no:cacheprovider", "-q", "--rootdir", str(REPO), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = run_pytest(REPO, f"--org-profile={profile}", f"--gate-file={gate}", "-p", "no:cacheprovider", "-q",
+                      "--rootdir", str(REPO), *args)
     return proc.stdout, json.loads(gate.read_text())
 
 

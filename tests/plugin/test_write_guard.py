@@ -7,13 +7,14 @@ The emulator's admin endpoint then says what reached each org."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from inprocess import run_pytest
 from plugin_helpers import org_reports, state, write_landscape
+from run_once import once
 
 from lockstep.emulator import Emulator
 
@@ -290,8 +291,13 @@ def test_swallowed_refusal_in_writes_check(org):
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One run of the check file against an emulator this module owns; the gate and, per org,
-    what the emulator's admin endpoint reports afterwards."""
-    root = tmp_path_factory.mktemp("guard")
+    what the emulator's admin endpoint reports afterwards (run once for both xdist workers)."""
+    shared: dict[str, Any] = once(tmp_path_factory, "write-guard-outcome", lambda: _run_routes(
+        tmp_path_factory.mktemp("guard")))
+    return shared
+
+
+def _run_routes(root: Path) -> dict[str, Any]:
     apex = [{"path": "orders", "method": method, "status": 200, "body": {"ok": True}}
             for method in ("POST", "PUT", "PATCH")] + [{"path": "orders/1", "method": "DELETE", "status": 204}]
     write_landscape(root / "states", [{"name": "prod", "kind": "production"}, {"name": "qa", "kind": "sandbox"}],
@@ -302,9 +308,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             {"name": "prod", "kind": "production", "auth": auth}, {"name": "qa", "kind": "sandbox", "auth": auth}]}))
         (root / "pytest.ini").write_text("[pytest]\nlockstep_catalog = none\n")
         (root / "test_routes.py").write_text(CHECKS)
-        proc = subprocess.run([sys.executable, "-m", "pytest", "test_routes.py", "--org-profile", "profile.yaml",
-                               "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
-                              cwd=root, capture_output=True, text=True, timeout=300)
+        proc = run_pytest(root, "test_routes.py", "--org-profile", "profile.yaml", "-p", "no:cacheprovider", "-q",
+                          "-p", "no:xdist")
         orgs = org_reports(emulator, ORGS)
     gate_file = root / "reports" / "gate.json"
     assert gate_file.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
