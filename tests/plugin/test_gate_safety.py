@@ -130,7 +130,7 @@ pytestmark = pytest.mark.facts("organization", "packages", "flows", "apex_trigge
 def test_organization(org):
     assert org.facts.organization.name == org.name
 """
-LATENCY = 4.0  # seconds each request of beta takes: SIGTERM lands while one is in flight
+LATENCY = 2.0  # seconds each request of beta takes: SIGTERM (sent as soon as one is seen in flight) lands during it
 
 
 def test_sigterm_while_gathering_facts_stops_every_org_after_its_request_in_flight(
