@@ -16,7 +16,8 @@ _PYCACHE = pytest.StashKey[str]()
 
 def pytest_configure(config: pytest.Config) -> None:
     _share_bytecode(config)
-    # `pytest tests -n 2` (the README's command): xdist's default "load" hands each worker its
+    # `pytest tests -n 4` (the README's command; four workers on two cores, as many tests wait on a
+    # subprocess, a real client or an emulator's latency): xdist's default "load" hands each worker its
     # share up front, and a worker left with a few runs of a minute ends the suite alone.
     # "worksteal" lets the idle worker take the other's pending tests.
     if config.getoption("dist", None) == "load" and config.getoption("numprocesses", None):
