@@ -71,7 +71,7 @@ def test_a_non_utf8_byte_names_its_line(project: pytest.Pytester, emulator: Emul
                                         admin: requests.Session) -> None:
     body = profile(emulator, "    description: caf\xe9\n").encode("latin-1")
     line = refused(project, emulator, admin, body)
-    assert line == f"not UTF-8 text: byte 0xe9 at line 4, column 21 (byte offset {body.index(0xe9)})"
+    assert line == f"not UTF-8 text: an invalid byte at line 4, column 21 (byte offset {body.index(0xe9)})"
 
 
 def test_a_duplicate_key_is_refused_not_the_last_one_kept(project: pytest.Pytester, emulator: Emulator,

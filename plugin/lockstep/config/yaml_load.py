@@ -111,13 +111,6 @@ def _position(data: bytes, offset: int) -> str:
     return f"line {line}, column {column} (byte offset {offset})"
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at {_position(data, exc.start)}") from None
-
-
 def _at(mark: Any) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
@@ -322,4 +315,4 @@ def _load_yaml(text: str, max_nodes: int, max_depth: int) -> Any:
 def load_yaml_file(path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES,
                    max_depth: int = MAX_DEPTH) -> Any:
     """:func:`load_yaml` of a regular file of at most ``max_bytes`` bytes of strict UTF-8."""
-    return load_yaml(_decode(read_regular_file(path, max_bytes)), max_nodes=max_nodes, max_depth=max_depth)
+    return load_yaml(read_text_file(path, max_bytes), max_nodes=max_nodes, max_depth=max_depth)
