@@ -41,6 +41,7 @@ __all__ = [
     "API_NAME",
     "API_VERSION",
     "BOOL",
+    "EMULATOR_URL",
     "FIELD_VALUES",
     "JSON_FIELDS",
     "MOMENT",
@@ -80,7 +81,7 @@ MISPLACED = {
 }
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
 _URL = re.compile(r"^https?://[^/\s]+")
-_EMULATOR_URL = "${emulator.url}"
+EMULATOR_URL = "${emulator.url}"  # a probe URL on the profile's emulator
 _CATALOG = "lockstep.catalog"
 
 
@@ -172,9 +173,9 @@ def _no_emulator_url(expect: Mapping[str, Any]) -> None:
     for name, probe in (expect.get("probes") or {}).items():
         url = probe.get("url") if isinstance(probe, Mapping) else None
         for environment, text in (url.items() if isinstance(url, Mapping) else [(None, url)]):
-            if isinstance(text, str) and text.startswith(_EMULATOR_URL):
+            if isinstance(text, str) and text.startswith(EMULATOR_URL):
                 path = ("probes", name, "url") + ((environment,) if environment is not None else ())
-                raise ConfigError(f"{_EMULATOR_URL} needs a profile served by the emulator (emulator: <state folder>)",
+                raise ConfigError(f"{EMULATOR_URL} needs a profile served by the emulator (emulator: <state folder>)",
                                   key=".".join(str(part) for part in path), keys=path)
 
 
@@ -204,7 +205,7 @@ def _is_url(value: Any) -> bool:
 
 def _is_probe_url(value: Any) -> bool:
     """An http(s) URL, or one below ``${emulator.url}``: the emulator serving the profile."""
-    return _is_url(value) or (isinstance(value, str) and value.startswith(_EMULATOR_URL))
+    return _is_url(value) or (isinstance(value, str) and value.startswith(EMULATOR_URL))
 
 
 # Value shapes the catalog's declarations share; a team's check file may use them too.

@@ -38,14 +38,13 @@ import httpx
 
 from lockstep.config.auth import PATH_FILE_BYTES
 from lockstep.config.errors import ConfigError
-from lockstep.config.expectations import JSON_FIELDS, PROBE_URL, TEXT
+from lockstep.config.expectations import EMULATOR_URL, JSON_FIELDS, PROBE_URL, TEXT
 from lockstep.config.schema import Each, Either, Fields, Number
 from lockstep.config.yaml_load import file_problem
 
 __all__ = ["EMULATOR_URL", "PROBE", "Probe", "ProbeResult", "classify", "environment_of", "matches", "parse_probes",
            "probe_all"]
 
-EMULATOR_URL = "${emulator.url}"
 DEFAULT_LATENCY_MS = 2000
 DEFAULT_CERT_DAYS = 14
 DEFAULT_TIMEOUT_S = 10.0
