@@ -118,10 +118,6 @@ class Run:
             manager.register(JunitHooks(lambda: self.gate), "lockstep-junit")
 
     @property
-    def config(self) -> pytest.Config:
-        return self.setup.config
-
-    @property
     def is_worker(self) -> bool:
         return self.setup.is_worker
 
